@@ -1,34 +1,204 @@
-// Package cellrt is the small runtime every generated cell program calls.
-//
-// The kernel's compose stage writes a main like
-//
-//	func main() {
-//		cellrt.Start(map[string]any{"worker": worker}) // top-level funcs, for child processes
-//		... the cell's statements ...
-//		cellrt.Result(6 * 7) // only when the cell ends in an expression with a value
-//		cellrt.Finish()
-//	}
-//
-// Start returns at once in the cell's own process; in a child process started
-// by package nb it runs the requested function and exits. Finish reports
-// goroutines still alive when main returns. Result shows the cell's value.
-//
-// It is linked into every cell, so it must stay tiny.
 package cellrt
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+)
+
+// EnvChild names the environment variable that turns a cell program into a
+// child process: when it holds the name of one of the functions given to
+// Start, Start runs that function (through RunChild) and exits with its
+// status instead of returning. Package nb sets it when it starts a process.
+const EnvChild = "GOKERNEL_CHILD"
+
+// envKernel mirrors wire.EnvKernel; cellrt does not import wire so that
+// encoding/json stays out of cells that display nothing (a test checks the
+// two agree).
+const envKernel = "GOKERNEL"
+
+// RunChild runs fn, the function a child process was started for, and
+// returns the process's exit status. Package nb sets it from its init, so
+// only programs that link nb (the only ones that can start children) carry
+// the reflection and decoding it needs. name is fn's key in Start's map.
+var RunChild func(name string, fn any) int
+
+var (
+	stateMu  sync.Mutex
+	funcs    map[string]any
+	baseline int
+	finishes []func()
+)
 
 // Start is called first in every cell's main. funcs maps the names of the
 // program's top-level functions to their values, so that a child process of
 // the same binary can run one of them.
-func Start(funcs map[string]any) {
-	// TODO(owner: cell library) dispatch child processes; record the goroutine baseline.
+//
+// In the cell's own process it records how many goroutines exist (the
+// baseline Finish compares against) and returns. In a child process (EnvChild
+// set) it runs the requested function and exits with its status; it never
+// returns.
+func Start(fs map[string]any) {
+	stateMu.Lock()
+	funcs = fs
+	stateMu.Unlock()
+	if name, ok := os.LookupEnv(EnvChild); ok {
+		os.Exit(runChild(name))
+	}
+	baseline = runtime.NumGoroutine()
 }
 
+// runChild finds the function a child was started for and runs it.
+func runChild(name string) int {
+	// A grandchild started with os/exec must not mistake itself for a child.
+	os.Unsetenv(EnvChild)
+	fn, ok := Func(name)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "gokernel: child process: no function %q in this program\n", name)
+		return 2
+	}
+	if RunChild == nil {
+		fmt.Fprintf(os.Stderr, "gokernel: child process for %q: package nb is not linked into this program\n", name)
+		return 2
+	}
+	return RunChild(name, fn)
+}
+
+// Func returns the top-level function registered under name by Start.
+func Func(name string) (any, bool) {
+	stateMu.Lock()
+	defer stateMu.Unlock()
+	fn, ok := funcs[name]
+	return fn, ok
+}
+
+// AtFinish registers f to run when Finish is called, before goroutines are
+// counted: package nb uses it to stop the goroutines serving its queues and
+// to draw the last state of progress bars.
+func AtFinish(f func()) {
+	stateMu.Lock()
+	finishes = append(finishes, f)
+	stateMu.Unlock()
+}
+
+// underKernel reports whether the program runs under gokernel, so that
+// frames are understood; run by hand it prints plain text instead.
+func underKernel() bool { return os.Getenv(envKernel) == "1" }
+
 // Result shows v as the cell's value (execute_result).
+//
+// The text/plain form is fmt's %v, except that a string is shown as a
+// quoted Go literal (strconv.Quote), the way IPython shows a str with its
+// quotes: a trailing "hi" is Out[n]: "hi", so "" and " " are visible. Rich
+// forms come from methods on v (see Bundle). Without GOKERNEL=1 the plain
+// text is printed on stdout.
 func Result(v any) {
-	// TODO(owner: cell library) write a wire.KindResult frame.
+	bundle := Bundle(v)
+	if !underKernel() {
+		fmt.Fprintln(os.Stdout, bundle["text/plain"])
+		return
+	}
+	writeFrame(os.Stdout, frame{kind: kindResult, data: bundle})
+}
+
+// Bundle returns the MIME bundle that shows v: always "text/plain", plus
+// every rich form v offers through these methods:
+//
+//	MIMEBundle() map[string]any // any MIME types (values: strings, or JSON-like data)
+//	HTML() string               // text/html
+//	SVG() string                // image/svg+xml
+//	Markdown() string           // text/markdown
+//
+// A value from MIMEBundle wins over the single-type methods; a "text/plain"
+// it provides replaces the %v text.
+func Bundle(v any) map[string]any {
+	out := map[string]any{"text/plain": plainText(v)}
+	if r, ok := v.(interface{ HTML() string }); ok {
+		out["text/html"] = r.HTML()
+	}
+	if r, ok := v.(interface{ SVG() string }); ok {
+		out["image/svg+xml"] = r.SVG()
+	}
+	if r, ok := v.(interface{ Markdown() string }); ok {
+		out["text/markdown"] = r.Markdown()
+	}
+	if r, ok := v.(interface{ MIMEBundle() map[string]any }); ok {
+		for k, x := range r.MIMEBundle() {
+			out[k] = x
+		}
+	}
+	return out
+}
+
+func plainText(v any) string {
+	if s, ok := v.(string); ok {
+		return quote(s)
+	}
+	return fmt.Sprintf("%v", v)
 }
 
 // Finish is called last in every cell's main; it reports goroutines left behind.
+//
+// It first runs the AtFinish hooks, then waits up to 20 ms for the number of
+// goroutines to fall back to Start's baseline (a goroutine that has just
+// called wg.Done is still alive for a moment). If some remain, it writes a
+// leftover frame with their count and their stacks (runtime.Stack of all
+// goroutines, without the main goroutine running Finish); run by hand it
+// prints the same warning on stderr.
 func Finish() {
-	// TODO(owner: cell library) write a wire.KindLeftover frame when goroutines remain.
+	stateMu.Lock()
+	hooks := finishes
+	finishes = nil
+	stateMu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
+	extra := leftover(20 * time.Millisecond)
+	if extra <= 0 {
+		return
+	}
+	stack := otherStacks()
+	if !underKernel() {
+		fmt.Fprintf(os.Stderr, "warning: %d goroutine(s) still running when main returned:\n%s", extra, stack)
+		return
+	}
+	writeFrame(os.Stdout, frame{kind: kindLeftover, count: extra, stack: stack})
+}
+
+// leftover waits up to grace for goroutines beyond the baseline to exit and
+// returns how many are still there.
+func leftover(grace time.Duration) int {
+	deadline := time.Now().Add(grace)
+	for {
+		extra := runtime.NumGoroutine() - baseline
+		if extra <= 0 || time.Now().After(deadline) {
+			return extra
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// otherStacks returns the stacks of all goroutines but the calling one,
+// which runtime.Stack always lists first.
+func otherStacks() string {
+	buf := make([]byte, 64<<10)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		if len(buf) >= 8<<20 {
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	s := string(buf)
+	if i := strings.Index(s, "\n\ngoroutine "); i >= 0 {
+		return s[i+2:]
+	}
+	return ""
 }
