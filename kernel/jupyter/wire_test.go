@@ -178,7 +178,7 @@ func TestEncodeWireLayout(t *testing.T) {
 
 func TestExecuteRequestDefaults(t *testing.T) {
 	tests := []struct {
-		content                                    string
+		content                                 string
 		wantHistory, wantStdin, wantStopOnError bool
 	}{
 		{`{"code":"x"}`, true, true, true},
@@ -232,4 +232,4 @@ func FuzzDecode(f *testing.F) {
 var frameSep = []byte{0xff, 0x00}
 
 func joinFrames(frames [][]byte) []byte { return bytes.Join(frames, frameSep) }
-func splitFrames(b []byte) [][]byte   { return bytes.Split(b, frameSep) }
+func splitFrames(b []byte) [][]byte     { return bytes.Split(b, frameSep) }
