@@ -1,0 +1,403 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// warmPackages are the packages lessons use; their export data is built and
+// put in the importcfg when the engine starts, so the first cell links at once.
+var warmPackages = []string{
+	"fmt", "sync", "time", "os", "os/exec", "strings", "math", "sort", "sync/atomic",
+	"runtime", "errors", "context", "math/rand", "bufio", "strconv",
+	nbImportPath, cellrtImportPath,
+}
+
+// maxCachedBinaries bounds the binary cache (a few MB each).
+const maxCachedBinaries = 64
+
+// builder turns a program's source into a binary. The fast path runs the
+// compiler and linker directly with a cached importcfg (no go command, no
+// per-build dependency analysis); programs importing modules outside the
+// standard library and the cell packages fall back to `go build`.
+type builder struct {
+	tc  *toolchain
+	ws  *workspace
+	log *slog.Logger
+	env []string // environment of go, compile and link
+
+	mu       sync.Mutex             // guards the fields below
+	cfgs     map[bool]*importConfig // by race
+	raceWarm chan struct{}          // closed when the race importcfg is warm; nil before asked
+	raceErr  error                  // why warming the race std failed
+	binaries map[string]string      // program hash -> binary path
+	order    []string               // program hashes, oldest first
+	stdDirs  map[string]bool        // memo of isStd
+}
+
+// importConfig maps import paths to export files, as the compiler and linker
+// read them with -importcfg.
+type importConfig struct {
+	race  bool
+	files map[string]string // import path -> archive with export data and code
+	file  string            // where the current version is written
+}
+
+// buildRequest is one program to build.
+type buildRequest struct {
+	Cell    int    // execution count, for logs
+	Source  []byte // the whole program (package main)
+	Imports []string
+	Race    bool
+}
+
+// buildResult says where the binary is and how it was made.
+type buildResult struct {
+	Binary string
+	Cached bool   // an identical program was built before
+	How    string // "direct", "go build" or "cache"
+}
+
+// BuildError is a program that does not compile or link. Diagnostics are in
+// the order the compiler printed them.
+type BuildError struct {
+	Diagnostics []Diagnostic
+	Output      string // the tool's raw output, for messages not tied to a position
+}
+
+// Diagnostic is one compiler message, at the position the //line directives
+// give it (File "cell3.go", Line 5 ...) or in generated code.
+type Diagnostic struct {
+	File      string
+	Line, Col int
+	Msg       string
+}
+
+func (e *BuildError) Error() string {
+	if len(e.Diagnostics) == 0 {
+		return "build failed: " + strings.TrimSpace(e.Output)
+	}
+	d := e.Diagnostics[0]
+	return fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Col, d.Msg)
+}
+
+func newBuilder(tc *toolchain, ws *workspace, log *slog.Logger) *builder {
+	return &builder{
+		tc:       tc,
+		ws:       ws,
+		log:      log,
+		env:      buildEnv(os.Environ()),
+		cfgs:     map[bool]*importConfig{},
+		binaries: map[string]string{},
+		stdDirs:  map[string]bool{},
+	}
+}
+
+// buildEnv is the environment of every go, compile and link the engine runs:
+// the user's (GOCACHE, GOPROXY ...) with the workspace made self-contained.
+// cgo is off so that net and os/user link internally without a C toolchain.
+func buildEnv(environ []string) []string {
+	override := map[string]string{
+		"GOWORK":      "off",
+		"GOTOOLCHAIN": "local",
+		"CGO_ENABLED": "0",
+		"GOFLAGS":     "-mod=mod",
+		"GO111MODULE": "on",
+	}
+	env := slices.DeleteFunc(slices.Clone(environ), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		_, ok := override[k]
+		return ok
+	})
+	for k, v := range override {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// warm builds the export data of pkgs (for race or not) into the build cache
+// and records it in the importcfg. It is what makes the first cell fast.
+func (b *builder) warm(ctx context.Context, race bool, pkgs []string) error {
+	_, err := b.importConfig(ctx, race, pkgs)
+	return err
+}
+
+// importConfig returns the importcfg file for race holding at least pkgs and
+// their dependencies, running `go list -export -deps` for the missing ones.
+func (b *builder) importConfig(ctx context.Context, race bool, pkgs []string) (string, error) {
+	b.mu.Lock()
+	cfg := b.cfgs[race]
+	if cfg == nil {
+		cfg = &importConfig{race: race, files: map[string]string{}}
+		b.cfgs[race] = cfg
+	}
+	var missing []string
+	for _, p := range pkgs {
+		if _, ok := cfg.files[p]; !ok {
+			missing = append(missing, p)
+		}
+	}
+	file := cfg.file
+	b.mu.Unlock()
+	if len(missing) == 0 && file != "" {
+		return file, nil
+	}
+	files, err := b.listExports(ctx, race, missing)
+	if err != nil {
+		return "", err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for p, f := range files {
+		cfg.files[p] = f
+	}
+	var text strings.Builder
+	for _, p := range slices.Sorted(maps.Keys(cfg.files)) {
+		fmt.Fprintf(&text, "packagefile %s=%s\n", p, cfg.files[p])
+	}
+	sum := sha256.Sum256([]byte(text.String()))
+	name := b.ws.path(wsBuild, "importcfg-"+hex.EncodeToString(sum[:8]))
+	if race {
+		name += "-race"
+	}
+	if err := writePrivateFile(name, []byte(text.String())); err != nil {
+		return "", err
+	}
+	cfg.file = name
+	return name, nil
+}
+
+// listExports runs `go list -export -deps` in the workspace module, which
+// compiles what is not in the build cache yet.
+func (b *builder) listExports(ctx context.Context, race bool, pkgs []string) (map[string]string, error) {
+	args := []string{"list", "-export", "-deps", "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}"}
+	if race {
+		args = append(args, "-race")
+	}
+	args = append(args, "--")
+	args = append(args, pkgs...)
+	cmd := exec.CommandContext(ctx, b.tc.goBin, args...)
+	cmd.Dir = b.ws.dir
+	cmd.Env = b.env
+	if race {
+		cmd.Env = append(slices.Clone(b.env), "CGO_ENABLED=1")
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	out, err := cmd.Output()
+	b.log.Debug("go list -export", "pkgs", len(pkgs), "race", race, "dur", time.Since(start))
+	if err != nil {
+		return nil, fmt.Errorf("go list -export %s: %w: %s", strings.Join(pkgs, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	files := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if p, f, ok := strings.Cut(sc.Text(), "="); ok {
+			files[p] = f
+		}
+	}
+	return files, nil
+}
+
+// isStd reports whether path is a standard-library package of this toolchain.
+func (b *builder) isStd(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	if strings.Contains(first, ".") || path == "C" || path == "" {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	std, ok := b.stdDirs[path]
+	if !ok {
+		info, err := os.Stat(filepath.Join(b.tc.goroot, "src", filepath.FromSlash(path)))
+		std = err == nil && info.IsDir()
+		b.stdDirs[path] = std
+	}
+	return std
+}
+
+// fastPathOK reports whether imports can be built with compile + link alone.
+func (b *builder) fastPathOK(imports []string) bool {
+	for _, p := range imports {
+		if p == nbImportPath || strings.HasPrefix(p, nbImportPath+"/") {
+			continue
+		}
+		if !b.isStd(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// build compiles and links req, or returns the binary of an identical earlier
+// program. A program that does not compile returns a *BuildError.
+func (b *builder) build(ctx context.Context, req buildRequest) (buildResult, error) {
+	direct := b.fastPathOK(req.Imports)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00race=%v\x00direct=%v\x00", b.tc.version, req.Race, direct)
+	h.Write(req.Source)
+	key := hex.EncodeToString(h.Sum(nil)[:16])
+	b.mu.Lock()
+	bin, ok := b.binaries[key]
+	b.mu.Unlock()
+	if ok {
+		if _, err := os.Stat(bin); err == nil {
+			return buildResult{Binary: bin, Cached: true, How: "cache"}, nil
+		}
+	}
+	bin = b.ws.path(wsBin, key)
+	var err error
+	how := "direct"
+	if direct {
+		err = b.compileAndLink(ctx, req, bin)
+	} else {
+		how = "go build"
+		err = b.goBuild(ctx, req, bin)
+	}
+	if err != nil {
+		return buildResult{}, err
+	}
+	b.remember(key, bin)
+	return buildResult{Binary: bin, How: how}, nil
+}
+
+// remember adds a binary to the cache, deleting the oldest beyond the bound.
+func (b *builder) remember(key, bin string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.binaries[key]; !ok {
+		b.order = append(b.order, key)
+	}
+	b.binaries[key] = bin
+	for len(b.order) > maxCachedBinaries {
+		old := b.order[0]
+		b.order = b.order[1:]
+		os.Remove(b.binaries[old])
+		delete(b.binaries, old)
+	}
+}
+
+// compileAndLink is the fast path: compile + link from $GOROOT/pkg/tool with
+// no DWARF and no symbol table (see notes/build-floor.md: ≈70 ms vs ≈150 ms).
+func (b *builder) compileAndLink(ctx context.Context, req buildRequest, bin string) error {
+	cfg, err := b.importConfig(ctx, req.Race, req.Imports)
+	if err != nil {
+		return err
+	}
+	src := b.ws.path(wsBuild, "main.go")
+	obj := b.ws.path(wsBuild, "main.a")
+	if err := writePrivateFile(src, req.Source); err != nil {
+		return err
+	}
+	compileArgs := []string{"-o", obj, "-p", "main", "-complete", "-lang=go" + b.tc.langVer,
+		"-dwarf=false", "-pack", "-importcfg", cfg}
+	linkArgs := []string{"-o", bin + ".tmp", "-importcfg", cfg, "-buildmode=exe", "-s", "-w"}
+	if req.Race {
+		compileArgs = append(compileArgs, "-race")
+		linkArgs = append(linkArgs, "-race")
+	}
+	compileArgs = append(compileArgs, src)
+	linkArgs = append(linkArgs, obj)
+	start := time.Now()
+	if out, err := b.tool(ctx, "compile", compileArgs...); err != nil {
+		return compileFailure(err, out)
+	}
+	compiled := time.Now()
+	if out, err := b.tool(ctx, "link", linkArgs...); err != nil {
+		return compileFailure(err, out)
+	}
+	b.log.Debug("compile+link", "cell", req.Cell, "compile", compiled.Sub(start), "link", time.Since(compiled))
+	return os.Rename(bin+".tmp", bin)
+}
+
+// tool runs one tool of the toolchain (compile, link) and returns its output.
+func (b *builder) tool(ctx context.Context, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(b.tc.toolDir, name), args...)
+	cmd.Dir = b.ws.path(wsBuild)
+	cmd.Env = b.env
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		return out, ctx.Err()
+	}
+	return out, err
+}
+
+// goBuild is the fallback for programs that import modules outside the
+// standard library: `go build` in the workspace module resolves them.
+func (b *builder) goBuild(ctx context.Context, req buildRequest, bin string) error {
+	if err := writePrivateFile(b.ws.path(wsProg, "main.go"), req.Source); err != nil {
+		return err
+	}
+	args := []string{"build", "-o", bin, "-ldflags=-s -w"}
+	if req.Race {
+		args = append(args, "-race")
+	}
+	args = append(args, "./"+wsProg)
+	cmd := exec.CommandContext(ctx, b.tc.goBin, args...)
+	cmd.Dir = b.ws.dir
+	cmd.Env = b.env
+	if req.Race {
+		cmd.Env = append(slices.Clone(b.env), "CGO_ENABLED=1")
+	}
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return compileFailure(err, out)
+	}
+	return nil
+}
+
+// compileFailure turns a failed tool run into a *BuildError; a tool that
+// could not start is returned as it is.
+func compileFailure(err error, out []byte) error {
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) {
+		return fmt.Errorf("run the go toolchain: %w", err)
+	}
+	return &BuildError{Diagnostics: parseDiagnostics(string(out)), Output: string(out)}
+}
+
+// diagnosticLine matches "file.go:12:5: message" (column optional).
+var diagnosticLine = regexp.MustCompile(`^(\S+?\.go):(\d+)(?::(\d+))?: (.*)$`)
+
+// parseDiagnostics reads compiler output. Lines starting with a tab continue
+// the message before them; "# package" headers and "too many errors" go.
+func parseDiagnostics(out string) []Diagnostic {
+	var diags []Diagnostic
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case line == "" || strings.HasPrefix(line, "# ") || strings.HasSuffix(line, "too many errors"):
+		case strings.HasPrefix(line, "\t") && len(diags) > 0:
+			diags[len(diags)-1].Msg += "\n" + strings.TrimPrefix(line, "\t")
+		default:
+			m := diagnosticLine.FindStringSubmatch(line)
+			if m == nil {
+				diags = append(diags, Diagnostic{Msg: line})
+				continue
+			}
+			ln, _ := strconv.Atoi(m[2])
+			col, _ := strconv.Atoi(m[3])
+			diags = append(diags, Diagnostic{File: filepath.Base(m[1]), Line: ln, Col: col, Msg: m[4]})
+		}
+	}
+	return diags
+}
