@@ -1,0 +1,14 @@
+// Package notebooks holds the course's lesson notebooks and the test that
+// keeps them well-formed. It has no Go code of its own besides that test.
+//
+// Files:
+//   - NN-*.ipynb: the English lessons; zh/NN-*.ipynb: the same lessons in 中文,
+//     with exactly the same code cells.
+//   - src/NN-*.lesson: the source of each lesson (both languages); gen.go
+//     (`go run ./notebooks/gen.go` from the repository root) writes the
+//     notebooks from them with stable cell ids.
+//   - lint_test.go: every notebook here is valid nbformat 4.5 for this kernel;
+//     lessons carry no outputs; 中文 and English code cells match.
+//   - demo.ipynb, assignments/: owned by other parts of the project; the
+//     lint checks their format too.
+package notebooks

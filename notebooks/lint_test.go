@@ -1,0 +1,438 @@
+package notebooks
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// pythonTag marks %%python3 cells (see gen.go).
+const pythonTag = "needs-python3"
+
+// lessonName matches the lesson notebooks: NN-name.ipynb.
+var lessonName = regexp.MustCompile(`^[0-9][0-9]-[a-z0-9-]+\.ipynb$`)
+
+// cellID is nbformat 4.5's pattern for cell ids.
+var cellID = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+
+// wantLessons are the six lessons of the course (issue 7).
+var wantLessons = []string{
+	"01-threads-and-processes.ipynb",
+	"02-creating-threads.ipynb",
+	"03-locks.ipynb",
+	"04-processes.ipynb",
+	"05-queues.ipynb",
+	"06-choosing.ipynb",
+}
+
+// cellKeys lists, per cell type, the keys nbformat 4.5 requires and allows.
+var cellKeys = map[string]struct{ required, optional []string }{
+	"code":     {required: []string{"cell_type", "id", "metadata", "source", "outputs", "execution_count"}},
+	"markdown": {required: []string{"cell_type", "id", "metadata", "source"}, optional: []string{"attachments"}},
+	"raw":      {required: []string{"cell_type", "id", "metadata", "source"}, optional: []string{"attachments"}},
+}
+
+// notebook is the decoded form of one .ipynb, kept generic so unknown or
+// missing keys can be reported.
+type notebook struct {
+	path  string
+	raw   map[string]any
+	cells []map[string]any
+}
+
+func readNotebook(t *testing.T, path string) notebook {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatalf("%s: not valid JSON: %v", path, err)
+	}
+	nb := notebook{path: path, raw: raw}
+	cells, _ := raw["cells"].([]any)
+	for i, c := range cells {
+		m, ok := c.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: cell %d is %T, want an object", path, i, c)
+		}
+		nb.cells = append(nb.cells, m)
+	}
+	return nb
+}
+
+// allNotebooks returns every .ipynb under this directory (lessons, zh/,
+// the demo, assignments), skipping checkpoints Jupyter leaves behind.
+func allNotebooks(t *testing.T) []string {
+	t.Helper()
+	var paths []string
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".ipynb_checkpoints" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".ipynb") {
+			paths = append(paths, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return paths
+}
+
+// source joins a cell's source, which nbformat allows as a string or a list.
+func source(cell map[string]any) (string, error) {
+	switch s := cell["source"].(type) {
+	case string:
+		return s, nil
+	case []any:
+		var b strings.Builder
+		for _, line := range s {
+			str, ok := line.(string)
+			if !ok {
+				return "", fmt.Errorf("source line is %T, want string", line)
+			}
+			b.WriteString(str)
+		}
+		return b.String(), nil
+	default:
+		return "", fmt.Errorf("source is %T, want string or list of strings", cell["source"])
+	}
+}
+
+// tags returns a cell's metadata.tags.
+func tags(cell map[string]any) []string {
+	meta, _ := cell["metadata"].(map[string]any)
+	list, _ := meta["tags"].([]any)
+	var out []string
+	for _, tag := range list {
+		if s, ok := tag.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// formatProblems lists what makes nb not a valid nbformat 4.5 notebook for
+// this kernel.
+func formatProblems(nb notebook) []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	for _, key := range []string{"cells", "metadata", "nbformat", "nbformat_minor"} {
+		if _, ok := nb.raw[key]; !ok {
+			add("missing top-level key %q", key)
+		}
+	}
+	if major, minor := nb.raw["nbformat"], nb.raw["nbformat_minor"]; major != 4.0 || minor != 5.0 {
+		add("nbformat %v.%v, want 4.5", major, minor)
+	}
+	meta, _ := nb.raw["metadata"].(map[string]any)
+	wantKernelspec := map[string]any{"name": "gokernel", "display_name": "Go (gokernel)", "language": "go"}
+	if have, _ := meta["kernelspec"].(map[string]any); !mapsEqual(have, wantKernelspec) {
+		add("metadata.kernelspec: have %v, want %v", have, wantKernelspec)
+	}
+	info, _ := meta["language_info"].(map[string]any)
+	for key, want := range map[string]string{"name": "go", "file_extension": ".go", "mimetype": "text/x-go"} {
+		if have := info[key]; have != want {
+			add("metadata.language_info.%s: have %v, want %q", key, have, want)
+		}
+	}
+
+	seen := map[string]int{}
+	for i, cell := range nb.cells {
+		where := fmt.Sprintf("cell %d", i)
+		id, _ := cell["id"].(string)
+		if !cellID.MatchString(id) {
+			add("%s: id %q does not match %s", where, id, cellID)
+		} else {
+			where = fmt.Sprintf("cell %d (id %s)", i, id)
+		}
+		if first, dup := seen[id]; dup {
+			add("%s: id also used by cell %d", where, first)
+		}
+		seen[id] = i
+
+		kind, _ := cell["cell_type"].(string)
+		keys, known := cellKeys[kind]
+		if !known {
+			add("%s: cell_type %q", where, kind)
+			continue
+		}
+		for _, key := range keys.required {
+			if _, ok := cell[key]; !ok {
+				add("%s: missing key %q", where, key)
+			}
+		}
+		for key := range cell {
+			if !slices.Contains(keys.required, key) && !slices.Contains(keys.optional, key) {
+				add("%s: key %q is not allowed in a %s cell", where, key, kind)
+			}
+		}
+		if _, ok := cell["metadata"].(map[string]any); !ok {
+			add("%s: metadata is %T, want an object", where, cell["metadata"])
+		}
+		if _, err := source(cell); err != nil {
+			add("%s: %v", where, err)
+		}
+		if kind == "code" {
+			if _, ok := cell["outputs"].([]any); !ok {
+				add("%s: outputs is %T, want a list", where, cell["outputs"])
+			}
+			if n := cell["execution_count"]; n != nil {
+				if _, ok := n.(float64); !ok {
+					add("%s: execution_count is %T, want null or a number", where, n)
+				}
+			}
+		}
+	}
+	return problems
+}
+
+func mapsEqual(a, b map[string]any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range b {
+		if a[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestNotebooksAreValidNBFormat45(t *testing.T) {
+	paths := allNotebooks(t)
+	if len(paths) == 0 {
+		t.Fatal("no notebooks found")
+	}
+	for _, path := range paths {
+		t.Run(path, func(t *testing.T) {
+			for _, p := range formatProblems(readNotebook(t, path)) {
+				t.Error(p)
+			}
+		})
+	}
+}
+
+// TestFormatProblemsCatchesBrokenNotebooks makes sure the lint can fail.
+func TestFormatProblemsCatchesBrokenNotebooks(t *testing.T) {
+	good := func() map[string]any {
+		return map[string]any{
+			"nbformat": 4.0, "nbformat_minor": 5.0,
+			"metadata": map[string]any{
+				"kernelspec":    map[string]any{"name": "gokernel", "display_name": "Go (gokernel)", "language": "go"},
+				"language_info": map[string]any{"name": "go", "file_extension": ".go", "mimetype": "text/x-go"},
+			},
+			"cells": []any{},
+		}
+	}
+	codeCell := func(id string) map[string]any {
+		return map[string]any{"cell_type": "code", "id": id, "metadata": map[string]any{}, "source": "1", "outputs": []any{}, "execution_count": nil}
+	}
+	tests := []struct {
+		name   string
+		change func(nb *notebook)
+		want   string // substring of a problem; "" means no problem
+	}{
+		{name: "good", change: func(nb *notebook) { nb.cells = []map[string]any{codeCell("a"), codeCell("b")} }},
+		{name: "duplicate id", change: func(nb *notebook) { nb.cells = []map[string]any{codeCell("a"), codeCell("a")} }, want: "also used"},
+		{name: "bad id", change: func(nb *notebook) { nb.cells = []map[string]any{codeCell("a b")} }, want: "does not match"},
+		{name: "no outputs key", change: func(nb *notebook) { c := codeCell("a"); delete(c, "outputs"); nb.cells = []map[string]any{c} }, want: `missing key "outputs"`},
+		{name: "old minor", change: func(nb *notebook) { nb.raw["nbformat_minor"] = 4.0 }, want: "want 4.5"},
+		{name: "python kernel", change: func(nb *notebook) {
+			nb.raw["metadata"].(map[string]any)["kernelspec"] = map[string]any{"name": "python3", "display_name": "Python 3", "language": "python"}
+		}, want: "kernelspec"},
+		{name: "stray key", change: func(nb *notebook) { c := codeCell("a"); c["attachments"] = map[string]any{}; nb.cells = []map[string]any{c} }, want: "not allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nb := notebook{raw: good()}
+			tt.change(&nb)
+			problems := formatProblems(nb)
+			joined := strings.Join(problems, "\n")
+			switch {
+			case tt.want == "" && len(problems) > 0:
+				t.Errorf("have problems %q, want none", joined)
+			case tt.want != "" && !strings.Contains(joined, tt.want):
+				t.Errorf("have problems %q, want one containing %q", joined, tt.want)
+			}
+		})
+	}
+}
+
+func TestLessonsExistInBothLanguages(t *testing.T) {
+	for _, name := range wantLessons {
+		for _, path := range []string{name, filepath.Join("zh", name)} {
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("lesson %s: %v", path, err)
+			}
+		}
+	}
+	zh, _ := filepath.Glob("zh/*.ipynb")
+	for _, path := range zh {
+		if _, err := os.Stat(filepath.Base(path)); err != nil {
+			t.Errorf("%s has no English original: %v", path, err)
+		}
+	}
+}
+
+// lessonPaths returns the lesson notebooks, English and 中文.
+func lessonPaths(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, dir := range []string{".", "zh"} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if lessonName.MatchString(e.Name()) {
+				out = append(out, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	return out
+}
+
+func TestLessonsHaveNoStoredOutputs(t *testing.T) {
+	for _, path := range lessonPaths(t) {
+		t.Run(path, func(t *testing.T) {
+			nb := readNotebook(t, path)
+			for i, cell := range nb.cells {
+				if cell["cell_type"] != "code" {
+					continue
+				}
+				if outs, _ := cell["outputs"].([]any); len(outs) > 0 {
+					t.Errorf("cell %d (id %v): have %d stored outputs, want none (outputs come from running the lesson)", i, cell["id"], len(outs))
+				}
+				if n := cell["execution_count"]; n != nil {
+					t.Errorf("cell %d (id %v): have execution_count %v, want null", i, cell["id"], n)
+				}
+			}
+		})
+	}
+}
+
+// codeCell is what must match between a lesson and its translation.
+type codeCell struct {
+	Source string
+	Tags   []string
+}
+
+func codeCells(t *testing.T, nb notebook) []codeCell {
+	t.Helper()
+	var out []codeCell
+	for _, cell := range nb.cells {
+		if cell["cell_type"] != "code" {
+			continue
+		}
+		src, err := source(cell)
+		if err != nil {
+			t.Fatalf("%s: %v", nb.path, err)
+		}
+		out = append(out, codeCell{Source: src, Tags: tags(cell)})
+	}
+	return out
+}
+
+func TestChineseLessonsHaveTheSameCodeCells(t *testing.T) {
+	for _, name := range wantLessons {
+		t.Run(name, func(t *testing.T) {
+			en := codeCells(t, readNotebook(t, name))
+			zh := codeCells(t, readNotebook(t, filepath.Join("zh", name)))
+			if len(en) != len(zh) {
+				t.Errorf("have %d code cells in zh/%s, want %d as in %s", len(zh), name, len(en), name)
+			}
+			for i := range min(len(en), len(zh)) {
+				if en[i].Source != zh[i].Source {
+					t.Errorf("code cell %d: sources differ\nen: %q\nzh: %q", i, en[i].Source, zh[i].Source)
+				}
+				if !slices.Equal(en[i].Tags, zh[i].Tags) {
+					t.Errorf("code cell %d: have tags %q in zh, want %q", i, zh[i].Tags, en[i].Tags)
+				}
+			}
+		})
+	}
+}
+
+// TestLessonConventions checks what the course promises of every lesson:
+// Python cells are tagged so runners can tell them apart, cells meant to fail
+// are code cells, and each lesson ends with exercises.
+func TestLessonConventions(t *testing.T) {
+	for _, path := range lessonPaths(t) {
+		t.Run(path, func(t *testing.T) {
+			nb := readNotebook(t, path)
+			var goCells int
+			for i, cell := range nb.cells {
+				src, _ := source(cell)
+				tagList := tags(cell)
+				isPython := strings.HasPrefix(src, "%%python3")
+				if cell["cell_type"] != "code" {
+					if len(tagList) > 0 && slices.Contains(tagList, "raises-exception") {
+						t.Errorf("cell %d: raises-exception on a %v cell", i, cell["cell_type"])
+					}
+					continue
+				}
+				if isPython != slices.Contains(tagList, pythonTag) {
+					t.Errorf("cell %d: starts with %%%%python3 = %v but tagged %s = %v; want both or neither", i, isPython, pythonTag, !isPython)
+				}
+				if strings.TrimSpace(src) == "" {
+					t.Errorf("cell %d: empty code cell", i)
+				}
+				if !isPython {
+					goCells++
+				}
+			}
+			if goCells < 3 {
+				t.Errorf("have %d Go cells, want at least 3", goCells)
+			}
+			if len(nb.cells) == 0 {
+				return
+			}
+			last, _ := source(nb.cells[len(nb.cells)-1])
+			if !strings.Contains(last, "## Exercises") && !strings.Contains(last, "## 练习") {
+				t.Errorf("last cell does not start the exercises (want a \"## Exercises\" or \"## 练习\" heading)")
+			}
+		})
+	}
+}
+
+// TestNotebooksPassNBFormatValidator runs the reference validator (Python's
+// nbformat) over every notebook, as a second opinion on the Go checks above.
+func TestNotebooksPassNBFormatValidator(t *testing.T) {
+	const python = "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import nbformat").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %s cannot import nbformat: %v", python, err)
+		}
+		t.Skipf("SKIPPING the nbformat reference validator: %s cannot import nbformat (%v); install python3-nbformat", python, err)
+	}
+	const script = `
+import sys, nbformat
+bad = 0
+for path in sys.argv[1:]:
+    try:
+        nbformat.validate(nbformat.read(path, as_version=nbformat.NO_CONVERT))
+    except Exception as e:
+        bad += 1
+        print(path + ": " + str(e).splitlines()[0])
+sys.exit(1 if bad else 0)
+`
+	out, err := exec.Command(python, append([]string{"-c", script}, allNotebooks(t)...)...).CombinedOutput()
+	if err != nil {
+		t.Errorf("nbformat.validate: %v\n%s", err, out)
+	}
+}
