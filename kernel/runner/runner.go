@@ -1,0 +1,215 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gokernel/gokernel/kernel/interp"
+	"github.com/gokernel/gokernel/kernel/notebook"
+)
+
+// RaisesExceptionTag marks a cell that is expected to fail (nbclient's tag):
+// its error is recorded and the run carries on.
+const RaisesExceptionTag = "raises-exception"
+
+// DefaultMaxOutputBytes caps the output kept per cell when Options leaves
+// MaxOutputBytes at zero, so a cell printing gigabytes cannot exhaust the
+// runner's memory even if the interpreter does not cut it.
+const DefaultMaxOutputBytes = 16 << 20
+
+// InputFunc answers a cell's request for a line of input.
+type InputFunc func(ctx context.Context, prompt string, password bool) (string, error)
+
+// Options configures Run. The zero value runs every cell with no timeout,
+// stops at the first unexpected error and echoes nothing.
+type Options struct {
+	// Timeout bounds each cell; 0 means no limit. A cell that runs out of
+	// time is interrupted and fails with a CellTimeoutError.
+	Timeout time.Duration
+	// AllowErrors runs every cell even after one fails (nbclient's
+	// --allow-errors); failed cells are still reported in Result.
+	AllowErrors bool
+	// Echo, when set, receives each cell's output as plain text while it
+	// runs, under an "In [n]:" header: stream text, the text/plain of
+	// displays, "Out[n]: value" and error tracebacks.
+	Echo io.Writer
+	// Input answers input requests; nil makes them fail with interp.ErrNoStdin
+	// (the request is sent with AllowStdin false).
+	Input InputFunc
+	// MaxOutputBytes caps the output kept per cell: 0 means
+	// DefaultMaxOutputBytes, a negative value means no cap.
+	MaxOutputBytes int64
+	// Logger receives one debug line per cell; nil discards.
+	Logger *slog.Logger
+}
+
+// CellResult is what happened to one code cell.
+type CellResult struct {
+	Index    int           // index in the notebook's cells
+	ID       string        // the cell's id
+	Count    int           // execution count it ran with
+	Err      *interp.Error // nil when the cell ran without error
+	Expected bool          // Err was expected (raises-exception tag) or allowed
+	Duration time.Duration
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	Cells []CellResult // every code cell that ran, in order
+}
+
+// Failed returns the cells whose error was not expected.
+func (r *Result) Failed() []CellResult {
+	var failed []CellResult
+	for _, c := range r.Cells {
+		if c.Err != nil && !c.Expected {
+			failed = append(failed, c)
+		}
+	}
+	return failed
+}
+
+// CellError is returned by Run when a cell failed unexpectedly and the run
+// stopped there.
+type CellError struct {
+	Cell CellResult
+}
+
+func (e *CellError) Error() string {
+	return fmt.Sprintf("cell %d (In [%d], id %s) failed: %s: %s", e.Cell.Index, e.Cell.Count, e.Cell.ID, e.Cell.Err.Name, e.Cell.Err.Value)
+}
+
+// ErrInterrupted is wrapped by Run's error when ctx was cancelled (Ctrl-C):
+// the running cell was interrupted and no further cell ran.
+var ErrInterrupted = errors.New("run interrupted")
+
+// Run executes every non-empty code cell of nb in order through in,
+// replacing the cells' outputs and execution counts with what the run
+// produced (cells that did not run are left cleared). nb stays valid nbformat.
+//
+// The error is nil when every cell succeeded or failed as expected (see
+// Options.AllowErrors and RaisesExceptionTag); a *CellError when a cell
+// failed unexpectedly (Result still lists the cells up to it); wrapped
+// ErrInterrupted when ctx ended; any other error is a fault of the
+// interpreter, recorded in the cell as a KernelError output.
+func Run(ctx context.Context, in interp.Interpreter, nb *notebook.Notebook, opts Options) (*Result, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	maxBytes := opts.MaxOutputBytes
+	if maxBytes == 0 {
+		maxBytes = DefaultMaxOutputBytes
+	}
+	nb.ClearOutputs()
+	out := newCollector(nb, opts.Echo, opts.Input, maxBytes)
+	res := &Result{}
+	count := 0
+	for i := range nb.Cells {
+		cell := &nb.Cells[i]
+		if cell.Type != notebook.CodeCell || strings.TrimSpace(cell.Source) == "" {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("%w before cell %d", ErrInterrupted, i)
+		}
+		count++
+		n := count
+		cell.ExecutionCount = &n
+		if opts.Echo != nil {
+			fmt.Fprintf(opts.Echo, "\nIn [%d]:\n", n)
+		}
+
+		cr, fault := runCell(ctx, in, cell, i, n, out, opts)
+		res.Cells = append(res.Cells, cr)
+		log.Debug("cell", "index", i, "count", n, "dur", cr.Duration, "error", errName(cr.Err))
+		switch {
+		case fault != nil:
+			return res, fault
+		case ctx.Err() != nil:
+			return res, fmt.Errorf("%w in cell %d (In [%d])", ErrInterrupted, i, n)
+		case cr.Err != nil && !cr.Expected:
+			return res, &CellError{Cell: cr}
+		}
+	}
+	return res, nil
+}
+
+// runCell executes one cell and stores its outputs. fault is non-nil only
+// for an interpreter fault (an error that is not an *interp.Error).
+func runCell(ctx context.Context, in interp.Interpreter, cell *notebook.Cell, index, count int, out *collector, opts Options) (CellResult, error) {
+	cr := CellResult{Index: index, ID: cell.ID, Count: count}
+	cellCtx, cancel := ctx, context.CancelFunc(func() {})
+	if opts.Timeout > 0 {
+		cellCtx, cancel = context.WithTimeout(ctx, opts.Timeout)
+	}
+	defer cancel()
+
+	out.begin(index)
+	start := time.Now()
+	result, err := in.Execute(cellCtx, interp.ExecuteRequest{
+		Code:         cell.Source,
+		Count:        count,
+		StoreHistory: true,
+		AllowStdin:   opts.Input != nil,
+	}, out)
+	cr.Duration = time.Since(start)
+
+	var fault error
+	if err != nil {
+		var ierr *interp.Error
+		if !errors.As(err, &ierr) {
+			fault = fmt.Errorf("interpreter fault in cell %d (In [%d]): %w", index, count, err)
+			ierr = &interp.Error{Name: "KernelError", Value: err.Error()}
+		}
+		if opts.Timeout > 0 && errors.Is(cellCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			ierr = &interp.Error{
+				Name:      "CellTimeoutError",
+				Value:     fmt.Sprintf("cell timed out after %s", opts.Timeout),
+				Traceback: append([]string{fmt.Sprintf("cell timed out after %s and was interrupted", opts.Timeout)}, ierr.Traceback...),
+			}
+		}
+		cr.Err = ierr
+		cr.Expected = opts.AllowErrors || cell.HasTag(RaisesExceptionTag)
+		out.add(notebook.Output{Type: notebook.ErrorOutput, Ename: ierr.Name, Evalue: ierr.Value, Traceback: nonNil(ierr.Traceback)})
+		if opts.Echo != nil {
+			fmt.Fprintln(opts.Echo, errorText(ierr))
+		}
+	} else if result != nil && len(result.Data) > 0 {
+		n := count
+		out.add(notebook.Output{Type: notebook.ExecuteResultOutput, Data: copyBundle(result.Data), Metadata: copyBundle(result.Metadata), ExecutionCount: &n})
+		if opts.Echo != nil {
+			fmt.Fprintf(opts.Echo, "Out[%d]: %s", count, plainText(result.Data))
+		}
+	}
+	cell.Outputs = out.end()
+	return cr, fault
+}
+
+// errorText is an error as a terminal shows it: the traceback, which
+// already names the error, or "Name: value" when there is none.
+func errorText(e *interp.Error) string {
+	if len(e.Traceback) == 0 {
+		return e.Name + ": " + e.Value
+	}
+	return strings.Join(e.Traceback, "\n")
+}
+
+func errName(e *interp.Error) string {
+	if e == nil {
+		return ""
+	}
+	return e.Name
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
