@@ -1,0 +1,439 @@
+package nb
+
+import (
+	"bytes"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/gokernel/gokernel/kernel/nb/cellrt"
+)
+
+func init() {
+	cellrt.RunChild = runChild
+	cellrt.AtFinish(finishCell)
+}
+
+// argsFD is the file descriptor on which a child reads its arguments: the
+// first of exec.Cmd.ExtraFiles.
+const argsFD = 3
+
+// Proc is a function of the cell running in a child process: the lesson's
+// Go counterpart of Python's multiprocessing.Process. Create it with
+// Process, then Start and Join it.
+type Proc struct {
+	// Stdout and Stderr receive the child's output. They default to the
+	// cell's own os.Stdout and os.Stderr, so the child's prints (and its
+	// displays) stream to the notebook. Set them before Start.
+	Stdout, Stderr io.Writer
+
+	name string
+	fn   reflect.Value
+	args []any
+
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	started  bool
+	joinOnce sync.Once
+	joinErr  error
+	exitCode int
+}
+
+// ExitError is the error Join returns when the child's exit status is not 0.
+type ExitError struct {
+	Name   string // the function the child ran
+	Pid    int
+	Code   int    // exit status; -1 when killed by a signal
+	Signal string // the signal that killed it, e.g. "killed"; "" if it exited
+}
+
+func (e *ExitError) Error() string {
+	if e.Signal != "" {
+		return fmt.Sprintf("process %s (pid %d) killed by signal: %s", e.Name, e.Pid, e.Signal)
+	}
+	return fmt.Sprintf("process %s (pid %d) exited with status %d", e.Name, e.Pid, e.Code)
+}
+
+// Process prepares fn, a top-level function declared in a cell, to run with
+// args in a child process, like Python's Process(target=fn, args=args). It
+// does not start it: call Start (or use nb.Start). Problems with fn or args
+// are reported by Start.
+func Process(fn any, args ...any) *Proc {
+	return &Proc{fn: reflect.ValueOf(fn), args: args, exitCode: -1, Stdout: os.Stdout, Stderr: os.Stderr}
+}
+
+// Start runs fn, then returns the started process.
+func Start(fn any, args ...any) (*Proc, error) {
+	p := Process(fn, args...)
+	if err := p.Start(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Run runs fn with args in a child process and waits for it: Start then Join.
+func Run(fn any, args ...any) error {
+	p, err := Start(fn, args...)
+	if err != nil {
+		return err
+	}
+	return p.Join()
+}
+
+// Name returns the name of the function the process runs ("" if fn is not a
+// function).
+func (p *Proc) Name() string {
+	name, _ := funcKey(p.fn)
+	return name
+}
+
+// Start starts the child process: the cell's own binary again, in the same
+// process group (so the kernel's interrupt stops it too), running fn with a
+// copy of the arguments. It fails if fn is not a top-level function of the
+// cell, if the arguments do not fit fn's parameters or cannot be copied with
+// encoding/gob, or if the process cannot be started.
+func (p *Proc) Start() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.started {
+		return fmt.Errorf("nb: process %s: already started", p.Name())
+	}
+	name, err := funcKey(p.fn)
+	if err != nil {
+		return err
+	}
+	payload, err := encodeArgs(p.fn.Type(), p.args)
+	if err != nil {
+		return fmt.Errorf("nb: process %s: %w", name, err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("nb: process %s: finding the cell's binary: %w", name, err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("nb: process %s: %w", name, err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Args = []string{os.Args[0]}
+	cmd.Env = append(os.Environ(), cellrt.EnvChild+"="+name)
+	cmd.Stdout, cmd.Stderr = p.Stdout, p.Stderr
+	cmd.ExtraFiles = []*os.File{r}
+	if err := cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
+		return fmt.Errorf("nb: process %s: %w", name, err)
+	}
+	r.Close()
+	// The arguments go through a pipe rather than the environment, which
+	// caps one variable at 128 KiB. A pipe holds 64 KiB: smaller payloads are
+	// written here and now; bigger ones by a goroutine that ends when the
+	// child has read them (or has died, which fails the write).
+	if len(payload) <= 32<<10 {
+		w.Write(payload)
+		w.Close()
+	} else {
+		go func() {
+			w.Write(payload)
+			w.Close()
+		}()
+	}
+	p.cmd, p.started = cmd, true
+	trackProc(p)
+	return nil
+}
+
+// Join waits for the process to end, like Python's p.join(). It returns nil
+// when the exit status is 0 and an *ExitError otherwise. It may be called
+// more than once and from several goroutines.
+func (p *Proc) Join() error {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	if cmd == nil {
+		return fmt.Errorf("nb: process %s: not started", p.Name())
+	}
+	p.joinOnce.Do(func() {
+		err := cmd.Wait()
+		var exitErr *exec.ExitError
+		switch {
+		case err == nil:
+			p.setExitCode(0)
+		case errors.As(err, &exitErr):
+			e := &ExitError{Name: p.Name(), Pid: cmd.Process.Pid, Code: exitErr.ExitCode()}
+			code := e.Code
+			if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				e.Signal = ws.Signal().String()
+				code = -int(ws.Signal()) // as Python's exitcode
+			}
+			p.setExitCode(code)
+			p.joinErr = e
+		default:
+			p.joinErr = fmt.Errorf("nb: process %s: %w", p.Name(), err)
+		}
+		untrackProc(p)
+	})
+	return p.joinErr
+}
+
+func (p *Proc) setExitCode(c int) {
+	p.mu.Lock()
+	p.exitCode = c
+	p.mu.Unlock()
+}
+
+// ExitCode returns the exit status once Join has returned, like Python's
+// p.exitcode: 0 for success, the status given to os.Exit, 2 after a panic,
+// minus the signal number when killed by a signal, and -1 before the end.
+func (p *Proc) ExitCode() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exitCode
+}
+
+// Pid returns the child's process id, or 0 before Start.
+func (p *Proc) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
+// Kill stops the child at once (SIGKILL). Join still has to be called to
+// collect its status.
+func (p *Proc) Kill() error {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	if cmd == nil {
+		return fmt.Errorf("nb: process %s: not started", p.Name())
+	}
+	return cmd.Process.Kill()
+}
+
+// funcKey returns the name under which the generated main registers fn with
+// cellrt.Start ("worker" for main.worker), and an error when fn is not such
+// a function: a closure, a method value or a function of another package.
+func funcKey(fn reflect.Value) (string, error) {
+	if !fn.IsValid() || fn.Kind() != reflect.Func || fn.IsNil() {
+		return "", fmt.Errorf("nb: process: the target must be a function declared in a cell, not %v", describeValue(fn))
+	}
+	full := runtime.FuncForPC(fn.Pointer()).Name() // e.g. "main.worker", "main.main.func1"
+	name := full
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	if i := strings.Index(name, "."); i >= 0 {
+		name = name[i+1:]
+	}
+	if strings.ContainsAny(name, ".[(") {
+		return "", fmt.Errorf("nb: process: %s is a closure or a method; a child process can only run a top-level func declared in a cell", full)
+	}
+	registered, ok := cellrt.Func(name)
+	if !ok || reflect.ValueOf(registered).Pointer() != fn.Pointer() {
+		return "", fmt.Errorf("nb: process: %s is not a top-level function of this cell program (only funcs declared in cells can run in a child process)", full)
+	}
+	return name, nil
+}
+
+func describeValue(v reflect.Value) string {
+	if !v.IsValid() {
+		return "nil"
+	}
+	if v.Kind() == reflect.Func && v.IsNil() {
+		return "a nil func"
+	}
+	return v.Type().String()
+}
+
+// encodeArgs checks args against fn's parameters and encodes them with gob:
+// for each parameter a presence flag (gob cannot encode nil) and the value.
+// A variadic function's extra arguments are preceded by their count.
+func encodeArgs(ft reflect.Type, args []any) ([]byte, error) {
+	fixed := ft.NumIn()
+	if ft.IsVariadic() {
+		fixed--
+		if len(args) < fixed {
+			return nil, fmt.Errorf("%s needs at least %d arguments, got %d", ft, fixed, len(args))
+		}
+	} else if len(args) != fixed {
+		return nil, fmt.Errorf("%s needs %d arguments, got %d", ft, fixed, len(args))
+	}
+	var buf bytes.Buffer
+	enc := gob.NewEncoder(&buf)
+	if err := enc.Encode(len(args) - fixed); err != nil {
+		return nil, err
+	}
+	for i, a := range args {
+		var pt reflect.Type
+		if i < fixed {
+			pt = ft.In(i)
+		} else {
+			pt = ft.In(ft.NumIn() - 1).Elem()
+		}
+		if err := encodeArg(enc, i, pt, a); err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+func encodeArg(enc *gob.Encoder, i int, pt reflect.Type, a any) error {
+	v := reflect.ValueOf(a)
+	if !v.IsValid() {
+		switch pt.Kind() {
+		case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice:
+			return enc.Encode(false)
+		}
+		return fmt.Errorf("argument %d: nil cannot be a %s", i+1, pt)
+	}
+	if !v.Type().AssignableTo(pt) {
+		return fmt.Errorf("argument %d: a %s cannot be passed as %s", i+1, v.Type(), pt)
+	}
+	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Map || v.Kind() == reflect.Slice) && v.IsNil() {
+		return enc.Encode(false)
+	}
+	if err := enc.Encode(true); err != nil {
+		return err
+	}
+	var err error
+	if pt.Kind() == reflect.Interface {
+		// gob sends an interface's concrete type by name; the basic types
+		// are known to every program, other types need gob.Register.
+		err = enc.Encode(&interfaceArg{V: a})
+	} else {
+		err = enc.EncodeValue(v)
+	}
+	if err != nil {
+		return fmt.Errorf("argument %d (%s) cannot be copied to another process: %w", i+1, v.Type(), err)
+	}
+	return nil
+}
+
+// interfaceArg carries an argument whose parameter is an interface type.
+type interfaceArg struct{ V any }
+
+// decodeArgs reads what encodeArgs wrote, as the values to call fn with.
+func decodeArgs(ft reflect.Type, r io.Reader) ([]reflect.Value, error) {
+	dec := gob.NewDecoder(r)
+	var extra int
+	if err := dec.Decode(&extra); err != nil {
+		return nil, err
+	}
+	fixed := ft.NumIn()
+	if ft.IsVariadic() {
+		fixed--
+	}
+	var vals []reflect.Value
+	for i := 0; i < fixed+extra; i++ {
+		var pt reflect.Type
+		if i < fixed {
+			pt = ft.In(i)
+		} else {
+			pt = ft.In(ft.NumIn() - 1).Elem()
+		}
+		var present bool
+		if err := dec.Decode(&present); err != nil {
+			return nil, fmt.Errorf("argument %d: %w", i+1, err)
+		}
+		ptr := reflect.New(pt)
+		if present {
+			var err error
+			if pt.Kind() == reflect.Interface {
+				var ia interfaceArg
+				if err = dec.Decode(&ia); err == nil && ia.V != nil {
+					ptr.Elem().Set(reflect.ValueOf(ia.V))
+				}
+			} else {
+				err = dec.DecodeValue(ptr)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("argument %d (%s): %w", i+1, pt, err)
+			}
+		}
+		vals = append(vals, ptr.Elem())
+	}
+	if ft.IsVariadic() {
+		rest := reflect.MakeSlice(ft.In(ft.NumIn()-1), 0, extra)
+		rest = reflect.Append(rest, vals[fixed:]...)
+		vals = append(vals[:fixed], rest)
+	}
+	return vals, nil
+}
+
+// runChild is cellrt.RunChild: it runs in the child process, reads the
+// arguments, calls fn and turns its outcome into an exit status.
+func runChild(name string, fn any) int {
+	f := os.NewFile(argsFD, "gokernel-args")
+	if f == nil {
+		fmt.Fprintf(os.Stderr, "nb: child process %s: no argument pipe\n", name)
+		return 2
+	}
+	fv := reflect.ValueOf(fn)
+	args, err := decodeArgs(fv.Type(), f)
+	f.Close()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "nb: child process %s: reading arguments: %v\n", name, err)
+		return 2
+	}
+	var out []reflect.Value
+	if fv.Type().IsVariadic() {
+		out = fv.CallSlice(args)
+	} else {
+		out = fv.Call(args)
+	}
+	finishCell()
+	if n := len(out); n > 0 {
+		if err, ok := out[n-1].Interface().(error); ok && err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+			return 1
+		}
+	}
+	return 0
+}
+
+// Processes started and not yet joined, joined when the cell ends.
+var (
+	procsMu sync.Mutex
+	procs   = map[*Proc]struct{}{}
+)
+
+func trackProc(p *Proc) {
+	procsMu.Lock()
+	procs[p] = struct{}{}
+	procsMu.Unlock()
+}
+
+func untrackProc(p *Proc) {
+	procsMu.Lock()
+	delete(procs, p)
+	procsMu.Unlock()
+}
+
+// finishCell runs when the cell's main (or a child's function) returns.
+// Like Python, which joins non-daemon processes at exit, it waits for the
+// children that were not joined, so their output is not cut off; then it
+// stops the queue servers so their goroutines are not reported as left
+// behind.
+func finishCell() {
+	procsMu.Lock()
+	pending := make([]*Proc, 0, len(procs))
+	for p := range procs {
+		pending = append(pending, p)
+	}
+	procsMu.Unlock()
+	for _, p := range pending {
+		p.Join()
+	}
+	closeQueueServers()
+}
