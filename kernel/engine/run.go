@@ -3,36 +3,471 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gokernel/gokernel/kernel/interp"
+	"github.com/gokernel/gokernel/kernel/nb/wire"
 )
+
+// This file is the run stage: start a built cell program, stream what it
+// prints, answer its reads of stdin, stop it on interrupt, timeout or limit,
+// leave nothing of it behind, and say what happened as an *interp.Error.
+//
+// The program runs in its own process group. Whatever ends it, the whole
+// group is then killed (SIGTERM, killGroupGrace, SIGKILL), so child processes
+// it started die with it, and the kernel reaps them (it makes itself a child
+// subreaper, so orphans of the cell are its children, reaped by group).
+//
+// To show where every goroutine was when a cell is interrupted or times out,
+// the program first gets SIGQUIT: with GOTRACEBACK=all the Go runtime writes
+// every goroutine's stack to stderr and exits. That dump, like a panic's or a
+// deadlock's, is kept out of the streamed stderr and shown mapped to cells.
 
 // runSpec says how to run one built cell program.
 type runSpec struct {
 	Binary     string
 	Dir        string   // working directory of the program
-	Env        []string // full environment of the program
+	Env        []string // full environment of the program; nil: the kernel's own
 	AllowStdin bool
 	Race       bool          // binary was built with -race
 	Timeout    time.Duration // 0: no timeout
 	Limits     Limits
 }
 
-// Limits bound what one cell may use. Zero means no limit.
-type Limits struct {
-	Memory int64         // bytes of address space
-	Procs  int           // processes/threads of the user
-	CPU    time.Duration // CPU time
-	Output int64         // bytes of stdout+stderr shown before the rest is cut
-}
+const (
+	// quitGrace is how long the program may take to dump its goroutines
+	// after SIGQUIT before it is killed without a dump.
+	quitGrace = 500 * time.Millisecond
+	// killGroupGrace is how long the rest of the group has between SIGTERM and SIGKILL.
+	killGroupGrace = 250 * time.Millisecond
+	// readerGrace is how long the output pipes may stay open after the group
+	// is gone (a process that left the group may still hold them).
+	readerGrace = 500 * time.Millisecond
+	// finishFunc is the cell runtime's function that takes the leftover snapshot.
+	finishFunc = "github.com/gokernel/gokernel/kernel/nb/cellrt.Finish"
+)
+
+type stopReason int
+
+const (
+	stopNone stopReason = iota
+	stopInterrupted
+	stopTimeout
+	stopLimit
+)
 
 // run runs a built program and streams what it prints to out. It returns the
 // cell's value (from a wire.KindResult frame) or nil, and an error that is an
-// *interp.Error for a panic, deadlock, interrupt, timeout, exceeded limit or
-// non-zero exit.
-//
-// TODO(owner: run stage): placeholder signature; replaced by the real stage.
+// *interp.Error for a panic, deadlock, data race, interrupt, timeout,
+// exceeded limit or non-zero exit; any other error is a kernel fault.
 func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, error) {
-	return nil, errors.New("run stage not built yet")
+	enableSubreaper()
+	began := time.Now()
+
+	stdinChild, stdinOurs, err := cellPipe(true)
+	if err != nil {
+		return nil, err
+	}
+	stdoutChild, stdoutOurs, err := cellPipe(false)
+	if err != nil {
+		closeAll(stdinChild, stdinOurs)
+		return nil, err
+	}
+	stderrChild, stderrOurs, err := cellPipe(false)
+	if err != nil {
+		closeAll(stdinChild, stdinOurs, stdoutChild, stdoutOurs)
+		return nil, err
+	}
+
+	cmd := exec.Command(spec.Binary)
+	cmd.Dir = spec.Dir
+	cmd.Env = cellEnv(spec)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdinChild, stdoutChild, stderrChild
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	err = cmd.Start()
+	closeAll(stdinChild, stdoutChild, stderrChild)
+	if err != nil {
+		closeAll(stdinOurs, stdoutOurs, stderrOurs)
+		return nil, fmt.Errorf("start cell program: %w", err)
+	}
+	pid := cmd.Process.Pid
+	if err := applyRlimits(pid, spec.Limits); err != nil {
+		syscall.Kill(-pid, syscall.SIGKILL)
+		cmd.Wait()
+		killGroup(pid)
+		closeAll(stdinOurs, stdoutOurs, stderrOurs)
+		return nil, err
+	}
+
+	sink := newStreamSink(out, spec.Limits.Output)
+	feeder := newStdinFeeder(pid, stdinOurs, spec.AllowStdin, sink, out)
+	var result map[string]any
+	onFrame := func(f wire.Frame) {
+		switch f.Kind {
+		case wire.KindDisplay:
+			sink.call(func(out interp.Output) {
+				out.Display(interp.Display{Data: f.Data, Metadata: f.Metadata, DisplayID: f.DisplayID, Update: f.Update})
+			})
+		case wire.KindClear:
+			sink.call(func(out interp.Output) { out.ClearOutput(f.Wait) })
+		case wire.KindResult:
+			result = f.Data
+		case wire.KindLeftover:
+			sink.note(leftoverWarning(f))
+		case wire.KindInput:
+			feeder.request(f)
+		}
+	}
+	stdoutP := &stdoutParser{sink: sink, onFrame: onFrame}
+	stderrF := &stderrFilter{sink: sink}
+	var readers sync.WaitGroup
+	readers.Add(2)
+	go pumpPipe(stdoutOurs, stdoutP.feed, stdoutP.close, &readers)
+	go pumpPipe(stderrOurs, stderrF.feed, stderrF.close, &readers)
+
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	feederDone := make(chan struct{})
+	go func() { feeder.run(watchCtx); close(feederDone) }()
+	limitCh := watchLimits(watchCtx, pid, spec.Limits)
+	waitCh := make(chan error, 1)
+	go func() { waitCh <- cmd.Wait() }()
+	var timeoutC <-chan time.Time
+	if spec.Timeout > 0 {
+		t := time.NewTimer(spec.Timeout)
+		defer t.Stop()
+		timeoutC = t.C
+	}
+
+	stop := stopNone
+	var limit limitExceeded
+	exited := false
+	select {
+	case <-waitCh:
+		exited = true
+	case <-ctx.Done():
+		stop = stopInterrupted
+	case <-timeoutC:
+		stop = stopTimeout
+	case limit = <-limitCh:
+		stop = stopLimit
+	}
+	stopWatching()
+	if !exited {
+		if stop != stopLimit {
+			// Ask the Go runtime for every goroutine's stack, then give up waiting.
+			syscall.Kill(pid, syscall.SIGQUIT)
+			select {
+			case <-waitCh:
+				exited = true
+			case <-time.After(quitGrace):
+			}
+		}
+		if !exited {
+			syscall.Kill(-pid, syscall.SIGKILL)
+			<-waitCh
+		}
+	}
+	killGroup(pid)
+	<-feederDone
+	waitReaders(&readers, readerGrace, stdoutOurs, stderrOurs)
+	closeAll(stdoutOurs, stderrOurs)
+
+	cellErr := describeEnd(stop, limit, spec, cmd.ProcessState, stderrF, time.Since(began))
+	sink.close()
+	if cellErr != nil {
+		return nil, cellErr
+	}
+	return result, nil
+}
+
+// describeEnd turns how the program ended into the cell's error, or nil.
+// Kept crash text that the error does not use is streamed as stderr.
+func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *os.ProcessState, stderrF *stderrFilter, took time.Duration) *interp.Error {
+	crash := stderrF.crash.String()
+	traces := parseGoroutines(crash)
+	view, _ := formatGoroutineView(traces, goroutineViewOptions{})
+	withView := func(e *interp.Error, intro string) *interp.Error {
+		e.Traceback = append([]string{e.Name + ": " + e.Value}, e.Traceback...)
+		if len(view) > 0 {
+			e.Traceback = append(e.Traceback, intro)
+			e.Traceback = append(e.Traceback, view...)
+		}
+		return e
+	}
+	switch stop {
+	case stopInterrupted:
+		e := &interp.Error{Name: "Interrupted", Value: fmt.Sprintf("the cell was interrupted after %s", roundDuration(took))}
+		if len(view) == 0 {
+			e.Traceback = []string{"(the program did not report where its goroutines were)"}
+		}
+		return withView(e, "Where each goroutine was:")
+	case stopTimeout:
+		e := &interp.Error{Name: "Timeout", Value: fmt.Sprintf("the cell ran longer than its %s timeout and was stopped", spec.Timeout)}
+		return withView(e, "Where each goroutine was:")
+	case stopLimit:
+		return withView(&interp.Error{Name: "LimitExceeded", Value: limit.What}, "")
+	}
+
+	ws, _ := state.Sys().(syscall.WaitStatus)
+	if spec.Limits.CPU > 0 && ws.Signaled() && ws.Signal() == syscall.SIGKILL && state.UserTime()+state.SystemTime() >= spec.Limits.CPU-100*time.Millisecond {
+		stderrF.releaseCrash()
+		return withView(&interp.Error{Name: "LimitExceeded", Value: "CPU time limit " + spec.Limits.CPU.String()}, "")
+	}
+	if len(stderrF.races) > 0 {
+		return raceError(stderrF.races, crash)
+	}
+	if msg, rest, ok := crashMessage(crash, "panic: "); ok {
+		mark := goroutineViewOptions{}
+		if len(traces) > 0 && traces[0].State == "running" {
+			mark = goroutineViewOptions{MarkID: traces[0].ID, Mark: "<- panicked here"}
+		}
+		pview, _ := formatGoroutineView(traces, mark)
+		tb := []string{"panic: " + msg}
+		tb = append(tb, rest...)
+		return &interp.Error{Name: "panic", Value: msg, Traceback: append(tb, pview...)}
+	}
+	if msg, _, ok := crashMessage(crash, "fatal error: "); ok {
+		switch {
+		case strings.HasPrefix(msg, "all goroutines are asleep"):
+			e := &interp.Error{Name: "Deadlock", Value: "all goroutines are asleep: each one waits for something only another can do"}
+			return withView(e, "Where each goroutine waits:")
+		case spec.Limits.Memory > 0 && strings.Contains(msg, "out of memory"):
+			return withView(&interp.Error{Name: "LimitExceeded", Value: "memory limit " + formatBytes(spec.Limits.Memory)}, "")
+		default:
+			return withView(&interp.Error{Name: "FatalError", Value: msg}, "Where each goroutine was:")
+		}
+	}
+	if state.Success() {
+		stderrF.releaseCrash()
+		return nil
+	}
+	e := &interp.Error{Name: "ExitError", Value: state.String()} // "exit status 3", "signal: killed"
+	if len(view) > 0 {
+		return withView(e, "Where each goroutine was:")
+	}
+	stderrF.releaseCrash()
+	e.Traceback = []string{e.Name + ": " + e.Value}
+	return e
+}
+
+// crashMessage finds the runtime's message line starting with prefix in a
+// crash dump and returns it (continuation lines joined) plus any extra lines
+// before the goroutine dump, e.g. "[signal SIGSEGV …]".
+func crashMessage(crash, prefix string) (msg string, extra []string, ok bool) {
+	lines := strings.Split(crash, "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, prefix) {
+			continue
+		}
+		msg = strings.TrimPrefix(l, prefix)
+		for _, more := range lines[i+1:] {
+			if more == "" || goroutineHeader.MatchString(more) {
+				break
+			}
+			if strings.HasPrefix(more, "[") || strings.HasPrefix(more, "\tpanic: ") {
+				extra = append(extra, strings.TrimSpace(more))
+				continue
+			}
+			msg += " " + strings.TrimSpace(more)
+		}
+		return msg, extra, true
+	}
+	return "", nil, false
+}
+
+// raceError reports the race detector's findings.
+func raceError(races []string, crash string) *interp.Error {
+	var tb []string
+	var where []string
+	seen := map[string]bool{}
+	for _, text := range races {
+		r := parseRaceReport(text)
+		tb = append(tb, r.lines()...)
+		for _, l := range r.cellLines() {
+			if !seen[l] {
+				seen[l] = true
+				where = append(where, l)
+			}
+		}
+	}
+	value := fmt.Sprintf("%d data race(s)", len(races))
+	if len(where) > 0 {
+		value += " at " + strings.Join(where, " and ")
+	}
+	e := &interp.Error{Name: "DataRace", Value: value}
+	e.Traceback = append([]string{e.Name + ": " + e.Value}, tb...)
+	if msg, _, ok := crashMessage(crash, "panic: "); ok {
+		e.Traceback = append(e.Traceback, "and then: panic: "+msg)
+	}
+	return e
+}
+
+// leftoverWarning is the stderr note for goroutines alive when main returned.
+func leftoverWarning(f wire.Frame) string {
+	view, n := formatGoroutineView(parseGoroutines(f.Stack), goroutineViewOptions{Skip: finishFunc})
+	if f.Count > 0 {
+		n = f.Count
+	}
+	head := fmt.Sprintf("%d goroutines still running when the cell finished:", n)
+	if n == 1 {
+		head = "1 goroutine still running when the cell finished:"
+	}
+	lines := append([]string{head}, view...)
+	lines = append(lines, "They were stopped with the cell. To wait for them, use a sync.WaitGroup (wg.Add before go, wg.Done in the goroutine, wg.Wait at the end).")
+	return strings.Join(lines, "\n")
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	if d > time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}
+
+// cellEnv is the program's environment: spec.Env (or the kernel's) with the
+// variables the kernel relies on set.
+func cellEnv(spec runSpec) []string {
+	env := spec.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	set := map[string]string{
+		wire.EnvKernel: "1",
+		"GOTRACEBACK":  "all", // every goroutine in panics and deadlocks
+	}
+	if spec.Race {
+		// No sleep at exit (1 s otherwise). Not halt_on_error: the program
+		// runs to its end so the student also sees the wrong result the
+		// race caused; exit status 66 still ends the cell in error.
+		set["GORACE"] = "atexit_sleep_ms=0"
+	}
+	out := make([]string, 0, len(env)+len(set))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ours := set[k]; !ours {
+			out = append(out, kv)
+		}
+	}
+	for k, v := range set {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// cellPipe makes a pipe for one standard stream of the program. The
+// program's end stays in blocking mode (a Go program then reads stdin with a
+// plain read(2) the stdin feeder can see, and non-Go children see ordinary
+// blocking pipes); the kernel's end is non-blocking so reads and writes can
+// be cut short with deadlines and Close.
+func cellPipe(childReads bool) (child, ours *os.File, err error) {
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+		return nil, nil, fmt.Errorf("pipe for cell: %w", err)
+	}
+	childFD, ourFD := fds[1], fds[0]
+	if childReads {
+		childFD, ourFD = fds[0], fds[1]
+	} else {
+		// A bigger pipe buffer means fewer wake-ups for a program that prints a lot.
+		const fSetPipeSize = 1031 // F_SETPIPE_SZ
+		syscall.Syscall(syscall.SYS_FCNTL, uintptr(ourFD), fSetPipeSize, 1<<20)
+	}
+	if err := syscall.SetNonblock(ourFD, true); err != nil {
+		syscall.Close(fds[0])
+		syscall.Close(fds[1])
+		return nil, nil, fmt.Errorf("pipe for cell: %w", err)
+	}
+	return os.NewFile(uintptr(childFD), "cell-stdio"), os.NewFile(uintptr(ourFD), "cell-stdio"), nil
+}
+
+// pumpPipe reads r until EOF (or its deadline) into feed, then calls done.
+func pumpPipe(r *os.File, feed func([]byte), done func(), wg *sync.WaitGroup) {
+	defer wg.Done()
+	defer done()
+	buf := make([]byte, 256<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			feed(buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// waitReaders waits for the pipe readers; after grace it cuts them short.
+func waitReaders(wg *sync.WaitGroup, grace time.Duration, pipes ...*os.File) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-time.After(grace):
+	}
+	for _, p := range pipes {
+		p.SetReadDeadline(time.Now())
+	}
+	<-done
+}
+
+// killGroup ends every process of the group pgid: SIGTERM, up to
+// killGroupGrace for them to exit, then SIGKILL. It reaps those that are
+// the kernel's children (see enableSubreaper). The group's leader must
+// already be reaped.
+func killGroup(pgid int) {
+	if err := syscall.Kill(-pgid, syscall.SIGTERM); errors.Is(err, syscall.ESRCH) {
+		return
+	}
+	if waitGroupGone(pgid, killGroupGrace) {
+		return
+	}
+	syscall.Kill(-pgid, syscall.SIGKILL)
+	waitGroupGone(pgid, 2*time.Second)
+}
+
+// waitGroupGone reaps members of group pgid until none is left or d passes.
+func waitGroupGone(pgid int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		for {
+			var ws syscall.WaitStatus
+			pid, err := syscall.Wait4(-pgid, &ws, syscall.WNOHANG, nil)
+			if pid <= 0 || err != nil {
+				break
+			}
+		}
+		if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+var subreaperOnce sync.Once
+
+// enableSubreaper makes the kernel the reaper of orphaned descendants: a
+// process started by a cell whose program has exited becomes the kernel's
+// child, so killGroup can reap it instead of leaving a zombie to whatever
+// runs as PID 1.
+func enableSubreaper() {
+	subreaperOnce.Do(func() {
+		const prSetChildSubreaper = 36
+		syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
+	})
+}
+
+func closeAll(files ...*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
 }

@@ -34,6 +34,11 @@ const (
 	KindClear    = "clear"    // clear_output
 	KindLeftover = "leftover" // goroutines still alive when the cell's main returned
 	KindResult   = "result"   // the cell's value (execute_result), at most one per cell
+	// KindInput announces that the cell is about to read one line from
+	// os.Stdin and says how to ask for it (Prompt; Password hides the
+	// typing). The cell writes the frame, then reads stdin as usual; plain
+	// reads without a frame get an input box too.
+	KindInput = "input"
 )
 
 // Frame is one message from a cell to the kernel.
@@ -46,6 +51,8 @@ type Frame struct {
 	Wait      bool           `json:"wait,omitempty"`       // clear: wait for the next output
 	Count     int            `json:"count,omitempty"`      // leftover: number of goroutines
 	Stack     string         `json:"stack,omitempty"`      // leftover: runtime.Stack(all) text
+	Prompt    string         `json:"prompt,omitempty"`     // input: text shown before the input box
+	Password  bool           `json:"password,omitempty"`   // input: hide what the user types
 }
 
 // Env names the environment variables the kernel sets for a cell.

@@ -1,0 +1,304 @@
+package engine
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// This file turns the Go runtime's goroutine dumps (the text a panic, a
+// deadlock, SIGQUIT or runtime.Stack(all) prints) into a view a student can
+// read: one entry per goroutine of their program, its state and where it was
+// in their cells, with the runtime's own goroutines and frames folded away.
+
+// goroutineTrace is one "goroutine N [state]:" block of a dump.
+type goroutineTrace struct {
+	ID        int
+	State     string       // "chan receive", "sync.Mutex.Lock", "running" …
+	Waited    string       // "2 minutes" when the runtime says how long it has waited
+	Frames    []stackFrame // innermost first
+	CreatedBy *stackFrame  // the go statement that started it; nil for goroutine 1
+	CreatorID int          // goroutine that ran that go statement; 0 when unknown
+}
+
+// stackFrame is one function of a stack: its name and source position.
+type stackFrame struct {
+	Func string // "main.worker", "sync.(*Mutex).Lock"
+	File string // "cell4.go" for cell code, an absolute path otherwise
+	Line int    // 0 when the runtime could not tell
+}
+
+var (
+	goroutineHeader = regexp.MustCompile(`^goroutine (\d+)(?: gp=\S+)?(?: m=\S+)?(?: mp=\S+)? \[([^\]]*)\]:$`)
+	frameFileLine   = regexp.MustCompile(`^\s+(.*?):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=\S+ sp=\S+ pc=\S+)?$`)
+	frameCall       = regexp.MustCompile(`^(\S.*?)\([^()]*\)$`)
+	createdByLine   = regexp.MustCompile(`^created by (\S+)(?: in goroutine (\d+))?$`)
+	cellFileName    = regexp.MustCompile(`(?:^|/)cell(\d+)\.go$`)
+	waitedMinutes   = regexp.MustCompile(`^\d+ minutes?$`)
+)
+
+// parseGoroutines reads every goroutine block of a Go traceback. Lines that
+// are not part of a block (the panic message, register dumps) are skipped.
+func parseGoroutines(dump string) []goroutineTrace {
+	var traces []goroutineTrace
+	var cur *goroutineTrace
+	var pendingFunc string // function line waiting for its file:line line
+	var pendingCreated *stackFrame
+	for _, line := range strings.Split(dump, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if m := goroutineHeader.FindStringSubmatch(line); m != nil {
+			id, _ := strconv.Atoi(m[1])
+			traces = append(traces, goroutineTrace{ID: id})
+			cur = &traces[len(traces)-1]
+			cur.State, cur.Waited = splitGoroutineState(m[2])
+			pendingFunc, pendingCreated = "", nil
+			continue
+		}
+		if cur == nil {
+			continue
+		}
+		if line == "" {
+			cur = nil // a blank line ends the block
+			continue
+		}
+		if m := frameFileLine.FindStringSubmatch(line); m != nil && (pendingFunc != "" || pendingCreated != nil) {
+			n, _ := strconv.Atoi(m[2])
+			if pendingCreated != nil {
+				pendingCreated.File, pendingCreated.Line = m[1], n
+				cur.CreatedBy = pendingCreated
+			} else {
+				cur.Frames = append(cur.Frames, stackFrame{Func: pendingFunc, File: m[1], Line: n})
+			}
+			pendingFunc, pendingCreated = "", nil
+			continue
+		}
+		if m := createdByLine.FindStringSubmatch(line); m != nil {
+			pendingCreated = &stackFrame{Func: m[1]}
+			cur.CreatorID, _ = strconv.Atoi(m[2])
+			continue
+		}
+		if m := frameCall.FindStringSubmatch(line); m != nil {
+			pendingFunc = m[1]
+			continue
+		}
+		// "...additional frames elided...", "goroutine running on other thread": keep going.
+	}
+	return traces
+}
+
+// splitGoroutineState separates "chan receive, 3 minutes, locked to thread"
+// into the state and how long it has waited.
+func splitGoroutineState(s string) (state, waited string) {
+	parts := strings.Split(s, ", ")
+	state = parts[0]
+	for _, p := range parts[1:] {
+		if waitedMinutes.MatchString(p) {
+			waited = p
+		}
+	}
+	return state, waited
+}
+
+// cellPosition maps a file of the generated program to the cell it came
+// from: the compose stage writes //line cellN.go:L:C directives.
+func cellPosition(file string, line int) (cell int, ok bool) {
+	m := cellFileName.FindStringSubmatch(file)
+	if m == nil {
+		return 0, false
+	}
+	cell, err := strconv.Atoi(m[1])
+	return cell, err == nil
+}
+
+// formatCellLine renders a position of cell code the way error messages
+// name it everywhere in the kernel: "cell [4] line 12".
+func formatCellLine(file string, line int) (string, bool) {
+	cell, ok := cellPosition(file, line)
+	if !ok {
+		return "", false
+	}
+	if line <= 0 {
+		// A tight loop without calls can stop on an instruction with no line.
+		return fmt.Sprintf("cell [%d]", cell), true
+	}
+	return fmt.Sprintf("cell [%d] line %d", cell, line), true
+}
+
+// userFunc shortens a function name of the user's program for display:
+// "main.worker" -> "worker", "main.main.func1" -> "func literal in main".
+func userFunc(name string) string {
+	name = strings.TrimPrefix(name, "main.")
+	if i := strings.Index(name, ".func"); i > 0 && !strings.Contains(name[:i], "(") {
+		return "func literal in " + name[:i]
+	}
+	if i := strings.Index(name, ".gowrap"); i > 0 {
+		return "go statement in " + name[:i]
+	}
+	return name
+}
+
+// isUserGoroutine tells whether a goroutine belongs to the user's program:
+// it runs or was started by cell code. The runtime's own goroutines (GC
+// workers, finalizers, signal handling) are not.
+func (g goroutineTrace) isUserGoroutine() bool {
+	for _, f := range g.Frames {
+		if _, ok := cellPosition(f.File, f.Line); ok {
+			return true
+		}
+		if strings.HasPrefix(f.Func, "main.") {
+			return true
+		}
+	}
+	if g.CreatedBy != nil {
+		if _, ok := cellPosition(g.CreatedBy.File, g.CreatedBy.Line); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// whereLines renders where a goroutine is in the user's cells, innermost
+// call first. Frames outside the cells are folded away; when there is no
+// cell frame at all the innermost non-runtime frame is shown instead.
+func (g goroutineTrace) whereLines() []string {
+	var lines []string
+	for _, f := range g.Frames {
+		if at, ok := formatCellLine(f.File, f.Line); ok {
+			lines = append(lines, fmt.Sprintf("%s  in %s", at, userFunc(f.Func)))
+		}
+	}
+	if len(lines) == 0 {
+		for _, f := range g.Frames {
+			if !isRuntimeFunc(f.Func) {
+				lines = append(lines, fmt.Sprintf("in %s (%s:%d)", f.Func, shortPath(f.File), f.Line))
+				break
+			}
+		}
+	}
+	if g.CreatedBy != nil {
+		if at, ok := formatCellLine(g.CreatedBy.File, g.CreatedBy.Line); ok {
+			lines = append(lines, fmt.Sprintf("started by %s at %s", userFunc(g.CreatedBy.Func), at))
+		}
+	}
+	return lines
+}
+
+// isRuntimeFunc reports functions of the Go runtime's plumbing, which say
+// nothing to a student about their own program.
+func isRuntimeFunc(name string) bool {
+	return strings.HasPrefix(name, "runtime.") || strings.HasPrefix(name, "internal/") ||
+		strings.HasPrefix(name, "runtime/") || strings.HasPrefix(name, "syscall.") ||
+		strings.HasPrefix(name, "sync.runtime_")
+}
+
+func shortPath(p string) string {
+	if i := strings.Index(p, "/src/"); i >= 0 {
+		return p[i+len("/src/"):]
+	}
+	return p
+}
+
+// goroutineViewOptions tunes formatGoroutineView.
+type goroutineViewOptions struct {
+	// Skip leaves out goroutines whose frames include this function (e.g.
+	// the goroutine running cellrt.Finish that took the snapshot).
+	Skip string
+	// Mark is appended to the header of goroutine MarkID (e.g. "<- panicked here").
+	MarkID int
+	Mark   string
+}
+
+// maxGoroutineGroups bounds the view of a program with thousands of
+// goroutines: identical goroutines are grouped first, then the rest cut.
+const maxGoroutineGroups = 40
+
+// formatGoroutineView renders the user's goroutines of a dump, one block
+// each, identical goroutines (same state, same lines) grouped as one:
+//
+//	goroutine 7 [sync.Mutex.Lock]:
+//	    cell [4] line 13  in worker
+//	    started by main at cell [4] line 20
+//
+// It returns the lines and how many user goroutines it saw.
+func formatGoroutineView(traces []goroutineTrace, opt goroutineViewOptions) ([]string, int) {
+	type group struct {
+		ids   []int
+		state string
+		where []string
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	count := 0
+	for _, g := range traces {
+		if !g.isUserGoroutine() || (opt.Skip != "" && g.hasFunc(opt.Skip)) {
+			continue
+		}
+		count++
+		state := g.State
+		if g.Waited != "" {
+			state += ", " + g.Waited
+		}
+		where := g.whereLines()
+		key := state + "\x00" + strings.Join(where, "\x00")
+		if g.ID == opt.MarkID && opt.Mark != "" {
+			key = "marked" // never grouped with others
+		}
+		if gr, ok := byKey[key]; ok {
+			gr.ids = append(gr.ids, g.ID)
+			continue
+		}
+		gr := &group{ids: []int{g.ID}, state: state, where: where}
+		byKey[key] = gr
+		groups = append(groups, gr)
+	}
+	// Goroutine 1 (main) first, then by id: the order the runtime uses.
+	sort.SliceStable(groups, func(i, j int) bool { return groups[i].ids[0] < groups[j].ids[0] })
+	var lines []string
+	for i, gr := range groups {
+		if i == maxGoroutineGroups {
+			lines = append(lines, fmt.Sprintf("… and %d more kinds of goroutine not shown", len(groups)-i))
+			break
+		}
+		var head string
+		if len(gr.ids) == 1 {
+			head = fmt.Sprintf("goroutine %d [%s]:", gr.ids[0], gr.state)
+		} else {
+			head = fmt.Sprintf("%d goroutines %s [%s]:", len(gr.ids), idList(gr.ids), gr.state)
+		}
+		if gr.ids[0] == opt.MarkID && opt.Mark != "" {
+			head += "  " + opt.Mark
+		}
+		lines = append(lines, head)
+		if len(gr.where) == 0 {
+			lines = append(lines, "    (not in a cell)")
+		}
+		for _, w := range gr.where {
+			lines = append(lines, "    "+w)
+		}
+	}
+	return lines, count
+}
+
+func (g goroutineTrace) hasFunc(name string) bool {
+	for _, f := range g.Frames {
+		if f.Func == name {
+			return true
+		}
+	}
+	return false
+}
+
+// idList renders goroutine ids compactly: "(7, 8, 9)" or "(7, 8, … 99)".
+func idList(ids []int) string {
+	parts := make([]string, 0, 4)
+	for i, id := range ids {
+		if i == 3 && len(ids) > 4 {
+			parts = append(parts, "…", strconv.Itoa(ids[len(ids)-1]))
+			break
+		}
+		parts = append(parts, strconv.Itoa(id))
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}

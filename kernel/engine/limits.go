@@ -1,0 +1,283 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// Limits bound what one cell may use. Zero means no limit, except Output,
+// where zero means DefaultOutputLimit and a negative value means no limit.
+//
+// Exceeding Memory, Procs or CPU ends the cell with an *interp.Error named
+// "LimitExceeded" whose value names the limit ("memory limit 256 MB"); the
+// kernel lives on. Exceeding Output does not end the cell: the rest of its
+// output is dropped with a note saying how much.
+type Limits struct {
+	// Memory bounds the resident memory (RSS) of the cell's process group,
+	// summed over its processes and sampled every limitPollInterval. RSS is
+	// used rather than RLIMIT_AS because a Go program reserves far more
+	// address space than it uses (and a race-enabled one terabytes).
+	Memory int64
+	// Procs bounds the threads of the cell's process group (a Go program has
+	// at least about 5 of its own). Threads are counted rather than setting
+	// RLIMIT_NPROC, which counts every process of the user (and is not
+	// enforced for root).
+	Procs int
+	// CPU bounds the CPU time of each process of the cell (RLIMIT_CPU,
+	// rounded up to whole seconds; the kernel kills the process at the limit).
+	CPU time.Duration
+	// Output bounds the bytes of stdout+stderr text shown for one cell.
+	Output int64
+}
+
+// DefaultOutputLimit is the output shown for one cell when no limit is set:
+// enough for any sensible teaching cell, small enough that a browser tab
+// showing the notebook stays responsive.
+const DefaultOutputLimit = 10 << 20
+
+// limitPollInterval is how often the memory and thread limits are sampled.
+const limitPollInterval = 50 * time.Millisecond
+
+// Environment variables for operators of shared servers, read by
+// limitsFromEnv; they set the kernel-wide defaults of every cell:
+//
+//	GOKERNEL_TIMEOUT       wall-clock time of a cell, a Go duration ("30s", "5m")
+//	GOKERNEL_LIMIT_MEMORY  resident memory of a cell ("512MB", "2GiB", bytes)
+//	GOKERNEL_LIMIT_PROCS   threads+processes of a cell ("64")
+//	GOKERNEL_LIMIT_CPU     CPU time of a cell's processes, a Go duration ("60s")
+//	GOKERNEL_LIMIT_OUTPUT  stdout+stderr shown per cell ("10MB"; "0" or "none": unlimited)
+const (
+	EnvTimeout     = "GOKERNEL_TIMEOUT"
+	EnvLimitMemory = "GOKERNEL_LIMIT_MEMORY"
+	EnvLimitProcs  = "GOKERNEL_LIMIT_PROCS"
+	EnvLimitCPU    = "GOKERNEL_LIMIT_CPU"
+	EnvLimitOutput = "GOKERNEL_LIMIT_OUTPUT"
+)
+
+// limitsFromEnv reads the kernel-wide limits and timeout from the
+// environment (see EnvTimeout and the other Env* names).
+func limitsFromEnv() (Limits, time.Duration, error) {
+	return limitsFromLookup(os.Getenv)
+}
+
+// limitsFromLookup is limitsFromEnv with the environment passed in (tests).
+func limitsFromLookup(getenv func(string) string) (Limits, time.Duration, error) {
+	var lim Limits
+	var timeout time.Duration
+	var errs []string
+	if v := getenv(EnvTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q: want a duration such as 30s", EnvTimeout, v))
+		}
+		timeout = d
+	}
+	if v := getenv(EnvLimitMemory); v != "" {
+		n, err := parseByteSize(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q: %v", EnvLimitMemory, v, err))
+		}
+		lim.Memory = n
+	}
+	if v := getenv(EnvLimitProcs); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q: want a number of threads", EnvLimitProcs, v))
+		}
+		lim.Procs = n
+	}
+	if v := getenv(EnvLimitCPU); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q: want a duration such as 60s", EnvLimitCPU, v))
+		}
+		lim.CPU = d
+	}
+	if v := getenv(EnvLimitOutput); v != "" {
+		if v == "none" || v == "0" {
+			lim.Output = -1
+		} else {
+			n, err := parseByteSize(v)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%s=%q: %v", EnvLimitOutput, v, err))
+			}
+			lim.Output = n
+		}
+	}
+	if len(errs) > 0 {
+		return Limits{}, 0, fmt.Errorf("kernel limits from environment: %s", strings.Join(errs, "; "))
+	}
+	return lim, timeout, nil
+}
+
+// parseByteSize reads "256MB", "1.5GiB", "64k" or a plain number of bytes.
+// Decimal and binary suffixes are both taken as binary (MB = MiB): people
+// writing limits mean "about that much".
+func parseByteSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "IB"), "B")
+	mult := 1.0
+	if t != "" {
+		switch t[len(t)-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		case 'T':
+			mult = 1 << 40
+		}
+		if mult != 1 {
+			t = t[:len(t)-1]
+		}
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("want a size such as 256MB")
+	}
+	return int64(f * mult), nil
+}
+
+// formatBytes renders a size for messages: "256 MB", "1.5 GB", "700 bytes".
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return trimZero(float64(n)/(1<<30)) + " GB"
+	case n >= 1<<20:
+		return trimZero(float64(n)/(1<<20)) + " MB"
+	case n >= 1<<10:
+		return trimZero(float64(n)/(1<<10)) + " KB"
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func trimZero(f float64) string {
+	return strings.TrimSuffix(strconv.FormatFloat(f, 'f', 1, 64), ".0")
+}
+
+// limitExceeded is the limit a cell went past.
+type limitExceeded struct {
+	What string // "memory limit 256 MB"
+}
+
+// applyRlimits sets the kernel-enforced limits on the freshly started
+// process pid; its children inherit them.
+func applyRlimits(pid int, lim Limits) error {
+	if lim.CPU > 0 {
+		secs := uint64(math.Ceil(lim.CPU.Seconds()))
+		// soft == hard: the kernel sends SIGKILL at the limit (a Go program
+		// ignores the SIGXCPU that a lower soft limit would send).
+		if err := prlimit(pid, syscall.RLIMIT_CPU, syscall.Rlimit{Cur: secs, Max: secs}); err != nil {
+			return fmt.Errorf("set CPU limit of cell process %d: %w", pid, err)
+		}
+	}
+	return nil
+}
+
+func prlimit(pid, resource int, lim syscall.Rlimit) error {
+	_, _, errno := syscall.RawSyscall6(syscall.SYS_PRLIMIT64, uintptr(pid), uintptr(resource),
+		uintptr(unsafe.Pointer(&lim)), 0, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// watchLimits samples the memory and threads of the process tree rooted at
+// pid every limitPollInterval until ctx ends, and reports the first limit
+// exceeded on the returned channel (buffered; at most one value).
+func watchLimits(ctx context.Context, pid int, lim Limits) <-chan limitExceeded {
+	ch := make(chan limitExceeded, 1)
+	if lim.Memory <= 0 && lim.Procs <= 0 {
+		return ch
+	}
+	go func() {
+		t := time.NewTicker(limitPollInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			rss, threads := treeUsage(pid)
+			switch {
+			case lim.Memory > 0 && rss > lim.Memory:
+				ch <- limitExceeded{What: "memory limit " + formatBytes(lim.Memory)}
+				return
+			case lim.Procs > 0 && threads > lim.Procs:
+				ch <- limitExceeded{What: fmt.Sprintf("process/thread limit %d", lim.Procs)}
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// treeUsage sums resident memory (bytes) and threads over pid and all its
+// descendants, found through /proc/PID/task/TID/children.
+func treeUsage(pid int) (rss int64, threads int) {
+	seen := map[int]bool{}
+	queue := []int{pid}
+	for len(queue) > 0 && len(seen) < 10000 {
+		p := queue[0]
+		queue = queue[1:]
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		r, n := procStatus(p)
+		rss += r
+		threads += n
+		queue = append(queue, procChildren(p)...)
+	}
+	return rss, threads
+}
+
+// procStatus reads VmRSS and Threads of one process.
+func procStatus(pid int) (rss int64, threads int) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			rss = kb << 10
+		} else if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+			threads, _ = strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	return rss, threads
+}
+
+// procChildren lists the child processes of pid (of all its threads).
+func procChildren(pid int) []int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var kids []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
+				kids = append(kids, n)
+			}
+		}
+	}
+	return kids
+}

@@ -1,0 +1,162 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/gokernel/gokernel/kernel/interp"
+	"github.com/gokernel/gokernel/kernel/nb/wire"
+)
+
+// This file gives a cell that reads os.Stdin an input box.
+//
+// The program's fd 0 is the read end of a pipe in blocking mode, so a Go
+// program reading os.Stdin (fmt.Scanln, bufio.NewReader(os.Stdin) …) makes a
+// plain read(0, …) system call that blocks in one of its threads. The kernel
+// cannot be told about that read, so it looks: every stdinPollInterval it
+// reads /proc/PID/task/*/syscall, which names the system call each thread
+// is blocked in and its arguments. A thread in read with fd 0 while the pipe
+// holds no unread bytes (FIONREAD) is a program waiting for the user; the
+// kernel then asks Output.Input and writes the answer plus "\n" to the pipe.
+// The FIONREAD check keeps one read from being asked twice: until the
+// program has consumed an answer the pipe is not empty.
+//
+// Only the cell's own process is watched, not processes it starts.
+
+// stdinPollInterval is how often the feeder looks for a blocked read.
+const stdinPollInterval = 20 * time.Millisecond
+
+// noStdinNote is the line shown when a cell reads stdin the frontend cannot answer.
+const noStdinNote = "[this cell read standard input, but this frontend does not send input (allow_stdin is false): the read got end of file]"
+
+// stdinFeeder answers a program's reads of stdin through Output.Input.
+type stdinFeeder struct {
+	pid      int
+	w        *os.File // our end of the program's stdin pipe
+	allow    bool
+	sink     *streamSink
+	out      interp.Output
+	requests chan wire.Frame // wire.KindInput frames, in order
+	asked    int             // Input calls made (tests)
+}
+
+func newStdinFeeder(pid int, w *os.File, allow bool, sink *streamSink, out interp.Output) *stdinFeeder {
+	return &stdinFeeder{pid: pid, w: w, allow: allow, sink: sink, out: out, requests: make(chan wire.Frame, 8)}
+}
+
+// request records a wire.KindInput frame: the next read uses its prompt and
+// password flag. It never blocks the stdout reader.
+func (f *stdinFeeder) request(fr wire.Frame) {
+	select {
+	case f.requests <- fr:
+	default:
+	}
+}
+
+// run watches for reads until ctx ends or stdin is closed. It closes f.w.
+func (f *stdinFeeder) run(ctx context.Context) {
+	defer f.w.Close()
+	f.sink.setHoldPrompt(f.allow)
+	t := time.NewTicker(stdinPollInterval)
+	defer t.Stop()
+	var next *wire.Frame
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case fr := <-f.requests:
+			next = &fr
+			continue
+		case <-t.C:
+		}
+		if !threadBlockedReading(f.pid, 0) || pipeUnread(f.w) != 0 {
+			continue
+		}
+		if !f.allow {
+			f.refuse()
+			return
+		}
+		prompt := f.sink.takePrompt()
+		password := false
+		select {
+		case fr := <-f.requests:
+			next = &fr
+		default:
+		}
+		if next != nil {
+			prompt += next.Prompt
+			password = next.Password
+			next = nil
+		}
+		f.asked++
+		answer, err := f.out.Input(ctx, prompt, password)
+		if errors.Is(err, interp.ErrNoStdin) {
+			f.refuse()
+			return
+		}
+		if err != nil {
+			return // ctx ended: the run stage stops the program
+		}
+		if _, err := f.w.WriteString(answer + "\n"); err != nil {
+			return // the program closed its stdin or exited
+		}
+	}
+}
+
+// refuse gives the program end of file and says why.
+func (f *stdinFeeder) refuse() {
+	f.w.Close()
+	f.sink.note(noStdinNote)
+}
+
+// readSyscallNumber is the number of read(2) as /proc/PID/task/TID/syscall prints it.
+var readSyscallNumber = strconv.Itoa(syscall.SYS_READ)
+
+// threadBlockedReading tells whether a thread of pid is blocked in read(fd).
+func threadBlockedReading(pid, fd int) bool {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	wantFD := "0x" + strconv.FormatInt(int64(fd), 16)
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/syscall")
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(b))
+		if len(fields) >= 2 && fields[0] == readSyscallNumber && fields[1] == wantFD {
+			return true
+		}
+	}
+	return false
+}
+
+// pipeUnread returns the bytes written to the pipe of w not yet read by the
+// other end (FIONREAD), or -1 when it cannot tell.
+func pipeUnread(w *os.File) int {
+	rc, err := w.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	n := -1
+	ctlErr := rc.Control(func(fd uintptr) {
+		var v int32
+		// FIONREAD (TIOCINQ) works on either end of a Linux pipe.
+		if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&v))); errno == 0 {
+			n = int(v)
+		}
+	})
+	if ctlErr != nil {
+		return -1
+	}
+	return n
+}
