@@ -14,9 +14,18 @@ import (
 	"github.com/gokernel/gokernel/kernel/nb/wire"
 )
 
-// output is where displays go: the cell's stdout, shared with fmt.Print so
-// that frames and printed text keep their order. Tests swap it.
-var output io.Writer = os.Stdout
+// output, when set, replaces os.Stdout as the place displays go (tests set
+// it). Displays normally go to the cell's stdout, shared with fmt.Print, so
+// that frames and printed text keep their order; os.Stdout is read at each
+// display because a program (or a godoc example) may replace it.
+var output io.Writer
+
+func out() io.Writer {
+	if output != nil {
+		return output
+	}
+	return os.Stdout
+}
 
 // underKernel reports whether frames are understood by whoever reads stdout.
 // It is read on every display (not cached) so a test can switch it.
@@ -63,11 +72,11 @@ func describeBundle(b Bundle) string {
 // show writes one display frame, or the plain text when not under the kernel.
 func show(data map[string]any, id string, update bool) {
 	if !underKernel() {
-		fmt.Fprintln(output, data["text/plain"])
+		fmt.Fprintln(out(), data["text/plain"])
 		return
 	}
 	f := wire.Frame{Kind: wire.KindDisplay, Data: data, DisplayID: id, Update: update}
-	if err := wire.Write(output, f); err != nil {
+	if err := wire.Write(out(), f); err != nil {
 		fmt.Fprintf(os.Stderr, "nb: display: %v\n", err)
 	}
 }
@@ -133,7 +142,7 @@ func ClearOutput(wait bool) {
 	if !underKernel() {
 		return
 	}
-	if err := wire.Write(output, wire.Frame{Kind: wire.KindClear, Wait: wait}); err != nil {
+	if err := wire.Write(out(), wire.Frame{Kind: wire.KindClear, Wait: wait}); err != nil {
 		fmt.Fprintf(os.Stderr, "nb: clear output: %v\n", err)
 	}
 }
