@@ -222,7 +222,10 @@ func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *os.P
 	if len(stderrF.races) > 0 {
 		return raceError(stderrF.races, crash)
 	}
-	if msg, rest, ok := crashMessage(crash, "panic: "); ok {
+	// The runtime exits with status 2 after a panic or fatal error; text
+	// that merely looks like one (a program printing "panic: ") is output.
+	runtimeDeath := ws.Exited() && ws.ExitStatus() == 2
+	if msg, rest, ok := crashMessage(crash, "panic: "); ok && runtimeDeath {
 		mark := goroutineViewOptions{}
 		if len(traces) > 0 && traces[0].State == "running" {
 			mark = goroutineViewOptions{MarkID: traces[0].ID, Mark: "<- panicked here"}
@@ -232,7 +235,7 @@ func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *os.P
 		tb = append(tb, rest...)
 		return &interp.Error{Name: "panic", Value: msg, Traceback: append(tb, pview...)}
 	}
-	if msg, _, ok := crashMessage(crash, "fatal error: "); ok {
+	if msg, _, ok := crashMessage(crash, "fatal error: "); ok && runtimeDeath {
 		switch {
 		case strings.HasPrefix(msg, "all goroutines are asleep"):
 			e := &interp.Error{Name: "Deadlock", Value: "all goroutines are asleep: each one waits for something only another can do"}
@@ -248,7 +251,7 @@ func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *os.P
 		return nil
 	}
 	e := &interp.Error{Name: "ExitError", Value: state.String()} // "exit status 3", "signal: killed"
-	if len(view) > 0 {
+	if len(view) > 0 && runtimeDeath {
 		return withView(e, "Where each goroutine was:")
 	}
 	stderrF.releaseCrash()
