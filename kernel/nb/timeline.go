@@ -47,15 +47,49 @@ type Timeline struct {
 
 // Lane is one row of a timeline, written by one goroutine. Recording an
 // event takes the lane's own lock, never a timeline-wide one, so goroutines
-// recording at once do not wait for each other (about 50 ns an event).
+// recording at once do not wait for each other. An event costs about
+// 100 ns on the 2-core test machine, half of it reading the clock
+// (BenchmarkLaneSet), against ~100 ns for one mutex hand-over.
 type Lane struct {
 	tl   *Timeline
 	name string
 
 	mu     sync.Mutex
-	spans  []span // state changes, in time order
+	spans  spanLog // state changes, in time order
 	marks  []mark
 	doneAt time.Duration // 0: not done
+}
+
+// spanLog stores spans in fixed-size chunks: appending never copies what
+// was recorded before, which keeps the cost of an event flat (a plain
+// slice's growth made it 3× slower on long runs).
+type spanLog struct {
+	full [][]span
+	cur  []span
+}
+
+const spanChunk = 512
+
+func (s *spanLog) add(x span) {
+	if len(s.cur) == cap(s.cur) {
+		if s.cur != nil {
+			s.full = append(s.full, s.cur)
+		}
+		s.cur = make([]span, 0, spanChunk)
+	}
+	s.cur = append(s.cur, x)
+}
+
+func (s *spanLog) all() []span {
+	n := len(s.cur)
+	for _, c := range s.full {
+		n += len(c)
+	}
+	out := make([]span, 0, n)
+	for _, c := range s.full {
+		out = append(out, c...)
+	}
+	return append(out, s.cur...)
 }
 
 type span struct {
@@ -83,7 +117,7 @@ func (tl *Timeline) Lane(name string) *Lane {
 		}
 	}
 	l := &Lane{tl: tl, name: name}
-	l.spans = append(l.spans, span{at: time.Since(tl.start), state: Running})
+	l.spans.add(span{at: time.Since(tl.start), state: Running})
 	tl.lanes = append(tl.lanes, l)
 	return l
 }
@@ -92,7 +126,7 @@ func (tl *Timeline) Lane(name string) *Lane {
 func (l *Lane) Set(s State) {
 	at := time.Since(l.tl.start)
 	l.mu.Lock()
-	l.spans = append(l.spans, span{at: at, state: s})
+	l.spans.add(span{at: at, state: s})
 	l.mu.Unlock()
 }
 
@@ -108,7 +142,7 @@ func (l *Lane) Event(label string) {
 func (l *Lane) Done() {
 	at := time.Since(l.tl.start)
 	l.mu.Lock()
-	l.spans = append(l.spans, span{at: at, state: Idle})
+	l.spans.add(span{at: at, state: Idle})
 	l.doneAt = at
 	l.mu.Unlock()
 }
@@ -173,7 +207,7 @@ func (tl *Timeline) snapshot() (lanes []laneView, end time.Duration) {
 	allDone := true
 	for _, l := range list {
 		l.mu.Lock()
-		v := laneView{name: l.name, spans: append([]span(nil), l.spans...), marks: append([]mark(nil), l.marks...), done: l.doneAt > 0}
+		v := laneView{name: l.name, spans: l.spans.all(), marks: append([]mark(nil), l.marks...), done: l.doneAt > 0}
 		l.mu.Unlock()
 		lanes = append(lanes, v)
 		if !v.done {
