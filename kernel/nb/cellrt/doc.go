@@ -13,9 +13,12 @@
 // by package nb it runs the requested function and exits. Finish reports
 // goroutines still alive when main returns. Result shows the cell's value.
 //
-// It is linked into every cell, so it must stay tiny: it imports fmt, os,
-// runtime, strconv, strings, sync and time only, and writes its frames with
-// a small JSON writer of its own instead of encoding/json (see frame.go).
+// It is linked into every cell, so it must stay tiny: it imports only
+// packages a printing cell links anyway (fmt, os, runtime, strconv, ...) and
+// writes its frames with a small JSON writer of its own instead of
+// encoding/json (see frame.go). Measured with the direct compile+link path:
+// a hello cell grows by 53 KB and links in the same ~45-50 ms, where
+// importing encoding/json would add 274 KB and ~8 ms.
 // The heavy parts of child processes (reflection, argument decoding) live in
 // package nb, which installs them through RunChild.
 //
@@ -23,4 +26,5 @@
 //
 //	cellrt.go  Start (child dispatch, goroutine baseline), Result, Bundle, Finish, AtFinish
 //	frame.go   the frame writer: a minimal JSON encoder for MIME bundles
+//	cellrt_test.go  tests; the test binary re-executes itself as a cell program
 package cellrt
