@@ -324,6 +324,8 @@ type Call struct {
 
 	Reply   *jupyter.Message
 	ReplyAt time.Time
+	// Replies counts every reply received (a replayed request may get two).
+	Replies int
 	BusyAt  time.Time
 	IdleAt  time.Time
 	// IOPub holds the iopub messages other than status and stream, in order.
@@ -343,6 +345,7 @@ const streamCap = 1 << 16
 func (call *Call) setReply(m *jupyter.Message, at time.Time) {
 	call.mu.Lock()
 	defer call.mu.Unlock()
+	call.Replies++
 	if call.Reply != nil {
 		return
 	}
@@ -475,7 +478,7 @@ func (call *Call) Snapshot() CallTimes {
 	return CallTimes{
 		Sent: call.Sent, ReplyAt: call.ReplyAt, BusyAt: call.BusyAt, IdleAt: call.IdleAt,
 		FirstStreamAt: call.FirstStreamAt, LastStreamAt: call.LastStreamAt,
-		StreamBytes: call.StreamBytes, StreamMsgs: call.StreamMsgs,
+		StreamBytes: call.StreamBytes, StreamMsgs: call.StreamMsgs, Replies: call.Replies,
 	}
 }
 
@@ -485,11 +488,22 @@ type CallTimes struct {
 	FirstStreamAt, LastStreamAt   time.Time
 	StreamBytes                   int64
 	StreamMsgs                    int
+	Replies                       int
+}
+
+// ExecuteReply is an execute_reply as a frontend reads it: the fields of
+// both statuses ("ok" and "error"/"aborted") in one struct.
+type ExecuteReply struct {
+	Status         string   `json:"status"`
+	ExecutionCount int      `json:"execution_count"`
+	Ename          string   `json:"ename"`
+	Evalue         string   `json:"evalue"`
+	Traceback      []string `json:"traceback"`
 }
 
 // ExecuteReply decodes the reply as an execute_reply.
-func (call *Call) ExecuteReply() (jupyter.ExecuteReply, error) {
-	var r jupyter.ExecuteReply
+func (call *Call) ExecuteReply() (ExecuteReply, error) {
+	var r ExecuteReply
 	call.mu.Lock()
 	reply := call.Reply
 	call.mu.Unlock()
@@ -498,6 +512,13 @@ func (call *Call) ExecuteReply() (jupyter.ExecuteReply, error) {
 	}
 	err := reply.DecodeContent(&r)
 	return r, err
+}
+
+// ReplyMessage returns the first reply, or nil.
+func (call *Call) ReplyMessage() *jupyter.Message {
+	call.mu.Lock()
+	defer call.mu.Unlock()
+	return call.Reply
 }
 
 // Messages returns the iopub messages other than status and stream.

@@ -1,0 +1,19 @@
+// Package reliability holds the load, fault and security tests of issue 9.
+// They build the real gokernel binary, start it on a connection file and
+// drive it over ZeroMQ with kernel/bench's client, the way Jupyter does. Each
+// test logs its figure on a line starting with "RELIABILITY:" so that
+//
+//	go test -v -count=1 ./kernel/reliability | grep RELIABILITY:
+//
+// prints the numbers the README quotes. The default sizes keep `go test
+// ./...` fast; GOKERNEL_LONG=1 runs the sizes the issue names (1000
+// executes, 100 interrupts, 20 restarts). GOKERNEL_BIN=/path/to/gokernel
+// tests a prebuilt binary instead of building one.
+//
+// Files:
+//   - harness_test.go: TestMain (builds the binary), starting kernels, figures, process checks.
+//   - badinput_test.go: unsigned, wrongly signed, replayed, malformed, unknown and huge messages.
+//   - load_test.go: heartbeat under load, executes in a row, interrupts in a row, disconnect mid-flood.
+//   - faults_test.go: parent death, shutdown/restart cycles, unwritable build cache.
+//   - security_test.go: sockets bound to the connection IP only, private workspace modes, key not logged.
+package reliability
