@@ -234,4 +234,3 @@ func orDefault[T time.Duration | int64](v, def T) T {
 	}
 	return v
 }
-
