@@ -272,7 +272,7 @@ func (c *Client) SendFrames(ch Channel, frames [][]byte) error {
 	if !ok {
 		return fmt.Errorf("bench: unknown channel %q", ch)
 	}
-	if err := sock.Send(zmq4.NewMsgFrom(frames...)); err != nil {
+	if err := sock.SendMulti(zmq4.NewMsgFrom(frames...)); err != nil {
 		return fmt.Errorf("bench: sending on %s: %w", ch, err)
 	}
 	return nil
