@@ -255,7 +255,11 @@ func TestFormatProblemsCatchesBrokenNotebooks(t *testing.T) {
 		{name: "python kernel", change: func(nb *notebook) {
 			nb.raw["metadata"].(map[string]any)["kernelspec"] = map[string]any{"name": "python3", "display_name": "Python 3", "language": "python"}
 		}, want: "kernelspec"},
-		{name: "stray key", change: func(nb *notebook) { c := codeCell("a"); c["attachments"] = map[string]any{}; nb.cells = []map[string]any{c} }, want: "not allowed"},
+		{name: "stray key", change: func(nb *notebook) {
+			c := codeCell("a")
+			c["attachments"] = map[string]any{}
+			nb.cells = []map[string]any{c}
+		}, want: "not allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
