@@ -143,6 +143,9 @@ func userFunc(name string) string {
 // it runs or was started by cell code. The runtime's own goroutines (GC
 // workers, finalizers, signal handling) are not.
 func (g goroutineTrace) isUserGoroutine() bool {
+	if g.ID == 1 {
+		return true // runs main.main, even when its stack was not available
+	}
 	for _, f := range g.Frames {
 		if _, ok := cellPosition(f.File, f.Line); ok {
 			return true
@@ -168,6 +171,9 @@ func (g goroutineTrace) whereLines() []string {
 		if at, ok := formatCellLine(f.File, f.Line); ok {
 			lines = append(lines, fmt.Sprintf("%s  in %s", at, userFunc(f.Func)))
 		}
+	}
+	if len(g.Frames) == 0 && g.State == "running" {
+		lines = append(lines, "(running on another thread: the runtime could not read its stack)")
 	}
 	if len(lines) == 0 {
 		for _, f := range g.Frames {

@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+const stdinProgram = `//line cell8.go:1:1
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+)
+
+func main() {
+	var name string
+	fmt.Print("Name: ")
+	_, err := fmt.Scanln(&name)
+	fmt.Println("hello", name, err)
+	fmt.Print("Age: ")
+	var age int
+	fmt.Scan(&age)
+	fmt.Println("age", age)
+	fmt.Println("now a line")
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	fmt.Printf("line %q %v\n", line, err)
+}
+`
+
+const passwordProgram = `//line cell9.go:1:1
+package main
+
+import (
+	"fmt"
+)
+
+func main() {
+	// What nb.Password does: announce the read with an input frame, then read.
+	fmt.Print("\x1b]gokernel;{\"kind\":\"input\",\"prompt\":\"Password: \",\"password\":true}\x07")
+	var pw string
+	fmt.Scanln(&pw)
+	fmt.Println("length", len(pw))
+}
+`
+
+func TestRunStdin(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildProgram(t, dir, "stdin", stdinProgram, false)
+	pw := buildProgram(t, dir, "password", passwordProgram, false)
+
+	t.Run("answered", func(t *testing.T) {
+		out := &recordingOutput{Answers: []string{"Ada", "42", "the rest"}}
+		if _, err := run(context.Background(), runSpec{Binary: bin, AllowStdin: true}, out); err != nil {
+			t.Fatal(err)
+		}
+		var prompts []string
+		for _, e := range out.eventsOf("input") {
+			prompts = append(prompts, e.Text)
+		}
+		if want := []string{"Name: ", "Age: ", ""}; strings.Join(prompts, "|") != strings.Join(want, "|") {
+			t.Errorf("prompts: have %q, want %q", prompts, want)
+		}
+		want := "hello Ada <nil>\nage 42\nnow a line\nline \"the rest\\n\" <nil>\n"
+		if got := out.text("stdout"); got != want {
+			t.Errorf("stdout: have %q, want %q (prompts are shown in the input box, not twice)", got, want)
+		}
+	})
+
+	t.Run("not allowed", func(t *testing.T) {
+		out := &recordingOutput{}
+		start := time.Now()
+		if _, err := run(context.Background(), runSpec{Binary: bin, AllowStdin: false}, out); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("a refused read took %s to get end of file", d)
+		}
+		if n := len(out.eventsOf("input")); n != 0 {
+			t.Errorf("have %d input requests, want none", n)
+		}
+		if got := out.text("stdout"); !strings.Contains(got, "hello  EOF") {
+			t.Errorf("stdout %q: the read did not get EOF", got)
+		}
+		if got := out.text("stderr"); strings.Count(got, noStdinNote) != 1 {
+			t.Errorf("stderr: have %q, want the note once", got)
+		}
+	})
+
+	t.Run("frontend without stdin", func(t *testing.T) {
+		out := &recordingOutput{NoStdin: true}
+		if _, err := run(context.Background(), runSpec{Binary: bin, AllowStdin: true}, out); err != nil {
+			t.Fatal(err)
+		}
+		if got := out.text("stderr"); !strings.Contains(got, noStdinNote) {
+			t.Errorf("stderr: have %q, want the note", got)
+		}
+	})
+
+	t.Run("unanswered prompt is interruptible", func(t *testing.T) {
+		out := &recordingOutput{}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			for len(out.eventsOf("input")) == 0 {
+				time.Sleep(5 * time.Millisecond)
+			}
+			cancel()
+		}()
+		start := time.Now()
+		_, err := run(ctx, runSpec{Binary: bin, AllowStdin: true}, out)
+		e := cellError(t, err, "Interrupted")
+		if tb := strings.Join(e.Traceback, "\n"); !strings.Contains(tb, "cell [8] line 12  in main") {
+			t.Errorf("traceback does not show main waiting at the Scanln:\n%s", tb)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("took %s", d)
+		}
+	})
+
+	t.Run("password", func(t *testing.T) {
+		out := &recordingOutput{Answers: []string{"secret"}}
+		if _, err := run(context.Background(), runSpec{Binary: pw, AllowStdin: true}, out); err != nil {
+			t.Fatal(err)
+		}
+		inputs := out.eventsOf("input")
+		if len(inputs) != 1 || inputs[0].Text != "Password: " || len(out.Passwords) != 1 || !out.Passwords[0] {
+			t.Fatalf("have inputs %+v passwords %v, want one password prompt %q", inputs, out.Passwords, "Password: ")
+		}
+		if got := out.text("stdout"); got != "length 6\n" {
+			t.Errorf("stdout: have %q, want %q", got, "length 6\n")
+		}
+	})
+}
