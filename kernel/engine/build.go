@@ -401,3 +401,46 @@ func parseDiagnostics(out string) []Diagnostic {
 	}
 	return diags
 }
+
+// exportFile returns the export data file of path from the non-race
+// importcfg (for the type checker).
+func (b *builder) exportFile(path string) (string, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cfg := b.cfgs[false]
+	if cfg == nil {
+		return "", false
+	}
+	f, ok := cfg.files[path]
+	return f, ok
+}
+
+// startRaceWarm starts building the race-enabled standard library in the
+// background the first time it is asked for (≈7 s cold), and returns a
+// channel closed when it is done.
+func (b *builder) startRaceWarm(ctx context.Context) <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.raceWarm != nil {
+		return b.raceWarm
+	}
+	done := make(chan struct{})
+	b.raceWarm = done
+	go func() {
+		defer close(done)
+		start := time.Now()
+		err := b.warm(ctx, true, warmPackages)
+		b.mu.Lock()
+		b.raceErr = err
+		b.mu.Unlock()
+		b.log.Debug("warm", "phase", "race warm", "dur", time.Since(start), "err", err)
+	}()
+	return done
+}
+
+// raceWarmErr says why warming the race-enabled library failed, if it did.
+func (b *builder) raceWarmErr() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.raceErr
+}

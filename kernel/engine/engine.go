@@ -3,10 +3,17 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/gokernel/gokernel/kernel/interp"
+	"github.com/gokernel/gokernel/kernel/nb/wire"
 )
 
 // Config configures an Engine. Zero values pick sensible defaults.
@@ -21,30 +28,424 @@ type Config struct {
 
 // Engine runs Go cells. It implements interp.Interpreter.
 //
-// TODO(owner: engine pipeline): placeholder; replaced by the real pipeline.
-type Engine struct{ cfg Config }
+// Execute runs one cell at a time through the stages listed in doc.go;
+// Complete, Inspect and IsComplete only read a snapshot of what the
+// notebook declared, so they answer while a cell runs.
+type Engine struct {
+	log   *slog.Logger
+	tc    *toolchain
+	ws    *workspace
+	build *builder
+	std   *stdTable
+	fixer *importFixer
+	check *valueChecker
+	docs  *docCache
+
+	warmed     chan struct{} // closed when the background warm-up ends
+	warmErr    error         // set before warmed is closed
+	warmCtx    context.Context
+	stopWarm   context.CancelFunc
+	background sync.WaitGroup
+
+	execMu sync.Mutex // one Execute at a time
+
+	mu       sync.RWMutex // guards the notebook state below
+	decls    *declSet
+	sources  map[int]string // execution count -> cell code, for cells whose decls are remembered
+	notebook settings
+	closed   bool
+	// stopCell cancels the running cell (Close stops it).
+	stopCell context.CancelFunc
+}
 
 var _ interp.Interpreter = (*Engine)(nil)
 
-// New prepares a workspace and starts warming the build cache in the background.
-func New(ctx context.Context, cfg Config) (*Engine, error) { return &Engine{cfg: cfg}, nil }
+// New prepares a workspace and starts warming the build cache in the
+// background; it does not wait for the warm-up (the first cell does).
+func New(ctx context.Context, cfg Config) (*Engine, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	tc, err := findToolchain(ctx, cfg.GoBin)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := openWorkspace(cfg.WorkDir, tc.langVer)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(ws.path(wsBuild, "imports"), 0o700); err != nil {
+		ws.remove()
+		return nil, fmt.Errorf("workspace: %w", err)
+	}
+	e := &Engine{
+		log:      log,
+		tc:       tc,
+		ws:       ws,
+		build:    newBuilder(tc, ws, log),
+		std:      &stdTable{goroot: tc.goroot},
+		warmed:   make(chan struct{}),
+		decls:    &declSet{},
+		sources:  map[int]string{},
+		notebook: settings{Race: cfg.Race, Timeout: cfg.Timeout, Limits: cfg.Limits},
+	}
+	e.fixer = &importFixer{std: e.std, dir: ws.path(wsBuild, "imports")}
+	e.check = newValueChecker(e.build.exportFile)
+	e.docs = newDocCache(tc.goroot)
+	warmCtx, stop := context.WithCancel(context.Background())
+	e.warmCtx, e.stopWarm = warmCtx, stop
+	e.background.Add(1)
+	go func() {
+		defer e.background.Done()
+		start := time.Now()
+		e.warmErr = e.build.warm(warmCtx, false, warmPackages)
+		close(e.warmed)
+		e.log.Debug("warm", "phase", "warm", "dur", time.Since(start), "err", e.warmErr)
+		if cfg.Race {
+			e.startRaceWarm()
+		}
+		e.std.load() // for imports and completion
+	}()
+	return e, nil
+}
 
-func (e *Engine) Info() interp.Info { return interp.Info{LanguageName: "go"} }
+// Warm builds the export data of the packages lessons use into the user's
+// build cache, so the first cell after `gokernel install` is fast. It uses a
+// temporary workspace and blocks until done.
+func Warm(ctx context.Context, cfg Config) error {
+	tc, err := findToolchain(ctx, cfg.GoBin)
+	if err != nil {
+		return err
+	}
+	ws, err := openWorkspace("", tc.langVer)
+	if err != nil {
+		return err
+	}
+	defer ws.remove()
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := newBuilder(tc, ws, log)
+	if err := b.warm(ctx, false, warmPackages); err != nil {
+		return err
+	}
+	// Link once: the linker's own inputs (runtime, ...) are then cached too.
+	_, err = b.build(ctx, buildRequest{
+		Source:  []byte("package main\n\nimport _ \"fmt\"\n\nfunc main() {}\n"),
+		Imports: []string{"fmt"},
+	})
+	return err
+}
 
+// Info describes Go for kernel_info_reply.
+func (e *Engine) Info() interp.Info {
+	return interp.Info{
+		Implementation:        "gokernel",
+		ImplementationVersion: "0.1.0",
+		LanguageName:          "go",
+		LanguageVersion:       e.tc.version,
+		MIMEType:              "text/x-go",
+		FileExtension:         ".go",
+		PygmentsLexer:         "go",
+		CodeMirrorMode:        "go",
+		Banner: fmt.Sprintf("gokernel 0.1.0: Go %s (%s/%s), compiled cells.\n"+
+			"Cells mix declarations and statements; %%help lists the magics.", e.tc.version, runtime.GOOS, runtime.GOARCH),
+		HelpLinks: []interp.HelpLink{
+			{Text: "Go documentation", URL: "https://go.dev/doc/"},
+			{Text: "Go standard library", URL: "https://pkg.go.dev/std"},
+			{Text: "gokernel README", URL: "https://github.com/gokernel/gokernel#readme"},
+		},
+	}
+}
+
+// stage logs one pipeline stage of a cell.
+func (e *Engine) stage(cell int, phase string, start time.Time, attrs ...any) {
+	e.log.Debug("stage", append([]any{"cell", cell, "phase", phase, "dur", time.Since(start)}, attrs...)...)
+}
+
+// Execute runs one cell: split -> parse -> merge -> imports -> compose ->
+// build -> commit declarations -> run.
 func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out interp.Output) (*interp.ExecuteResult, error) {
-	return nil, errors.New("engine not built yet")
+	e.execMu.Lock()
+	defer e.execMu.Unlock()
+	e.mu.RLock()
+	closed, notebook := e.closed, e.notebook
+	e.mu.RUnlock()
+	if closed {
+		return nil, errors.New("engine: closed")
+	}
+	count := req.Count
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.mu.Lock()
+	e.stopCell = cancel
+	e.mu.Unlock()
+
+	start := time.Now()
+	sc, err := split(req.Code, notebook)
+	e.stage(count, "split", start)
+	if err != nil {
+		var me *MagicError
+		if errors.As(err, &me) {
+			return nil, magicErrorReport(me, count)
+		}
+		return nil, err
+	}
+	e.mu.Lock()
+	e.notebook = sc.Notebook
+	e.mu.Unlock()
+	if sc.Cell.Race {
+		e.startRaceWarm()
+	}
+	for _, note := range sc.Notes {
+		out.Stream("stdout", note)
+	}
+	if strings.TrimSpace(sc.Code) == "" {
+		return &interp.ExecuteResult{}, nil
+	}
+
+	start = time.Now()
+	pc, err := parse(sc.Code)
+	e.stage(count, "parse", start)
+	if err != nil {
+		var se *SyntaxError
+		if errors.As(err, &se) {
+			return nil, compileErrorReport(se.Diagnostics, count, func(int) string { return sc.Code }, "")
+		}
+		return nil, err
+	}
+
+	start = time.Now()
+	e.mu.RLock()
+	merged := e.decls.clone()
+	e.mu.RUnlock()
+	merged.merge(pc, count)
+	e.stage(count, "merge", start, "decls", len(merged.Decls))
+
+	if err := e.waitWarm(ctx, out); err != nil {
+		return nil, err
+	}
+
+	start = time.Now()
+	plain := compose(composition{Decls: merged, Cell: pc, Count: count})
+	imports, err := e.fixer.fix(plain.Source[plain.BodyOffset:], e.candidateImports(merged))
+	e.stage(count, "imports", start, "imports", len(imports))
+	if err != nil {
+		// The program does not parse as a whole (e.g. a declaration that only
+		// fails next to others): let the compiler say why.
+		imports = e.candidateImports(merged)
+	}
+	paths := importPaths(imports)
+
+	show := pc.Trailing != nil
+	if show && pc.TrailingCall {
+		start = time.Now()
+		show = false
+		if e.build.fastPathOK(paths) {
+			if _, err := e.build.importConfig(ctx, false, paths); err == nil {
+				src := compose(composition{Decls: merged, Cell: pc, Count: count, Imports: imports})
+				n, ok := e.check.valueCount(src.Source, src.TrailingOffset)
+				show = ok && n == 1
+			}
+		}
+		e.stage(count, "types", start, "show", show)
+	}
+	start = time.Now()
+	prog := compose(composition{Decls: merged, Cell: pc, Count: count, Imports: imports, ShowTrailing: show && !req.Silent})
+	e.stage(count, "compose", start, "bytes", len(prog.Source))
+
+	if sc.Cell.Race {
+		if err := e.waitRaceWarm(ctx, out); err != nil {
+			return nil, err
+		}
+	}
+	start = time.Now()
+	built, err := e.build.build(ctx, buildRequest{Cell: count, Source: prog.Source, Imports: paths, Race: sc.Cell.Race})
+	e.stage(count, "build", start, "how", built.How)
+	if err != nil {
+		var be *BuildError
+		if errors.As(err, &be) {
+			return nil, compileErrorReport(be.Diagnostics, count, e.sourceLookup(count, sc.Code), be.Output)
+		}
+		if ctx.Err() != nil {
+			return nil, interruptedBeforeRun(count)
+		}
+		return nil, err
+	}
+
+	// The cell compiles: remember its declarations, and the imports the
+	// program needed (so the next cell using them skips the import search).
+	for _, imp := range imports {
+		if imp.Path != nbImportPath && !slices.Contains(merged.Imports, imp) {
+			merged.Imports = append(merged.Imports, imp)
+		}
+	}
+	e.mu.Lock()
+	e.decls = merged
+	if len(pc.Decls) > 0 {
+		e.sources[count] = sc.Code
+	}
+	e.pruneSources()
+	e.mu.Unlock()
+
+	start = time.Now()
+	value, err := run(ctx, runSpec{
+		Binary:     built.Binary,
+		Dir:        e.runDir(),
+		Env:        e.cellEnv(sc.Cell.Race),
+		AllowStdin: req.AllowStdin,
+		Race:       sc.Cell.Race,
+		Timeout:    sc.Cell.Timeout,
+		Limits:     sc.Cell.Limits,
+	}, out)
+	e.stage(count, "run", start)
+	if err != nil {
+		return nil, err
+	}
+	if value == nil || req.Silent {
+		return &interp.ExecuteResult{}, nil
+	}
+	return &interp.ExecuteResult{Data: value}, nil
 }
 
-func (e *Engine) IsComplete(code string) interp.IsCompleteResult {
-	return interp.IsCompleteResult{Status: "unknown"}
+func interruptedBeforeRun(count int) *interp.Error {
+	return &interp.Error{Name: "Interrupted", Value: "interrupted while building the cell",
+		Traceback: []string{fmt.Sprintf("cell [%d] was interrupted before it ran", count)}}
 }
 
-func (e *Engine) Complete(ctx context.Context, code string, cursor int) interp.Completion {
-	return interp.Completion{CursorStart: cursor, CursorEnd: cursor}
+// candidateImports are the remembered imports plus package nb, which cells
+// use without an import line (the imports stage drops it when unused).
+func (e *Engine) candidateImports(ds *declSet) []importSpec {
+	imps := slices.Clone(ds.Imports)
+	if !slices.ContainsFunc(imps, func(s importSpec) bool { return s.localName() == "nb" }) {
+		imps = append(imps, importSpec{Path: nbImportPath})
+	}
+	return imps
 }
 
-func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) interp.Inspection {
-	return interp.Inspection{}
+func importPaths(specs []importSpec) []string {
+	paths := []string{cellrtImportPath}
+	for _, s := range specs {
+		if !slices.Contains(paths, s.Path) {
+			paths = append(paths, s.Path)
+		}
+	}
+	return paths
 }
 
-func (e *Engine) Close() error { return nil }
+// sourceLookup finds the text of a cell for error reports: the current one,
+// or an earlier one whose declarations are remembered.
+func (e *Engine) sourceLookup(current int, code string) cellSource {
+	return func(count int) string {
+		if count == current {
+			return code
+		}
+		e.mu.RLock()
+		defer e.mu.RUnlock()
+		return e.sources[count]
+	}
+}
+
+// pruneSources forgets the text of cells none of whose declarations are
+// remembered any more. e.mu must be held.
+func (e *Engine) pruneSources() {
+	used := map[int]bool{}
+	for _, d := range e.decls.Decls {
+		used[d.Cell] = true
+	}
+	for c := range e.sources {
+		if !used[c] {
+			delete(e.sources, c)
+		}
+	}
+}
+
+// runDir is the working directory of cells: the kernel's own (the notebook's
+// directory, where Jupyter starts kernels), else the workspace's run dir.
+func (e *Engine) runDir() string {
+	if wd, err := os.Getwd(); err == nil {
+		return wd
+	}
+	return e.ws.path(wsRun)
+}
+
+// cellEnv is the environment of a cell program.
+func (e *Engine) cellEnv(race bool) []string {
+	env := append(os.Environ(), wire.EnvKernel+"=1")
+	if race {
+		env = append(env, "GORACE=atexit_sleep_ms=0")
+	}
+	return env
+}
+
+// waitWarm waits for the background warm-up (only the first cells can
+// overtake it), telling the user when that takes a while.
+func (e *Engine) waitWarm(ctx context.Context, out interp.Output) error {
+	select {
+	case <-e.warmed:
+	default:
+		start := time.Now()
+		out.Stream("stderr", "gokernel: preparing the Go build cache (first cell only)...\n")
+		select {
+		case <-e.warmed:
+			out.Stream("stderr", fmt.Sprintf("gokernel: build cache ready in %.1f s\n", time.Since(start).Seconds()))
+		case <-ctx.Done():
+			return &interp.Error{Name: "Interrupted", Value: "interrupted while preparing the build cache"}
+		}
+	}
+	if e.warmErr != nil {
+		return fmt.Errorf("engine: preparing the build cache: %w", e.warmErr)
+	}
+	return nil
+}
+
+// Close stops the background work and removes the workspace.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	if e.stopCell != nil {
+		e.stopCell()
+	}
+	e.mu.Unlock()
+	e.stopWarm()
+	e.background.Wait()
+	e.execMu.Lock() // wait for the cancelled cell to end
+	defer e.execMu.Unlock()
+	return e.ws.remove()
+}
+
+// startRaceWarm starts building the race-enabled standard library in the
+// background, once.
+func (e *Engine) startRaceWarm() { e.build.startRaceWarm(e.warmCtx) }
+
+// waitRaceWarm waits for the race-enabled standard library, printing
+// progress on stderr while the user waits (≈7 s the first time ever).
+func (e *Engine) waitRaceWarm(ctx context.Context, out interp.Output) error {
+	done := e.build.startRaceWarm(e.warmCtx)
+	select {
+	case <-done:
+		return e.build.raceWarmErr()
+	default:
+	}
+	start := time.Now()
+	out.Stream("stderr", "gokernel: building the race-enabled standard library (first %race cell only)...\n")
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			out.Stream("stderr", fmt.Sprintf("gokernel: race-enabled library ready in %.1f s\n", time.Since(start).Seconds()))
+			return e.build.raceWarmErr()
+		case <-tick.C:
+			out.Stream("stderr", fmt.Sprintf("gokernel: still building the race-enabled library (%.0f s)...\n", time.Since(start).Seconds()))
+		case <-ctx.Done():
+			return &interp.Error{Name: "Interrupted", Value: "interrupted while building the race-enabled library"}
+		}
+	}
+}

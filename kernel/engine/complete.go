@@ -1,0 +1,513 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"go/ast"
+	"go/build"
+	"go/doc"
+	"go/parser"
+	"go/printer"
+	"go/scanner"
+	"go/token"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gokernel/gokernel/kernel/interp"
+)
+
+// This file answers the language questions of a notebook: is_complete,
+// complete and inspect. They read the notebook's remembered declarations
+// under a read lock and the standard library's documentation from
+// $GOROOT/src, so they answer while a cell runs.
+
+var goKeywords = []string{
+	"break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough",
+	"for", "func", "go", "goto", "if", "import", "interface", "map", "package", "range",
+	"return", "select", "struct", "switch", "type", "var",
+}
+
+var goBuiltins = []string{
+	"any", "append", "bool", "byte", "cap", "clear", "close", "comparable", "complex",
+	"complex128", "complex64", "copy", "delete", "error", "false", "float32", "float64",
+	"imag", "int", "int16", "int32", "int64", "int8", "iota", "len", "make", "max", "min",
+	"new", "nil", "panic", "print", "println", "real", "recover", "rune", "string", "true",
+	"uint", "uint16", "uint32", "uint64", "uint8", "uintptr",
+}
+
+// IsComplete tells a console whether code is ready to run: unbalanced
+// brackets, an unterminated raw string or comment, or a line ending in an
+// operator ask for more ("incomplete", with an indent); a syntax error more
+// input cannot fix is "invalid".
+func (e *Engine) IsComplete(code string) interp.IsCompleteResult {
+	sc, err := split(code, settings{})
+	if err != nil {
+		return interp.IsCompleteResult{Status: "invalid"}
+	}
+	code = sc.Code
+	if strings.TrimSpace(code) == "" {
+		return interp.IsCompleteResult{Status: "complete"}
+	}
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	f := fset.AddFile("cell.go", -1, len(code))
+	unterminated := false
+	s.Init(f, []byte(code), func(pos token.Position, msg string) {
+		if strings.Contains(msg, "not terminated") {
+			unterminated = true
+		}
+	}, 0)
+	var stack []token.Token
+	var last token.Token
+	mismatched := false
+	for {
+		_, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		switch tok {
+		case token.LPAREN, token.LBRACE, token.LBRACK:
+			stack = append(stack, tok)
+		case token.RPAREN, token.RBRACE, token.RBRACK:
+			open := map[token.Token]token.Token{token.RPAREN: token.LPAREN, token.RBRACE: token.LBRACE, token.RBRACK: token.LBRACK}[tok]
+			if len(stack) == 0 || stack[len(stack)-1] != open {
+				mismatched = true
+			} else {
+				stack = stack[:len(stack)-1]
+			}
+		}
+		if !(tok == token.SEMICOLON && lit == "\n") {
+			last = tok
+		}
+	}
+	switch {
+	case mismatched:
+		return interp.IsCompleteResult{Status: "invalid"}
+	case unterminated:
+		return interp.IsCompleteResult{Status: "incomplete", Indent: ""}
+	case len(stack) > 0:
+		return interp.IsCompleteResult{Status: "incomplete", Indent: strings.Repeat("    ", len(stack))}
+	case continuesLine(last):
+		return interp.IsCompleteResult{Status: "incomplete", Indent: "    "}
+	}
+	if _, err := parse(code); err != nil {
+		return interp.IsCompleteResult{Status: "invalid"}
+	}
+	return interp.IsCompleteResult{Status: "complete"}
+}
+
+// continuesLine reports whether a line ending in tok cannot end a statement.
+func continuesLine(tok token.Token) bool {
+	switch tok {
+	case token.INC, token.DEC, token.RPAREN, token.RBRACE, token.RBRACK:
+		return false
+	}
+	return tok.IsOperator() && tok != token.SEMICOLON && tok != token.COLON
+}
+
+// docCache holds the go/doc view of standard packages, read from
+// $GOROOT/src once per package.
+type docCache struct {
+	goroot string
+	mu     sync.Mutex
+	pkgs   map[string]*docPackage
+}
+
+type docPackage struct {
+	fset *token.FileSet
+	doc  *doc.Package
+}
+
+func newDocCache(goroot string) *docCache {
+	return &docCache{goroot: goroot, pkgs: map[string]*docPackage{}}
+}
+
+// load returns the documentation of the standard package path, or nil.
+func (c *docCache) load(path string) *docPackage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.pkgs[path]; ok {
+		return p
+	}
+	c.pkgs[path] = nil
+	dir := filepath.Join(c.goroot, "src", filepath.FromSlash(path))
+	ctxt := build.Default
+	ctxt.GOROOT = c.goroot
+	bp, err := ctxt.ImportDir(dir, 0)
+	if err != nil && path != "builtin" {
+		return nil
+	}
+	names := bp.GoFiles
+	if path == "builtin" {
+		names = []string{"builtin.go"}
+	}
+	fset := token.NewFileSet()
+	var files []*ast.File
+	for _, n := range names {
+		f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.ParseComments|parser.SkipObjectResolution)
+		if err == nil {
+			files = append(files, f)
+		}
+	}
+	mode := doc.Mode(0)
+	if path == "builtin" {
+		mode = doc.AllDecls
+	}
+	d, err := doc.NewFromFiles(fset, files, path, mode)
+	if err != nil {
+		return nil
+	}
+	c.pkgs[path] = &docPackage{fset: fset, doc: d}
+	return c.pkgs[path]
+}
+
+// member is one documented name of a package.
+type member struct {
+	Name string
+	Decl ast.Node // *ast.FuncDecl or *ast.GenDecl
+	Doc  string
+	Type *doc.Type // for types: methods and fields
+}
+
+// members lists the exported names of p.
+func (p *docPackage) members() []member {
+	var out []member
+	addValues := func(vs []*doc.Value) {
+		for _, v := range vs {
+			for _, n := range v.Names {
+				out = append(out, member{Name: n, Decl: v.Decl, Doc: v.Doc})
+			}
+		}
+	}
+	for _, f := range p.doc.Funcs {
+		out = append(out, member{Name: f.Name, Decl: f.Decl, Doc: f.Doc})
+	}
+	addValues(p.doc.Consts)
+	addValues(p.doc.Vars)
+	for _, t := range p.doc.Types {
+		out = append(out, member{Name: t.Name, Decl: t.Decl, Doc: t.Doc, Type: t})
+		for _, f := range t.Funcs {
+			out = append(out, member{Name: f.Name, Decl: f.Decl, Doc: f.Doc})
+		}
+		addValues(t.Consts)
+		addValues(t.Vars)
+	}
+	return out
+}
+
+// typeMembers lists the methods and exported fields of type name in p.
+func (p *docPackage) typeMembers(name string) []member {
+	for _, t := range p.doc.Types {
+		if t.Name != name {
+			continue
+		}
+		var out []member
+		for _, m := range t.Methods {
+			out = append(out, member{Name: m.Name, Decl: m.Decl, Doc: m.Doc})
+		}
+		for _, spec := range t.Decl.Specs {
+			if ts, ok := spec.(*ast.TypeSpec); ok {
+				if st, ok := ts.Type.(*ast.StructType); ok {
+					for _, f := range st.Fields.List {
+						for _, n := range f.Names {
+							if n.IsExported() {
+								out = append(out, member{Name: n.Name, Doc: f.Doc.Text()})
+							}
+						}
+					}
+				}
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// signature prints a declaration without its body.
+func (p *docPackage) signature(n ast.Node) string {
+	if fd, ok := n.(*ast.FuncDecl); ok {
+		cp := *fd
+		cp.Body, cp.Doc = nil, nil
+		n = &cp
+	}
+	var b bytes.Buffer
+	printer.Fprint(&b, p.fset, n)
+	return b.String()
+}
+
+// wordAt finds the identifier around byte offset off in code and the
+// qualifier before it ("fmt" in fmt.Pri). start and end are byte offsets of
+// the identifier.
+func wordAt(code string, off int, extendRight bool) (qual, word string, start, end int) {
+	isIdent := func(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+	start = off
+	for start > 0 {
+		r, size := utf8.DecodeLastRuneInString(code[:start])
+		if !isIdent(r) {
+			break
+		}
+		start -= size
+	}
+	end = off
+	for extendRight && end < len(code) {
+		r, size := utf8.DecodeRuneInString(code[end:])
+		if !isIdent(r) {
+			break
+		}
+		end += size
+	}
+	word = code[start:end]
+	if start > 0 && code[start-1] == '.' {
+		q := start - 1
+		for q > 0 {
+			r, size := utf8.DecodeLastRuneInString(code[:q])
+			if !isIdent(r) {
+				break
+			}
+			q -= size
+		}
+		qual = code[q : start-1]
+	}
+	return qual, word, start, end
+}
+
+// runeToByte converts a rune offset in s to a byte offset (clamped).
+func runeToByte(s string, runes int) int {
+	if runes <= 0 {
+		return 0
+	}
+	i := 0
+	for off := range s {
+		if i == runes {
+			return off
+		}
+		i++
+	}
+	return len(s)
+}
+
+// Complete returns completions at cursor (a rune offset): after "pkg." the
+// exported names of a standard package, after "v." the methods and fields of
+// v's type when its declaration says it plainly, else keywords, builtins,
+// package names and the notebook's own names.
+func (e *Engine) Complete(ctx context.Context, code string, cursor int) interp.Completion {
+	off := runeToByte(code, cursor)
+	qual, word, start, _ := wordAt(code, off, false)
+	e.mu.RLock()
+	decls := e.decls.clone()
+	e.mu.RUnlock()
+	var cands []string
+	if qual != "" {
+		cands = e.memberNames(qual, code, decls)
+	} else {
+		cands = append(cands, goKeywords...)
+		cands = append(cands, goBuiltins...)
+		e.std.load()
+		for name := range e.std.byName {
+			cands = append(cands, name)
+		}
+		cands = append(cands, decls.names()...)
+		cands = append(cands, identifiersIn(code)...)
+	}
+	var matches []string
+	for _, c := range cands {
+		if strings.HasPrefix(c, word) && c != word {
+			matches = append(matches, c)
+		}
+	}
+	slices.Sort(matches)
+	matches = slices.Compact(matches)
+	startRunes := utf8.RuneCountInString(code[:start])
+	return interp.Completion{Matches: matches, CursorStart: startRunes, CursorEnd: cursor, Metadata: map[string]any{}}
+}
+
+// memberNames lists what can follow "qual.".
+func (e *Engine) memberNames(qual, code string, decls *declSet) []string {
+	var names []string
+	if pkg := e.packageFor(qual, decls); pkg != nil {
+		for _, m := range pkg.members() {
+			names = append(names, m.Name)
+		}
+		return names
+	}
+	for _, m := range e.valueMembers(qual, code, decls) {
+		names = append(names, m.Name)
+	}
+	return names
+}
+
+// packageFor returns the documentation of the standard package qual names,
+// through a remembered import or the standard package of that name.
+func (e *Engine) packageFor(qual string, decls *declSet) *docPackage {
+	if len(decls.lookup(qual)) > 0 {
+		return nil // a notebook name shadows the package
+	}
+	for _, imp := range decls.Imports {
+		if imp.localName() == qual {
+			return e.docs.load(imp.Path)
+		}
+	}
+	e.std.load()
+	paths := e.std.byName[qual]
+	if len(paths) == 0 {
+		return nil
+	}
+	// Prefer the shortest path: "math/rand" over "crypto/rand"? Neither is
+	// shorter by much; take the one x/tools would pick first: fewest elements.
+	best := slices.MinFunc(paths, func(a, b string) int {
+		return strings.Count(a, "/") - strings.Count(b, "/")
+	})
+	return e.docs.load(best)
+}
+
+// varTypePattern finds "var v T", "var v *T", "v := T{", "v := &T{", "v = new(T)".
+var varTypePatterns = []string{
+	`\bvar\s+%s\s+\*?([\w.]+)`,
+	`\b%s\s*:?=\s*&?([\w.]+)\s*\{`,
+	`\b%s\s*:?=\s*new\(\s*([\w.]+)\s*\)`,
+}
+
+// valueMembers finds the methods and fields of the type a value qual was
+// declared with, when the declaration says it plainly.
+func (e *Engine) valueMembers(qual, code string, decls *declSet) []member {
+	texts := []string{code}
+	for _, d := range decls.lookup(qual) {
+		texts = append(texts, d.Keyword+d.Text.Text)
+	}
+	for _, text := range texts {
+		for _, pat := range varTypePatterns {
+			m := regexp.MustCompile(strings.Replace(pat, "%s", regexp.QuoteMeta(qual), 1)).FindStringSubmatch(text)
+			if m == nil {
+				continue
+			}
+			typ := m[1]
+			if pkgName, typeName, ok := strings.Cut(typ, "."); ok {
+				if pkg := e.packageFor(pkgName, decls); pkg != nil {
+					return pkg.typeMembers(typeName)
+				}
+				continue
+			}
+			return userTypeMembers(typ, decls)
+		}
+	}
+	return nil
+}
+
+// userTypeMembers lists the methods and fields of a type the notebook declared.
+func userTypeMembers(typ string, decls *declSet) []member {
+	var out []member
+	for _, d := range decls.Decls {
+		switch {
+		case d.Kind == "method" && d.Receiver == typ:
+			out = append(out, member{Name: d.Names[0], Doc: d.Doc})
+		case d.Kind == "type" && slices.Contains(d.Names, typ):
+			f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+d.Keyword+d.Text.Text, parser.SkipObjectResolution)
+			if err != nil {
+				continue
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				if st, ok := n.(*ast.StructType); ok {
+					for _, fl := range st.Fields.List {
+						for _, n := range fl.Names {
+							out = append(out, member{Name: n.Name})
+						}
+					}
+					return false
+				}
+				return true
+			})
+		}
+	}
+	return out
+}
+
+// identifiersIn lists the identifiers of code (it may not parse).
+func identifiersIn(code string) []string {
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	s.Init(fset.AddFile("", -1, len(code)), []byte(code), nil, 0)
+	var out []string
+	for {
+		_, tok, lit := s.Scan()
+		if tok == token.EOF {
+			return out
+		}
+		if tok == token.IDENT {
+			out = append(out, lit)
+		}
+	}
+}
+
+// Inspect returns the signature and doc comment of the name at cursor: a
+// standard package member (fmt.Println), a package, a builtin, or a
+// declaration of the notebook with its comment.
+func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) interp.Inspection {
+	off := runeToByte(code, cursor)
+	qual, word, _, _ := wordAt(code, off, true)
+	if word == "" {
+		return interp.Inspection{}
+	}
+	e.mu.RLock()
+	decls := e.decls.clone()
+	e.mu.RUnlock()
+	found := func(text string) interp.Inspection {
+		return interp.Inspection{Found: true, Data: map[string]any{"text/plain": strings.TrimRight(text, "\n") + "\n"}}
+	}
+	if qual != "" {
+		if pkg := e.packageFor(qual, decls); pkg != nil {
+			for _, m := range pkg.members() {
+				if m.Name == word {
+					return found(pkg.signature(m.Decl) + "\n\n" + m.Doc)
+				}
+			}
+			return interp.Inspection{}
+		}
+		for _, m := range e.valueMembers(qual, code, decls) {
+			if m.Name == word {
+				text := m.Name
+				if m.Decl != nil {
+					if pkg := e.docs.load("builtin"); pkg != nil {
+						text = pkg.signature(m.Decl)
+					}
+				}
+				return found(text + "\n\n" + m.Doc)
+			}
+		}
+		return interp.Inspection{}
+	}
+	if ds := decls.lookup(word); len(ds) > 0 {
+		var b strings.Builder
+		for _, d := range ds {
+			text := d.Keyword + d.Text.Text
+			if d.Kind == "func" && detail == 0 {
+				if i := strings.Index(text, "{"); i > 0 {
+					text = strings.TrimSpace(text[:i])
+				}
+			}
+			if d.Doc != "" {
+				b.WriteString(d.Doc)
+			}
+			b.WriteString(text)
+			b.WriteString("\n")
+		}
+		return found(b.String())
+	}
+	if pkg := e.packageFor(word, decls); pkg != nil {
+		return found("package " + pkg.doc.Name + " // import \"" + pkg.doc.ImportPath + "\"\n\n" + pkg.doc.Doc)
+	}
+	if slices.Contains(goBuiltins, word) {
+		if pkg := e.docs.load("builtin"); pkg != nil {
+			for _, m := range pkg.members() {
+				if m.Name == word {
+					return found(pkg.signature(m.Decl) + "\n\n" + m.Doc)
+				}
+			}
+		}
+	}
+	return interp.Inspection{}
+}

@@ -1,0 +1,133 @@
+package engine
+
+import (
+	"path"
+	"slices"
+	"strings"
+)
+
+// decl is one remembered top-level declaration: a func, a method, a type, or
+// one var/const spec (a const group stays whole).
+type decl struct {
+	Kind     string   // "func", "method", "type", "var", "const"
+	Names    []string // names it declares; for a method, the method name
+	Receiver string   // method: receiver type name ("T" for *T[K])
+	Generic  bool     // func with type parameters (cannot be put in a map)
+	// Keyword is put before Text when the spec came from a group
+	// ("var " for `x = 1` out of `var ( x = 1 )`).
+	Keyword string
+	Text    span   // source, at its place in the cell it came from
+	Doc     string // doc comment
+	Cell    int    // execution count of the cell it came from
+}
+
+// key identifies what a later declaration replaces: methods by receiver
+// type and name, everything else by its first name (see conflicts).
+func (d decl) key() string {
+	if d.Kind == "method" {
+		return d.Receiver + "." + d.Names[0]
+	}
+	return d.Names[0]
+}
+
+// importSpec is one import line.
+type importSpec struct {
+	Name string // "" for the package's own name, "_", "." or an alias
+	Path string
+}
+
+// localName is the name the import binds in the file, as the remembered
+// imports are keyed: a later import of the same name replaces an earlier one
+// ("crypto/rand" after "math/rand").
+func (s importSpec) localName() string {
+	if s.Name != "" && s.Name != "_" && s.Name != "." {
+		return s.Name
+	}
+	if s.Name != "" {
+		return s.Name + s.Path
+	}
+	base := path.Base(s.Path)
+	if len(base) > 1 && base[0] == 'v' && strings.Trim(base[1:], "0123456789") == "" {
+		base = path.Base(path.Dir(s.Path)) // math/rand/v2 -> rand
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(base, "go-"), "go.")
+}
+
+// declSet is what the notebook remembers: imports and declarations, in the
+// order they were (last) defined. The engine works on a clone and commits it
+// only when the cell compiles.
+type declSet struct {
+	Imports []importSpec
+	Decls   []decl
+}
+
+// clone returns a copy that can be changed without touching s.
+func (s *declSet) clone() *declSet {
+	return &declSet{Imports: slices.Clone(s.Imports), Decls: slices.Clone(s.Decls)}
+}
+
+// merge adds a cell's imports and declarations. A declaration replaces every
+// earlier one that declares one of its names (a func F replaces a var F), a
+// method replaces the same method of the same type; an import replaces an
+// earlier import bound to the same name.
+func (s *declSet) merge(pc *parsedCell, cell int) {
+	for _, imp := range pc.Imports {
+		s.Imports = slices.DeleteFunc(s.Imports, func(old importSpec) bool {
+			return old.localName() == imp.localName() || old == imp
+		})
+		s.Imports = append(s.Imports, imp)
+	}
+	for _, d := range pc.Decls {
+		d.Cell = cell
+		s.Decls = slices.DeleteFunc(s.Decls, func(old decl) bool { return conflicts(old, d) })
+		s.Decls = append(s.Decls, d)
+	}
+}
+
+// conflicts reports whether the later declaration b replaces a.
+func conflicts(a, b decl) bool {
+	if a.Kind == "method" || b.Kind == "method" {
+		return a.Kind == b.Kind && a.key() == b.key()
+	}
+	for _, n := range a.Names {
+		if n != "_" && slices.Contains(b.Names, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// forget removes the declaration of name (and, for a type, its methods).
+// It reports whether anything was removed.
+func (s *declSet) forget(name string) bool {
+	before := len(s.Decls)
+	s.Decls = slices.DeleteFunc(s.Decls, func(d decl) bool {
+		if d.Kind == "method" {
+			return d.key() == name || d.Receiver == name
+		}
+		return slices.Contains(d.Names, name)
+	})
+	return len(s.Decls) != before
+}
+
+// lookup returns the declarations of name ("T.M" for a method).
+func (s *declSet) lookup(name string) []decl {
+	var out []decl
+	for _, d := range s.Decls {
+		if d.key() == name || (d.Kind != "method" && slices.Contains(d.Names, name)) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// names lists every remembered top-level name (methods excluded).
+func (s *declSet) names() []string {
+	var out []string
+	for _, d := range s.Decls {
+		if d.Kind != "method" {
+			out = append(out, d.Names...)
+		}
+	}
+	return out
+}

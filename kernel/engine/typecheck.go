@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"fmt"
+	"go/ast"
+	"go/importer"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"io"
+	"os"
+	"sync"
+)
+
+// valueChecker answers one question with go/types: how many values does the
+// cell's trailing expression have? `6*7` has one (shown as Out[n]),
+// `fmt.Println(x)` two and `wg.Wait()` none (both show nothing).
+//
+// It imports packages from the export data the fast path already built
+// (the importcfg's files), so it needs no go command and no source. The
+// importer caches what it read, so each package is read once per engine.
+type valueChecker struct {
+	mu    sync.Mutex
+	fset  *token.FileSet // positions of imported objects
+	imp   types.Importer
+	files func(path string) (string, bool) // import path -> export file
+}
+
+func newValueChecker(files func(path string) (string, bool)) *valueChecker {
+	vc := &valueChecker{fset: token.NewFileSet(), files: files}
+	vc.imp = importer.ForCompiler(vc.fset, "gc", func(path string) (io.ReadCloser, error) {
+		file, ok := vc.files(path)
+		if !ok {
+			return nil, fmt.Errorf("no export data for %q", path)
+		}
+		return os.Open(file)
+	})
+	return vc
+}
+
+// valueCount type-checks src and returns the number of values of the
+// expression starting at byte offset off (a call's results; 1 for any other
+// expression). ok is false when the type checker could not tell (the program
+// has errors the compiler will report anyway).
+func (vc *valueChecker) valueCount(src []byte, off int) (n int, ok bool) {
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, "main.go", src, parser.SkipObjectResolution)
+	if err != nil {
+		return 0, false
+	}
+	var target ast.Expr
+	ast.Inspect(file, func(n ast.Node) bool {
+		if target != nil {
+			return false
+		}
+		if e, isExpr := n.(ast.Expr); isExpr && fset.PositionFor(e.Pos(), false).Offset == off {
+			target = e
+			return false
+		}
+		return true
+	})
+	if target == nil {
+		return 0, false
+	}
+	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}}
+	conf := types.Config{Importer: vc.imp, Error: func(error) {}, FakeImportC: true}
+	conf.Check("main", fset, []*ast.File{file}, info)
+	tv, found := info.Types[target]
+	if !found || tv.Type == nil {
+		return 0, false
+	}
+	switch {
+	case tv.IsVoid():
+		return 0, true
+	case tv.IsType():
+		return 0, true // a type is not a value
+	}
+	if tuple, isTuple := tv.Type.(*types.Tuple); isTuple {
+		return tuple.Len(), true
+	}
+	return 1, true
+}
