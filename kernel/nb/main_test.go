@@ -1,12 +1,11 @@
-package nb
+package nb_test
 
 import (
-	"errors"
-	"fmt"
+	"maps"
 	"os"
 	"testing"
-	"time"
 
+	"github.com/gokernel/gokernel/kernel/nb"
 	"github.com/gokernel/gokernel/kernel/nb/cellrt"
 )
 
@@ -15,115 +14,11 @@ import (
 // does, so that nb.Process re-executes this binary and cellrt.Start
 // dispatches to the function (and exits) instead of running the tests.
 func TestMain(m *testing.M) {
-	cellrt.Start(map[string]any{
-		"childSetGlobal":  childSetGlobal,
-		"childExit":       childExit,
-		"childFail":       childFail,
-		"childPanic":      childPanic,
-		"childSum":        childSum,
-		"childProduce":    childProduce,
-		"childConsume":    childConsume,
-		"childSleep":      childSleep,
-		"childGetOnce":    childGetOnce,
-		"childPrint":      childPrint,
-		"childNilPointer": childNilPointer,
-		"childAny":        childAny,
-	})
+	funcs := maps.Clone(nb.ChildFuncs)
+	funcs["worker"] = worker
+	funcs["producer"] = producer
+	funcs["setTotal"] = setTotal
+	funcs["failing"] = failing
+	cellrt.Start(funcs)
 	os.Exit(m.Run())
-}
-
-// counter is the global the isolation test changes in a child.
-var counter = 1
-
-// childSetGlobal changes counter in the child, and exits 0 only if the
-// child saw the parent's value at start (memory is copied by re-executing,
-// not shared) and its own change took effect.
-func childSetGlobal(v int) error {
-	if counter != 1 {
-		return fmt.Errorf("child started with counter=%d, want 1", counter)
-	}
-	counter = v
-	if counter != v {
-		return errors.New("no change")
-	}
-	return nil
-}
-
-func childExit(code int) { os.Exit(code) }
-
-func childFail(msg string) error { return errors.New(msg) }
-
-func childPanic() { panic("boom in child") }
-
-// childSum exits with the sum of its arguments as status, so the parent
-// can check that variadic arguments arrived.
-func childSum(base int, more ...int) {
-	for _, m := range more {
-		base += m
-	}
-	os.Exit(base)
-}
-
-// item is what producers put on a queue: who put it and its number.
-type item struct {
-	Producer int
-	Seq      int
-}
-
-func childProduce(q *Queue[item], producer, n int) error {
-	for i := range n {
-		if err := q.Put(item{Producer: producer, Seq: i}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// childConsume gets items from in until it is closed and puts them on out,
-// so the parent can check what a consumer in another process received.
-func childConsume(in, out *Queue[item]) error {
-	for {
-		v, err := in.Get()
-		if errors.Is(err, ErrClosed) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := out.Put(v); err != nil {
-			return err
-		}
-	}
-}
-
-func childSleep(d time.Duration) { time.Sleep(d) }
-
-// childGetOnce waits for one item and exits 0 if it arrives, 1 on
-// ErrClosed, 3 on any other error (e.g. the queue's process is gone).
-func childGetOnce(q *Queue[int]) {
-	_, err := q.Get()
-	switch {
-	case err == nil:
-		os.Exit(0)
-	case errors.Is(err, ErrClosed):
-		os.Exit(1)
-	default:
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(3)
-	}
-}
-
-func childPrint(s string) { fmt.Print(s) }
-
-func childNilPointer(p *item, m map[string]int) {
-	if p != nil || m != nil {
-		os.Exit(1)
-	}
-}
-
-func childAny(v any) {
-	if v != "hello" {
-		fmt.Fprintf(os.Stderr, "got %#v\n", v)
-		os.Exit(1)
-	}
 }

@@ -88,12 +88,13 @@ func (v progressView) fraction() float64 {
 	return min(1, float64(v.value)/float64(v.total))
 }
 
-// String is the plain-text bar: [#####.....] 50/100 50% 1.2s
+// String is the plain-text bar: [#####.....] 50/100  50%. It leaves out
+// the elapsed time (shown in the HTML form) so that it is reproducible.
 func (v progressView) String() string {
 	const width = 30
 	filled := int(v.fraction()*width + 0.5)
-	return fmt.Sprintf("[%s%s] %d/%d %3.0f%% %s", strings.Repeat("#", filled),
-		strings.Repeat(".", width-filled), v.value, v.total, 100*v.fraction(), v.elapsed.Round(time.Millisecond))
+	return fmt.Sprintf("[%s%s] %d/%d %3.0f%%", strings.Repeat("#", filled),
+		strings.Repeat(".", width-filled), v.value, v.total, 100*v.fraction())
 }
 
 // HTML draws the bar with the browser's own progress element.
