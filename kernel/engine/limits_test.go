@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+const memoryHogProgram = `//line cell12.go:1:1
+package main
+
+import "fmt"
+
+func main() {
+	var keep [][]byte
+	for i := 0; i < 64; i++ {
+		b := make([]byte, 16<<20)
+		for j := range b {
+			b[j] = byte(j)
+		}
+		keep = append(keep, b)
+	}
+	fmt.Println(len(keep))
+}
+`
+
+const forkProgram = `//line cell13.go:1:1
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"time"
+)
+
+func main() {
+	fmt.Fprintln(os.Stderr, "pgid", os.Getpid())
+	for i := 0; i < 40; i++ {
+		exec.Command("sleep", "30").Start()
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(30 * time.Second)
+}
+`
+
+const busyProgram = `//line cell14.go:1:1
+package main
+
+func main() {
+	x := 0
+	for {
+		x++
+	}
+}
+`
+
+func TestRunLimits(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		src     string
+		limits  Limits
+		want    string
+		maxTime time.Duration
+	}{
+		{"memory", memoryHogProgram, Limits{Memory: 100 << 20}, "memory limit 100 MB", 5 * time.Second},
+		{"threads", forkProgram, Limits{Procs: 20}, "process/thread limit 20", 5 * time.Second},
+		{"cpu", busyProgram, Limits{CPU: time.Second}, "CPU time limit 1s", 4 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bin := buildProgram(t, dir, tc.name, tc.src, false)
+			out := &recordingOutput{}
+			start := time.Now()
+			_, err := run(context.Background(), runSpec{Binary: bin, Limits: tc.limits}, out)
+			took := time.Since(start)
+			e := cellError(t, err, "LimitExceeded")
+			if e.Value != tc.want {
+				t.Errorf("evalue: have %q, want %q", e.Value, tc.want)
+			}
+			if took > tc.maxTime {
+				t.Errorf("took %s, want under %s", took, tc.maxTime)
+			}
+			for _, line := range strings.Split(out.text("stderr"), "\n") {
+				if v, ok := strings.CutPrefix(line, "pgid "); ok {
+					if alive := groupAlive(atoiOrZero(v)); len(alive) > 0 {
+						t.Errorf("processes of the group still exist: %v", alive)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestLimitsFromEnv(t *testing.T) {
+	tests := []struct {
+		name        string
+		env         map[string]string
+		want        Limits
+		wantTimeout time.Duration
+		wantErr     string
+	}{
+		{"none", nil, Limits{}, 0, ""},
+		{"all", map[string]string{
+			EnvTimeout: "30s", EnvLimitMemory: "512MB", EnvLimitProcs: "64", EnvLimitCPU: "1m", EnvLimitOutput: "2MiB",
+		}, Limits{Memory: 512 << 20, Procs: 64, CPU: time.Minute, Output: 2 << 20}, 30 * time.Second, ""},
+		{"unlimited output", map[string]string{EnvLimitOutput: "none"}, Limits{Output: -1}, 0, ""},
+		{"bad values named", map[string]string{EnvLimitMemory: "lots", EnvTimeout: "soon"}, Limits{}, 0, "GOKERNEL_TIMEOUT=\"soon\""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lim, timeout, err := limitsFromLookup(func(k string) string { return tc.env[k] })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), EnvLimitMemory) {
+					t.Fatalf("have error %v, want one naming %s and %s", err, tc.wantErr, EnvLimitMemory)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lim != tc.want || timeout != tc.wantTimeout {
+				t.Errorf("have %+v %s, want %+v %s", lim, timeout, tc.want, tc.wantTimeout)
+			}
+		})
+	}
+}
+
+func TestParseByteSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1024", 1024, true},
+		{"64k", 64 << 10, true},
+		{"256MB", 256 << 20, true},
+		{"1.5GiB", 3 << 29, true},
+		{"2 G", 2 << 30, true},
+		{"-1MB", 0, false},
+		{"MB", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseByteSize(tc.in)
+			if (err == nil) != tc.ok || got != tc.want {
+				t.Errorf("have %d, %v; want %d, ok=%v", got, err, tc.want, tc.ok)
+			}
+		})
+	}
+}
