@@ -114,6 +114,10 @@ func compose(c composition) program {
 			b.WriteString(t.Text)
 			b.WriteString(")\n")
 		} else {
+			if !c.Cell.TrailingCall {
+				// A value nobody shows must still be used: `6*7` alone does not compile.
+				b.WriteString(lineDirective(c.Count, t.Line, t.Col) + "_ = ")
+			}
 			b.WriteString(lineDirective(c.Count, t.Line, t.Col))
 			p.TrailingOffset = b.Len()
 			b.WriteString(t.Text)

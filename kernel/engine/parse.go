@@ -74,7 +74,8 @@ func parse(code string) (*parsedCell, error) {
 	declSrc := declPrefix + blankExcept(code, chunks, chunkDecl)
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "cell.go", declSrc, parser.ParseComments|parser.SkipObjectResolution)
-	diags = appendSyntaxErrors(diags, err, 1)
+	lines := strings.Count(code, "\n") + 1
+	diags = appendSyntaxErrors(diags, err, 1, lines)
 	if file != nil && err == nil {
 		off := func(p token.Pos) int { return fset.Position(p).Offset - len(declPrefix) }
 		pc.collectDecls(code, file, off)
@@ -84,7 +85,7 @@ func parse(code string) (*parsedCell, error) {
 	const stmtPrefix = "package main\nfunc main() {\n"
 	stmtSrc := stmtPrefix + blankExcept(code, chunks, chunkStmts) + "\n}\n"
 	sfile, err := parser.ParseFile(fset, "cell.go", stmtSrc, parser.SkipObjectResolution)
-	diags = appendSyntaxErrors(diags, err, 2)
+	diags = appendSyntaxErrors(diags, err, 2, lines)
 	if len(diags) > 0 {
 		return nil, &SyntaxError{Diagnostics: dedupeDiagnostics(diags)}
 	}
@@ -136,6 +137,13 @@ func segment(code string) []chunk {
 	for i := 0; i < len(toks); {
 		if toks[i].tok == token.SEMICOLON {
 			i++
+			continue
+		}
+		if toks[i].tok == token.PACKAGE {
+			// A pasted whole program: its package clause is dropped (blanked).
+			for i < len(toks) && toks[i].tok != token.SEMICOLON {
+				i++
+			}
 			continue
 		}
 		start := i
@@ -220,7 +228,7 @@ func blankExcept(code string, chunks []chunk, kind int) string {
 
 // appendSyntaxErrors adds the parser's errors, moving their lines back by
 // the lines of the prefix the cell was wrapped in.
-func appendSyntaxErrors(diags []Diagnostic, err error, prefixLines int) []Diagnostic {
+func appendSyntaxErrors(diags []Diagnostic, err error, prefixLines, cellLines int) []Diagnostic {
 	list, ok := err.(scanner.ErrorList)
 	if !ok {
 		if err != nil {
@@ -229,9 +237,12 @@ func appendSyntaxErrors(diags []Diagnostic, err error, prefixLines int) []Diagno
 		return diags
 	}
 	for _, e := range list {
-		line := max(e.Pos.Line-prefixLines, 1)
+		line, col := max(e.Pos.Line-prefixLines, 1), e.Pos.Column
+		if line > cellLines { // in the wrapper after the cell: at its end
+			line, col = cellLines, 1<<20
+		}
 		msg := strings.Replace(e.Msg, "expected declaration, found", "expected a declaration or statement, found", 1)
-		diags = append(diags, Diagnostic{Line: line, Col: e.Pos.Column, Msg: msg})
+		diags = append(diags, Diagnostic{Line: line, Col: col, Msg: msg})
 	}
 	return diags
 }
@@ -434,29 +445,11 @@ func showsValue(x ast.Expr) bool {
 }
 
 // usesPackageName reports whether file refers to name as a package
-// (name.X) while declaring nothing called name at its top level.
+// (name.X) while declaring nothing called name.
 func usesPackageName(file *ast.File, name string) bool {
 	if file == nil {
 		return false
 	}
-	used := false
-	ast.Inspect(file, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.SelectorExpr:
-			if id, ok := n.X.(*ast.Ident); ok && id.Name == name {
-				used = true
-			}
-		case *ast.AssignStmt:
-			if n.Tok == token.DEFINE {
-				for _, l := range n.Lhs {
-					if id, ok := l.(*ast.Ident); ok && id.Name == name {
-						used = false
-						return false
-					}
-				}
-			}
-		}
-		return !used
-	})
-	return used
+	declared, refs := namesOf(file)
+	return refs[name] && !declared[name]
 }

@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestDeclSetMerge(t *testing.T) {
+	tests := []struct {
+		name    string
+		cells   []string
+		keys    []string // kind:key of the remembered decls, in order
+		imports []string // local names of the remembered imports
+	}{
+		{name: "remembered", cells: []string{"func F() {}", "type T int"}, keys: []string{"func:F", "type:T"}},
+		{name: "later replaces", cells: []string{"func F() {}\nfunc G() {}", "func F() int { return 1 }"}, keys: []string{"func:G", "func:F"}},
+		{name: "func replaces var", cells: []string{"var F = 1", "func F() {}"}, keys: []string{"func:F"}},
+		{name: "methods by receiver", cells: []string{"type A int\ntype B int\nfunc (A) M() {}\nfunc (B) M() {}", "func (a *A) M() {}"},
+			keys: []string{"type:A", "type:B", "method:B.M", "method:A.M"}},
+		{name: "multi-name var replaced by one", cells: []string{"var a, b = 1, 2", "var b = 3"}, keys: []string{"var:b"}},
+		{name: "imports by name", cells: []string{"import \"math/rand\"\nimport \"fmt\"", "import \"crypto/rand\""}, imports: []string{"fmt", "rand"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := &declSet{}
+			for i, c := range tt.cells {
+				pc, err := parse(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ds.merge(pc, i+1)
+			}
+			var keys, imports []string
+			for _, d := range ds.Decls {
+				keys = append(keys, d.Kind+":"+d.key())
+			}
+			for _, i := range ds.Imports {
+				imports = append(imports, i.localName())
+			}
+			if !slices.Equal(keys, tt.keys) || !slices.Equal(imports, tt.imports) {
+				t.Errorf("have decls %q imports %q, want %q %q", keys, imports, tt.keys, tt.imports)
+			}
+		})
+	}
+}
+
+func TestDeclSetCloneIsIndependent(t *testing.T) {
+	ds := &declSet{}
+	pc, _ := parse("func F() {}")
+	ds.merge(pc, 1)
+	c := ds.clone()
+	pc2, _ := parse("func F() int { return 2 }\nfunc G() {}")
+	c.merge(pc2, 2)
+	if len(ds.Decls) != 1 || ds.Decls[0].Cell != 1 {
+		t.Errorf("original changed by merging into the clone: %+v", ds.Decls)
+	}
+	if len(c.Decls) != 2 {
+		t.Errorf("clone: have %d decls, want 2", len(c.Decls))
+	}
+}
+
+func TestImportLocalName(t *testing.T) {
+	tests := []struct {
+		spec importSpec
+		want string
+	}{
+		{importSpec{Path: "fmt"}, "fmt"},
+		{importSpec{Path: "math/rand/v2"}, "rand"},
+		{importSpec{Name: "r", Path: "math/rand"}, "r"},
+		{importSpec{Path: "github.com/x/go-yaml"}, "yaml"},
+	}
+	for _, tt := range tests {
+		if have := tt.spec.localName(); have != tt.want {
+			t.Errorf("%+v: have %q, want %q", tt.spec, have, tt.want)
+		}
+	}
+}

@@ -1,0 +1,34 @@
+// Package engine runs Go cells: it implements interp.Interpreter.
+//
+// A cell goes through one stage per file:
+//
+//	cell.go       split    pull the magics (%race, %timeout, %limit, %help ...) out of
+//	                       the cell, keeping its line numbers; the magic table
+//	parse.go      parse    go/parser from memory: imports, declarations and statements,
+//	                       which may mix with no marker; the trailing expression
+//	decls.go      merge    declarations remembered by name (methods by receiver and
+//	                       name); a cell's are merged into a clone, committed only if
+//	                       the cell compiles
+//	imports.go    imports  unused imports dropped, missing standard ones added
+//	                       (golang.org/x/tools/imports, called only when needed)
+//	typecheck.go  types    go/types over the fast path's export data: does the
+//	                       trailing call have a value to show?
+//	compose.go    compose  the program, every piece of user code under a
+//	                       /*line cellN.go:L:C*/ directive
+//	build.go      build    compile + link with a cached importcfg (fast path),
+//	                       `go build` for other modules, a binary cache, -race
+//	report.go     report   compile errors as "cell [3] line 5: ..." with source and caret
+//	run.go ...    run      the run stage (run.go, stream.go, goroutines.go, stdin.go,
+//	                       limits.go, race.go): child process, streams, interrupts
+//
+// and around them:
+//
+//	engine.go     Engine: New, Warm, Info, Execute (the pipeline), Close
+//	complete.go   IsComplete, Complete, Inspect (go/scanner, go/doc on $GOROOT/src)
+//	workspace.go  the private workspace module, with the cell packages written
+//	              from kernel.CellSources
+//	toolchain.go  where the go command and its tools are
+//
+// Execute runs one cell at a time; IsComplete, Complete and Inspect read a
+// snapshot of the remembered declarations and may run while a cell runs.
+package engine
