@@ -127,14 +127,12 @@ func formatCellLine(file string, line int) (string, bool) {
 }
 
 // userFunc shortens a function name of the user's program for display:
-// "main.worker" -> "worker", "main.main.func1" -> "func literal in main".
+// "main.worker" -> "worker", "main.main.func1" -> "func literal in main",
+// "main.(*pool).work" -> "(*pool).work".
 func userFunc(name string) string {
 	name = strings.TrimPrefix(name, "main.")
 	if i := strings.Index(name, ".func"); i > 0 && !strings.Contains(name[:i], "(") {
 		return "func literal in " + name[:i]
-	}
-	if i := strings.Index(name, ".gowrap"); i > 0 {
-		return "go statement in " + name[:i]
 	}
 	return name
 }
@@ -168,6 +166,9 @@ func (g goroutineTrace) isUserGoroutine() bool {
 func (g goroutineTrace) whereLines() []string {
 	var lines []string
 	for _, f := range g.Frames {
+		if strings.Contains(f.Func, ".gowrap") {
+			continue // the compiler's wrapper of a go statement: "started by" says it
+		}
 		if at, ok := formatCellLine(f.File, f.Line); ok {
 			lines = append(lines, fmt.Sprintf("%s  in %s", at, userFunc(f.Func)))
 		}
