@@ -2,6 +2,7 @@ package grade
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gokernel/gokernel/kernel/notebook"
 )
@@ -83,9 +84,38 @@ func assemble(src, sub *notebook.Notebook) assembled {
 	nb := sub.Clone()
 	nb.Cells = nb.Cells[:0]
 	for _, e := range entries {
+		if kind, _ := kindOf(&e.cell); !kind.fromSource() && e.cell.Type == notebook.CodeCell {
+			var removed []string
+			e.cell.Source, removed = removeLimitMagics(e.cell.Source)
+			for _, m := range removed {
+				notes = append(notes, fmt.Sprintf("cell %s: %q was removed: the grader sets the limits", e.cell.ID, m))
+			}
+		}
 		nb.Cells = append(nb.Cells, e.cell)
 	}
 	nb.Nbformat = 4
 	nb.EnsureIDs()
 	return assembled{nb: nb, notes: notes}
+}
+
+// limitMagics are the engine's magics that change a cell's limits or the
+// notebook's defaults; a submission must not lift the grader's limits.
+var limitMagics = []string{"%limit", "%timeout"}
+
+// removeLimitMagics comments out the limit magics of a student's cell,
+// keeping line numbers, and returns the lines it removed.
+func removeLimitMagics(src string) (string, []string) {
+	lines := strings.Split(src, "\n")
+	var removed []string
+	for i, line := range lines {
+		text := strings.TrimSpace(line)
+		for _, m := range limitMagics {
+			if text == m || strings.HasPrefix(text, m+" ") || strings.HasPrefix(text, "%"+m) {
+				removed = append(removed, text)
+				lines[i] = "// removed by the grader: " + text
+				break
+			}
+		}
+	}
+	return strings.Join(lines, "\n"), removed
 }

@@ -327,3 +327,17 @@ func TestScratchCopy(t *testing.T) {
 		t.Errorf("scratch not removed: %v", err)
 	}
 }
+
+func TestLimitMagicsAreRemovedFromAnswers(t *testing.T) {
+	sub := fakeAssignment()
+	sub.Cells[1].Source = "%timeout default 0\n  %limit default memory=100GB procs=0\n%race\ndeclare double"
+	g := &Grader{Source: fakeAssignment(), NewInterpreter: newFakeEngine}
+	r, nb := g.Grade(context.Background(), sub, t.TempDir())
+	want := "// removed by the grader: %timeout default 0\n// removed by the grader: %limit default memory=100GB procs=0\n%race\ndeclare double"
+	if have := nb.Cells[1].Source; have != want {
+		t.Errorf("have %q\nwant %q", have, want)
+	}
+	if r.Score != 3 || !strings.Contains(strings.Join(r.Notes, "\n"), `"%limit default memory=100GB procs=0" was removed`) {
+		t.Errorf("have score %v notes %q", r.Score, r.Notes)
+	}
+}
