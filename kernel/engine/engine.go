@@ -24,6 +24,10 @@ type Config struct {
 	Race    bool         // build every cell with the race detector
 	Timeout time.Duration
 	Limits  Limits
+	// Dir is the working directory of cells; default: the kernel's own
+	// (the notebook's directory, where Jupyter starts kernels). The grader
+	// sets it to a scratch copy of each submission's folder.
+	Dir string
 }
 
 // Engine runs Go cells. It implements interp.Interpreter.
@@ -32,6 +36,7 @@ type Config struct {
 // Complete, Inspect and IsComplete only read a snapshot of what the
 // notebook declared, so they answer while a cell runs.
 type Engine struct {
+	dir   string // Config.Dir
 	log   *slog.Logger
 	tc    *toolchain
 	ws    *workspace
@@ -80,6 +85,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("workspace: %w", err)
 	}
 	e := &Engine{
+		dir:      cfg.Dir,
 		log:      log,
 		tc:       tc,
 		ws:       ws,
@@ -365,6 +371,9 @@ func (e *Engine) pruneSources() {
 // runDir is the working directory of cells: the kernel's own (the notebook's
 // directory, where Jupyter starts kernels), else the workspace's run dir.
 func (e *Engine) runDir() string {
+	if e.dir != "" {
+		return e.dir
+	}
 	if wd, err := os.Getwd(); err == nil {
 		return wd
 	}
