@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gokernel/gokernel/kernel/engine"
+	"github.com/gokernel/gokernel/kernel/grade"
+	"github.com/gokernel/gokernel/kernel/interp"
+	"github.com/gokernel/gokernel/kernel/notebook"
+)
+
+func init() {
+	register(&command{
+		Name: "grade",
+		Usage: "grade SUBMISSION.ipynb|DIR [--source SOURCE.ipynb] [--json] [--csv FILE] [--executed DIR] " +
+			"[-j N] [--timeout D] [--memory SIZE] [--procs N] [--cpu D] [--output SIZE]",
+		Short: "grade a submission, or a folder of them, against an assignment",
+		Run:   gradeCommand,
+	})
+}
+
+// Limits every graded cell runs under unless a flag says otherwise: generous
+// for the course's exercises, small enough that a hostile submission cannot
+// hurt the machine or hold up the class.
+const (
+	gradeTimeout = 30 * time.Second
+	gradeMemory  = 512 << 20
+	gradeProcs   = 256
+	gradeCPU     = 60 * time.Second
+	gradeOutput  = 1 << 20
+)
+
+func gradeCommand(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("grade", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	sourcePath := fs.String("source", "", "the assignment with solutions and hidden tests (default: the submission itself)")
+	asJSON := fs.Bool("json", false, "print the reports as JSON")
+	csvPath := fs.String("csv", "", "write one row per submission to this CSV file")
+	executedDir := fs.String("executed", "", "write each executed notebook into this folder")
+	workers := fs.Int("j", runtime.NumCPU(), "submissions graded at once")
+	timeout := fs.Duration("timeout", gradeTimeout, "wall-clock limit per cell")
+	memory := fs.String("memory", strconv.Itoa(gradeMemory>>20)+"MB", "memory limit per cell")
+	procs := fs.Int("procs", gradeProcs, "limit on threads and processes per cell")
+	cpu := fs.Duration("cpu", gradeCPU, "CPU time limit per cell")
+	output := fs.String("output", strconv.Itoa(gradeOutput>>10)+"KB", "output kept per cell")
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return errUsage
+	}
+	if len(positional) != 1 {
+		return errUsage
+	}
+	target := positional[0]
+	memBytes, err := parseSize(*memory)
+	if err != nil {
+		return fmt.Errorf("--memory: %w", err)
+	}
+	outBytes, err := parseSize(*output)
+	if err != nil {
+		return fmt.Errorf("--output: %w", err)
+	}
+
+	info, err := os.Stat(target)
+	if err != nil {
+		return err
+	}
+	var subs []grade.Submission
+	if info.IsDir() {
+		if *sourcePath == "" {
+			return fmt.Errorf("grading a folder needs --source SOURCE.ipynb")
+		}
+		if subs, err = grade.FindSubmissions(target); err != nil {
+			return err
+		}
+		if len(subs) == 0 {
+			return fmt.Errorf("no notebooks in %s", target)
+		}
+	} else {
+		subs = []grade.Submission{grade.SubmissionOf(target)}
+	}
+	if *sourcePath == "" {
+		*sourcePath = target
+		fmt.Fprintln(os.Stderr, "warning: no --source: grading with the submission's own test cells (hidden tests are missing and edits are not undone)")
+	}
+	source, err := notebook.ReadFile(*sourcePath)
+	if err != nil {
+		return err
+	}
+	if err := grade.CheckSource(source); err != nil {
+		return err
+	}
+
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	limits := engine.Limits{Memory: memBytes, Procs: *procs, CPU: *cpu, Output: outBytes}
+	g := &grade.Grader{
+		Source:         source,
+		CellTimeout:    *timeout + 10*time.Second, // the engine's own timeout fires first and shows where goroutines were
+		MaxOutputBytes: outBytes + 64<<10,
+		Logger:         logger,
+		NewInterpreter: func(ctx context.Context, dir string) (interp.Interpreter, error) {
+			return engine.New(ctx, engine.Config{Logger: logger, Timeout: *timeout, Limits: limits, Dir: dir})
+		},
+	}
+
+	start := time.Now()
+	var progress func(done, total int, r *grade.Report)
+	if len(subs) > 1 {
+		progress = progressBar(os.Stderr, start)
+	}
+	graded := g.GradeAll(ctx, subs, *workers, progress)
+
+	reports := make([]*grade.Report, len(graded))
+	for i, gr := range graded {
+		reports[i] = gr.Report
+		if *executedDir != "" && gr.Executed != nil {
+			if err := writeExecuted(*executedDir, gr.Report, gr.Executed); err != nil {
+				return err
+			}
+		}
+	}
+	if *csvPath != "" {
+		if err := writeCSVFile(*csvPath, reports); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		if err := grade.WriteJSON(os.Stdout, reports...); err != nil {
+			return err
+		}
+	} else {
+		printReports(os.Stdout, reports)
+	}
+	if len(subs) > 1 {
+		fmt.Fprintf(os.Stderr, "graded %d submissions in %s\n", len(subs), time.Since(start).Round(time.Millisecond))
+	}
+	return ctx.Err()
+}
+
+// progressBar draws "[#####.....] 7/20 alice 7/10" on one terminal line.
+func progressBar(w io.Writer, start time.Time) func(done, total int, r *grade.Report) {
+	return func(done, total int, r *grade.Report) {
+		const width = 30
+		filled := width * done / total
+		fmt.Fprintf(w, "\r[%s%s] %d/%d  %s: %s/%s  %s   ",
+			strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total,
+			r.Student, points(r.Score), points(r.MaxScore), time.Since(start).Round(time.Second))
+		if done == total {
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+// printReports prints each report as a short table for a human.
+func printReports(w io.Writer, reports []*grade.Report) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, r := range reports {
+		fmt.Fprintf(tw, "%s\t%s/%s\t%s\n", r.Student, points(r.Score), points(r.MaxScore), r.Submission)
+		if r.Error != "" {
+			fmt.Fprintf(tw, "  error:\t%s\n", r.Error)
+		}
+		for _, c := range r.Cells {
+			fmt.Fprintf(tw, "  %s\t%s/%s\t%s\t%s\n", c.GradeID, points(c.Points), points(c.MaxPoints), c.Status, c.Reason)
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(tw, "  note:\t%s\n", n)
+		}
+	}
+	tw.Flush()
+}
+
+func writeExecuted(dir string, r *grade.Report, nb *notebook.Notebook) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return notebook.WriteFile(filepath.Join(dir, r.Student+".ipynb"), nb)
+}
+
+func writeCSVFile(path string, reports []*grade.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := grade.WriteCSV(f, reports); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func points(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
+
+// parseSize reads "512MB", "2GiB", "64KB" or a number of bytes.
+func parseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
+	upper := strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(upper, u.suffix) {
+			upper, mult = strings.TrimSpace(strings.TrimSuffix(upper, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(upper, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a size like 512MB", s)
+	}
+	return int64(n * float64(mult)), nil
+}
