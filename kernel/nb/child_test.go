@@ -24,6 +24,7 @@ var ChildFuncs = map[string]any{
 	"childPrint":      childPrint,
 	"childNilPointer": childNilPointer,
 	"childAny":        childAny,
+	"childTimeline":   childTimeline,
 }
 
 // counter is the global the isolation test changes in a child.
@@ -120,4 +121,14 @@ func childAny(v any) {
 		fmt.Fprintf(os.Stderr, "got %#v\n", v)
 		os.Exit(1)
 	}
+}
+
+// childTimeline records two lanes on a timeline it was given: one it ends
+// with Done, one left open (sent when the function returns).
+func childTimeline(tl *Timeline, name string) {
+	l := tl.Lane(name)
+	l.Sleep(2 * time.Millisecond)
+	l.Event("child mark")
+	l.Done()
+	tl.Lane(name + " open").Set(Holding)
 }

@@ -78,7 +78,14 @@
 //	l.Sleep(d time.Duration)           // Sleeping for d
 //	l.Done()                           // the lane's work is over
 //	nb.Send(l, ch, v); v, ok := nb.Recv(l, ch) // Sending / Receiving around a channel op
+//	l.Wait(wg *sync.WaitGroup)         // Waiting until wg is done
 //	states: nb.Running, nb.Waiting, nb.Holding, nb.Sending, nb.Receiving, nb.Sleeping, nb.Idle
+//	tl.String()                        // text summary: time per state per lane
+//
+// A timeline can be given to child processes (nb.Start(worker, tl)): their
+// lanes are recorded in the child as cheaply as in the parent and sent to
+// the parent when the lane is Done or the child's function returns, so they
+// appear once the child is joined.
 //
 // # Charts
 //
@@ -96,5 +103,12 @@
 //	process.go    Process, Proc, Start, Run, ExitError; the child-side dispatcher installed in cellrt
 //	queue.go      Queue and its unix-socket server
 //	timeline.go   Timeline, Lane, State and the SVG renderer
+//	timeline_share.go  lanes recorded by child processes
 //	chart.go      BarChart, LineChart
+//	svg.go        SVG helpers shared by timelines and charts: escaping, axis steps, number formats
+//
+// Tests: *_test.go; main_test.go makes the test binary a cell program (its
+// TestMain calls cellrt.Start), so process tests re-execute it; cell_test.go
+// builds testdata/cellprog, a program shaped like a generated cell main, and
+// reads its stdout as the kernel does.
 package nb

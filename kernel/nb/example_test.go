@@ -580,3 +580,27 @@ func ExampleSeries() {
 	fmt.Println(len(s.X) == len(s.Y))
 	// Output: true
 }
+
+// busy records a lane of its own on a timeline from a child process.
+func busy(tl *nb.Timeline, name string) {
+	l := tl.Lane(name)
+	l.Sleep(time.Millisecond)
+	l.Done() // sends the lane to the parent's timeline
+}
+
+func ExampleTimeline_GobEncode() {
+	// A timeline passed to a child process gets the child's lanes too.
+	tl := nb.NewTimeline()
+	p1, _ := nb.Start(busy, tl, "process 1")
+	p2, _ := nb.Start(busy, tl, "process 2")
+	p1.Join()
+	p2.Join()
+	fmt.Println(strings.Count(tl.SVG(), `class="lane"`), "lanes")
+	// Output: 2 lanes
+}
+
+func ExampleTimeline_GobDecode() {
+	var tl nb.Timeline
+	fmt.Println(tl.GobDecode([]byte("not a timeline")) != nil)
+	// Output: true
+}

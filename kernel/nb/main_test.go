@@ -19,6 +19,7 @@ func TestMain(m *testing.M) {
 	funcs["producer"] = producer
 	funcs["setTotal"] = setTotal
 	funcs["failing"] = failing
+	funcs["busy"] = busy
 	cellrt.Start(funcs)
 	os.Exit(m.Run())
 }

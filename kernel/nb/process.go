@@ -424,7 +424,8 @@ func untrackProc(p *Proc) {
 // Like Python, which joins non-daemon processes at exit, it waits for the
 // children that were not joined, so their output is not cut off; then it
 // stops the queue servers so their goroutines are not reported as left
-// behind.
+// behind. In a child, it first sends the lanes it recorded on timelines
+// it was given.
 func finishCell() {
 	procsMu.Lock()
 	pending := make([]*Proc, 0, len(procs))
@@ -435,5 +436,6 @@ func finishCell() {
 	for _, p := range pending {
 		p.Join()
 	}
+	flushRemoteTimelines()
 	closeQueueServers()
 }

@@ -43,6 +43,8 @@ type Timeline struct {
 
 	mu    sync.Mutex // guards lanes; taken only to add a lane
 	lanes []*Lane
+
+	share sharing // lanes recorded by child processes (timeline_share.go)
 }
 
 // Lane is one row of a timeline, written by one goroutine. Recording an
@@ -145,6 +147,9 @@ func (l *Lane) Done() {
 	l.spans.add(span{at: at, state: Idle})
 	l.doneAt = at
 	l.mu.Unlock()
+	if l.tl.share.remote {
+		l.tl.flushLane(l)
+	}
 }
 
 // Lock locks mu, recording Waiting until it is acquired, then Holding.
@@ -200,6 +205,7 @@ type laneView struct {
 }
 
 func (tl *Timeline) snapshot() (lanes []laneView, end time.Duration) {
+	tl.collectRemote()
 	now := time.Since(tl.start)
 	tl.mu.Lock()
 	list := append([]*Lane(nil), tl.lanes...)

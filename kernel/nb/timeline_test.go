@@ -290,3 +290,46 @@ func TestFormatting(t *testing.T) {
 		}
 	}
 }
+
+func TestTimelineAcrossProcesses(t *testing.T) {
+	tl := NewTimeline()
+	local := tl.Lane("parent")
+	p, err := Start(childTimeline, tl, "child")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local.Sleep(time.Millisecond)
+	if err := p.Join(); err != nil {
+		t.Fatal(err)
+	}
+	local.Done()
+	lanes := map[string]int{}
+	sleeping := 0
+	var order []string
+	for _, e := range parseSVG(t, tl.SVG()) {
+		if e.class == "lane" {
+			lanes[e.lane]++
+			order = append(order, e.lane)
+		}
+		if e.class == "span" && e.fill == stateColors[Sleeping] {
+			sleeping++
+		}
+	}
+	if want := "parent,child,child open"; strings.Join(order, ",") != want {
+		t.Errorf("lanes: have %v, want %s", order, want)
+	}
+	if sleeping != 2 {
+		t.Errorf("sleeping spans: have %d, want 2 (parent and child)", sleeping)
+	}
+	all, end := tl.snapshot()
+	for _, l := range all {
+		for _, s := range l.spans {
+			if s.at < 0 || s.at > end {
+				t.Errorf("lane %s: span at %v outside the timeline [0, %v]", l.name, s.at, end)
+			}
+		}
+	}
+	if !strings.Contains(tl.SVG(), "child mark") {
+		t.Error("the child's event is missing")
+	}
+}
