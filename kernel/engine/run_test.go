@@ -295,3 +295,90 @@ func atoiOrZero(s string) int {
 	return n
 }
 
+
+const leaveChildProgram = `//line cell15.go:1:1
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+)
+
+func main() {
+	exec.Command("sleep", "300").Start()
+	fmt.Fprintln(os.Stderr, "pgid", os.Getpid())
+	fmt.Println("done")
+}
+`
+
+const stubbornProgram = `//line cell16.go:1:1
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	signal.Ignore(syscall.SIGQUIT, syscall.SIGTERM)
+	fmt.Fprintln(os.Stderr, "pgid", os.Getpid())
+	fmt.Println("ready")
+	for {
+		time.Sleep(time.Second)
+	}
+}
+`
+
+func pgidFromStderr(t *testing.T, out *recordingOutput) int {
+	t.Helper()
+	for _, line := range strings.Split(out.text("stderr"), "\n") {
+		if v, ok := strings.CutPrefix(line, "pgid "); ok {
+			return atoiOrZero(v)
+		}
+	}
+	t.Fatalf("program did not report its pid; stderr %q", out.text("stderr"))
+	return 0
+}
+
+func TestRunCleansUpGroup(t *testing.T) {
+	dir := t.TempDir()
+
+	t.Run("children of a finished cell die", func(t *testing.T) {
+		bin := buildProgram(t, dir, "leave", leaveChildProgram, false)
+		out := &recordingOutput{}
+		if _, err := run(context.Background(), runSpec{Binary: bin}, out); err != nil {
+			t.Fatal(err)
+		}
+		if alive := groupAlive(pgidFromStderr(t, out)); len(alive) > 0 {
+			t.Errorf("processes of the finished cell's group still exist: %v", alive)
+		}
+	})
+
+	t.Run("a program ignoring SIGQUIT and SIGTERM is still stopped", func(t *testing.T) {
+		bin := buildProgram(t, dir, "stubborn", stubbornProgram, false)
+		out := &recordingOutput{}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		out.onStream = func(name, text string) {
+			if strings.Contains(text, "ready") {
+				cancel()
+			}
+		}
+		start := time.Now()
+		_, err := run(ctx, runSpec{Binary: bin}, out)
+		e := cellError(t, err, "Interrupted")
+		if d := time.Since(start); d > quitGrace+killGroupGrace+2*time.Second {
+			t.Errorf("took %s", d)
+		}
+		if tb := strings.Join(e.Traceback, "\n"); !strings.Contains(tb, "did not report") {
+			t.Errorf("traceback should say there is no goroutine view:\n%s", tb)
+		}
+		if alive := groupAlive(pgidFromStderr(t, out)); len(alive) > 0 {
+			t.Errorf("processes still exist: %v", alive)
+		}
+	})
+}
