@@ -1,0 +1,58 @@
+package engine
+
+import (
+	"go/build"
+	"slices"
+	"testing"
+)
+
+func TestImportFixer(t *testing.T) {
+	f := &importFixer{std: &stdTable{goroot: build.Default.GOROOT}, dir: t.TempDir()}
+	tests := []struct {
+		name       string
+		body       string
+		candidates []importSpec
+		want       []string // local names, in any order
+	}{
+		{name: "missing std added", body: "func main() { fmt.Println(strings.ToUpper(\"x\")) }",
+			want: []string{"fmt", "strings"}},
+		{name: "unused dropped", body: "func main() { fmt.Println() }",
+			candidates: []importSpec{{Path: "fmt"}, {Path: "os"}, {Path: nbImportPath}}, want: []string{"fmt"}},
+		{name: "nb kept when used", body: "func main() { nb.HTML(\"x\") }",
+			candidates: []importSpec{{Path: nbImportPath}}, want: []string{"nb"}},
+		{name: "alias kept", body: "func main() { r.Int() }",
+			candidates: []importSpec{{Name: "r", Path: "math/rand"}}, want: []string{"r"}},
+		{name: "rand resolved from symbols", body: "func main() { rand.Intn(3) }", want: []string{"rand"}},
+		{name: "unknown name left to the compiler", body: "func main() { fmtt.Println(); fmt.Println() }", want: []string{"fmt"}},
+		{name: "local variable is not a package", body: "func main() { strings := []string{}; _ = len(strings); var b bytes.Buffer; b.Len() }", want: []string{"bytes"}},
+		{name: "blank import kept", body: "func main() {}", candidates: []importSpec{{Name: "_", Path: "embed"}}, want: []string{"_embed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			specs, err := f.fix([]byte(tt.body), tt.candidates)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var have []string
+			for _, s := range specs {
+				have = append(have, s.localName())
+			}
+			slices.Sort(have)
+			want := slices.Sorted(slices.Values(tt.want))
+			if !slices.Equal(have, want) {
+				t.Errorf("have %q, want %q", have, want)
+			}
+		})
+	}
+}
+
+func TestImportFixerPaths(t *testing.T) {
+	f := &importFixer{std: &stdTable{goroot: build.Default.GOROOT}, dir: t.TempDir()}
+	specs, err := f.fix([]byte("func main() { _ = rand.Intn(2); _ = json.Valid(nil) }"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(specs, importSpec{Path: "math/rand"}) || !slices.Contains(specs, importSpec{Path: "encoding/json"}) {
+		t.Errorf("have %+v, want math/rand and encoding/json", specs)
+	}
+}
