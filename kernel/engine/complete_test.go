@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestIsComplete(t *testing.T) {
+	e := newTestEngine(t)
+	tests := []struct {
+		code   string
+		status string
+		indent string
+	}{
+		{"", "complete", ""},
+		{`fmt.Println("x")`, "complete", ""},
+		{"func F() {", "incomplete", "    "},
+		{"for i := 0; i < 3; i++ {\n\tif i > 1 {", "incomplete", "        "},
+		{"fmt.Println(1,", "incomplete", "    "},
+		{"x := 1 +", "incomplete", "    "},
+		{"s := `raw", "incomplete", ""},
+		{"/* comment", "incomplete", ""},
+		{"x := )", "invalid", ""},
+		{"}", "invalid", ""},
+		{"x := := 2", "invalid", ""},
+		{"%timeout 5s\nfmt.Println(1)", "complete", ""},
+		{"%nosuchmagic", "invalid", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			have := e.IsComplete(tt.code)
+			if have.Status != tt.status || have.Indent != tt.indent {
+				t.Errorf("have %q %q, want %q %q", have.Status, have.Indent, tt.status, tt.indent)
+			}
+		})
+	}
+}
+
+func TestComplete(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, "// Greet says hello.\nfunc Greet(name string) string { return \"hi \" + name }\ntype Point struct{ X, Y int }\nfunc (p Point) Norm() int { return p.X }\nvar mu sync.Mutex")
+	tests := []struct {
+		name      string
+		code      string
+		cursor    int // rune offset; -1: end of code
+		contains  []string
+		absent    []string
+		wantStart int // rune offset of the replaced text
+	}{
+		{name: "package members", code: "fmt.Pri", cursor: -1, contains: []string{"Print", "Printf", "Println"}, absent: []string{"Sprintf"}, wantStart: 4},
+		{name: "keyword", code: "fu", cursor: -1, contains: []string{"func"}, wantStart: 0},
+		{name: "builtin", code: "x := le", cursor: -1, contains: []string{"len"}, wantStart: 5},
+		{name: "package name", code: "str", cursor: -1, contains: []string{"strings", "strconv"}, wantStart: 0},
+		{name: "earlier cell's name", code: "Gre", cursor: -1, contains: []string{"Greet"}, wantStart: 0},
+		{name: "methods of a std-typed var", code: "mu.", cursor: -1, contains: []string{"Lock", "TryLock", "Unlock"}, wantStart: 3},
+		{name: "methods of a WaitGroup in this cell", code: "var wg sync.WaitGroup\nwg.", cursor: -1, contains: []string{"Add", "Done", "Wait"}, wantStart: 25},
+		{name: "fields and methods of a user type", code: "p := Point{}\np.", cursor: -1, contains: []string{"X", "Y", "Norm"}, wantStart: 15},
+		{name: "unicode before cursor", code: "s := \"héllo→\"; fmt.Sp", cursor: -1, contains: []string{"Sprintf"}, wantStart: 19},
+		{name: "cursor in the middle", code: "fmt.Pr(x)", cursor: 6, contains: []string{"Println"}, wantStart: 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cursor := tt.cursor
+			if cursor < 0 {
+				cursor = utf8.RuneCountInString(tt.code)
+			}
+			c := e.Complete(t.Context(), tt.code, cursor)
+			for _, w := range tt.contains {
+				if !slices.Contains(c.Matches, w) {
+					t.Errorf("matches lack %q: %q", w, c.Matches)
+				}
+			}
+			for _, w := range tt.absent {
+				if slices.Contains(c.Matches, w) {
+					t.Errorf("matches have %q", w)
+				}
+			}
+			if c.CursorEnd != cursor {
+				t.Errorf("cursor_end: have %d, want %d", c.CursorEnd, cursor)
+			}
+			if c.CursorStart != tt.wantStart {
+				t.Errorf("cursor_start: have %d, want %d", c.CursorStart, tt.wantStart)
+			}
+		})
+	}
+}
+
+func TestInspect(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, "// Greet says hello.\nfunc Greet(name string) string { return \"hi \" + name }")
+	tests := []struct {
+		name     string
+		code     string
+		cursor   int
+		found    bool
+		contains []string
+	}{
+		{name: "std func", code: "fmt.Println", cursor: 6, found: true, contains: []string{"func Println(a ...any) (n int, err error)", "Println formats"}},
+		{name: "std type", code: "sync.Mutex", cursor: 10, found: true, contains: []string{"type Mutex struct", "mutual exclusion"}},
+		{name: "package", code: "strings", cursor: 3, found: true, contains: []string{"package strings", "UTF-8"}},
+		{name: "user func with comment", code: "Greet(\"x\")", cursor: 2, found: true, contains: []string{"Greet says hello.", "func Greet(name string) string"}},
+		{name: "builtin", code: "len(x)", cursor: 1, found: true, contains: []string{"func len(v Type) int"}},
+		{name: "unknown", code: "nothingHere", cursor: 3, found: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := e.Inspect(t.Context(), tt.code, tt.cursor, 0)
+			if in.Found != tt.found {
+				t.Fatalf("found: have %v, want %v (%v)", in.Found, tt.found, in.Data)
+			}
+			text, _ := in.Data["text/plain"].(string)
+			for _, w := range tt.contains {
+				if !strings.Contains(text, w) {
+					t.Errorf("text lacks %q:\n%s", w, text)
+				}
+			}
+		})
+	}
+}
