@@ -204,8 +204,8 @@ func TestRunInterruptKillsProcessGroup(t *testing.T) {
 		t.Errorf("processes of group %d still exist after run returned: %v", pgid, alive)
 	}
 	tb := strings.Join(e.Traceback, "\n")
-	if !strings.Contains(tb, "goroutine 1 [") || !strings.Contains(tb, "cell [6] line 18  in func literal in main") || !strings.Contains(tb, "[sleep]") {
-		t.Errorf("traceback lacks the running main and the sleeping ticker:\n%s", tb)
+	if !strings.Contains(tb, "goroutine 1 [") || !strings.Contains(tb, "started by main at cell [6] line 16") || !strings.Contains(tb, "[sleep]") {
+		t.Errorf("traceback lacks main and the ticker goroutine:\n%s", tb)
 	}
 	t.Logf("interrupt to return: %s\n%s", returned.Sub(cancelAt), tb)
 }

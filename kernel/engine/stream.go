@@ -39,8 +39,9 @@ const (
 	// maxCrashText bounds the runtime's dump kept for the error view.
 	maxCrashText = 8 << 20
 	// crashCaptureWindow: a "panic: " line not followed by the program's
-	// death within this time was ordinary output and is released.
-	crashCaptureWindow = 2 * time.Second
+	// death within this time was ordinary output and is released. Generous:
+	// dumping 100k goroutines takes a while.
+	crashCaptureWindow = 5 * time.Second
 )
 
 const (
@@ -398,6 +399,10 @@ var raceFoundLine = regexp.MustCompile(`^Found \d+ data race\(s\)$`)
 type stderrFilter struct {
 	sink *streamSink
 
+	mu         sync.Mutex // feed and close run on the reader; the release timer on its own
+	closed     bool
+	crashTimer *time.Timer
+
 	line    []byte // the start of a line held until it is known not to start a dump
 	midLine bool   // the current line's beginning was already streamed
 
@@ -411,6 +416,8 @@ type stderrFilter struct {
 }
 
 func (f *stderrFilter) feed(b []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	data := b
 	if len(f.line) > 0 {
 		data = append(f.line, b...)
@@ -499,6 +506,14 @@ func (f *stderrFilter) completeLine(line []byte) {
 		f.crashing = true
 		f.crashStart = time.Now()
 		f.crash.Write(line)
+		// A program that lives on after such a line was only printing it.
+		f.crashTimer = time.AfterFunc(crashCaptureWindow, func() {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.crashing && !f.closed && time.Since(f.crashStart) >= crashCaptureWindow {
+				f.releaseCrash()
+			}
+		})
 	default:
 		f.sink.write(stderrStream, line)
 	}
@@ -515,6 +530,12 @@ func isCrashStart(line string) bool {
 
 // close ends the stream: a held line and an unfinished race report are kept.
 func (f *stderrFilter) close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	if f.crashTimer != nil {
+		f.crashTimer.Stop()
+	}
 	if len(f.line) > 0 {
 		line := f.line
 		f.line = nil
