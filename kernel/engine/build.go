@@ -297,7 +297,12 @@ func (b *builder) remember(key, bin string) {
 // compileAndLink is the fast path: compile + link from $GOROOT/pkg/tool with
 // no DWARF and no symbol table (see notes/build-floor.md: ≈70 ms vs ≈150 ms).
 func (b *builder) compileAndLink(ctx context.Context, req buildRequest, bin string) error {
-	cfg, err := b.importConfig(ctx, req.Race, req.Imports)
+	imports := req.Imports
+	if req.Race {
+		// The go command adds runtime/race to every -race build; so do we.
+		imports = append(slices.Clone(imports), "runtime/race")
+	}
+	cfg, err := b.importConfig(ctx, req.Race, imports)
 	if err != nil {
 		return err
 	}
@@ -429,7 +434,7 @@ func (b *builder) startRaceWarm(ctx context.Context) <-chan struct{} {
 	go func() {
 		defer close(done)
 		start := time.Now()
-		err := b.warm(ctx, true, warmPackages)
+		err := b.warm(ctx, true, append(slices.Clone(warmPackages), "runtime/race"))
 		b.mu.Lock()
 		b.raceErr = err
 		b.mu.Unlock()

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gokernel/gokernel/kernel/interp"
 )
@@ -121,5 +124,105 @@ func TestExecuteSequence(t *testing.T) {
 				t.Errorf("have stdout %q result %q, want %q %q", got.Stdout, got.Result, st.stdout, st.result)
 			}
 		})
+	}
+}
+
+func TestExecuteSilentShowsNoValue(t *testing.T) {
+	e := newTestEngine(t)
+	var rec recorder
+	res, err := e.Execute(context.Background(), interp.ExecuteRequest{Code: "6*7", Count: 1, Silent: true}, &rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Data != nil {
+		t.Errorf("silent cell: have value %v, want none", res.Data)
+	}
+}
+
+func TestExecuteRace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the race-enabled standard library")
+	}
+	e := newTestEngine(t)
+	racy := "%race\nvar wg sync.WaitGroup\nn := 0\nfor i := 0; i < 2; i++ {\n\twg.Add(1)\n\tgo func() { defer wg.Done(); n++ }()\n}\nwg.Wait()"
+	got := execCell(t, e, 1, racy)
+	if got.Err == nil || !strings.Contains(got.Err.Value+strings.Join(got.Err.Traceback, "\n"), "cell [1] line 6") {
+		t.Fatalf("racy cell: have %+v, want a race at cell [1] line 6", got.Err)
+	}
+	if got := execCell(t, e, 2, "%race on"); got.Err != nil {
+		t.Fatal(got.Err)
+	}
+	if got := execCell(t, e, 3, racy[len("%race\n"):]); got.Err == nil {
+		t.Errorf("after %%race on, a racy cell without %%race: have no error, want the race")
+	}
+	execCell(t, e, 4, "%race off")
+	if got := execCell(t, e, 5, racy[len("%race\n"):]); got.Err != nil {
+		t.Errorf("after %%race off: have %v, want no race detector", got.Err)
+	}
+}
+
+func TestAnswersWhileACellRuns(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, "var mu sync.Mutex")
+	done := make(chan cellOutcome)
+	go func() { done <- execCell(t, e, 2, "time.Sleep(1500 * time.Millisecond)\nfmt.Println(\"slept\")") }()
+	time.Sleep(500 * time.Millisecond) // let the cell build and start
+	start := time.Now()
+	c := e.Complete(context.Background(), "mu.", 3)
+	in := e.Inspect(context.Background(), "fmt.Println", 5, 0)
+	ic := e.IsComplete("for {")
+	took := time.Since(start)
+	select {
+	case <-done:
+		t.Fatal("the cell ended before the questions were asked; the test proves nothing")
+	default:
+	}
+	if !slices.Contains(c.Matches, "Lock") || !in.Found || ic.Status != "incomplete" {
+		t.Errorf("have %q, %v, %q; want Lock, found, incomplete", c.Matches, in.Found, ic.Status)
+	}
+	if took > time.Second {
+		t.Errorf("answers took %v while the cell ran", took)
+	}
+	if got := <-done; got.Stdout != "slept\n" {
+		t.Errorf("cell: have %+v", got)
+	}
+}
+
+func TestCloseStopsTheRunningCell(t *testing.T) {
+	e, err := New(context.Background(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		var rec recorder
+		_, err := e.Execute(context.Background(), interp.ExecuteRequest{Code: "select {}", Count: 1}, &rec)
+		done <- err
+	}()
+	time.Sleep(time.Second)
+	start := time.Now()
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Close took %v", took)
+	}
+	if err := <-done; err == nil {
+		t.Error("the running cell: have no error, want it stopped")
+	}
+	if _, err := os.Stat(e.ws.dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("workspace left after Close: %v", err)
+	}
+}
+
+func TestInfo(t *testing.T) {
+	e := newTestEngine(t)
+	info := e.Info()
+	if info.LanguageName != "go" || info.MIMEType != "text/x-go" || info.FileExtension != ".go" ||
+		info.PygmentsLexer != "go" || info.CodeMirrorMode != "go" || info.Banner == "" {
+		t.Errorf("have %+v", info)
+	}
+	if want := strings.TrimPrefix(runtime.Version(), "go"); info.LanguageVersion != want {
+		t.Errorf("language version: have %q, want %q (the toolchain this test runs with)", info.LanguageVersion, want)
 	}
 }

@@ -52,6 +52,8 @@ func describeDiagnostic(d Diagnostic, current int, source cellSource) (head, src
 	msg := cleanGenerated(d.Msg)
 	cell := current
 	switch {
+	case d.File == "" && d.Line == 0:
+		return msg, "", "" // a linker or tool message
 	case d.File == "":
 	case cellFilePattern.MatchString(d.File):
 		cell, _ = strconv.Atoi(cellFilePattern.FindStringSubmatch(d.File)[1])
