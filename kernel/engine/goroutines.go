@@ -121,7 +121,7 @@ func formatCellLine(file string, line int) (string, bool) {
 	}
 	if line <= 0 {
 		// A tight loop without calls can stop on an instruction with no line.
-		return fmt.Sprintf("cell [%d]", cell), true
+		return fmt.Sprintf("cell [%d] (line unknown)", cell), true
 	}
 	return fmt.Sprintf("cell [%d] line %d", cell, line), true
 }

@@ -53,6 +53,9 @@ const (
 	finishFunc = "github.com/gokernel/gokernel/kernel/nb/cellrt.Finish"
 )
 
+// limitHint follows a LimitExceeded error.
+const limitHint = "The cell was stopped. A limit is set with %limit (memory=, procs=, cpu=, output=) or by the kernel's operator."
+
 type stopReason int
 
 const (
@@ -211,7 +214,8 @@ func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *os.P
 		e := &interp.Error{Name: "Timeout", Value: fmt.Sprintf("the cell ran longer than its %s timeout and was stopped", spec.Timeout)}
 		return withView(e, "Where each goroutine was:")
 	case stopLimit:
-		return withView(&interp.Error{Name: "LimitExceeded", Value: limit.What}, "")
+		e := &interp.Error{Name: "LimitExceeded", Value: limit.What, Traceback: []string{limitHint}}
+		return withView(e, "")
 	}
 
 	ws, _ := state.Sys().(syscall.WaitStatus)
@@ -219,7 +223,7 @@ func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *os.P
 	// sampled differently: a process killed at 1 s may report 0.93 s.
 	if spec.Limits.CPU > 0 && ws.Signaled() && ws.Signal() == syscall.SIGKILL && state.UserTime()+state.SystemTime() >= spec.Limits.CPU*3/4 {
 		stderrF.releaseCrash()
-		return withView(&interp.Error{Name: "LimitExceeded", Value: "CPU time limit " + spec.Limits.CPU.String()}, "")
+		return withView(&interp.Error{Name: "LimitExceeded", Value: "CPU time limit " + spec.Limits.CPU.String(), Traceback: []string{limitHint}}, "")
 	}
 	if len(stderrF.races) > 0 {
 		return raceError(stderrF.races, crash)
@@ -243,7 +247,7 @@ func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *os.P
 			e := &interp.Error{Name: "Deadlock", Value: "all goroutines are asleep: each one waits for something only another can do"}
 			return withView(e, "Where each goroutine waits:")
 		case spec.Limits.Memory > 0 && strings.Contains(msg, "out of memory"):
-			return withView(&interp.Error{Name: "LimitExceeded", Value: "memory limit " + formatBytes(spec.Limits.Memory)}, "")
+			return withView(&interp.Error{Name: "LimitExceeded", Value: "memory limit " + formatBytes(spec.Limits.Memory), Traceback: []string{limitHint}}, "")
 		default:
 			return withView(&interp.Error{Name: "FatalError", Value: msg}, "Where each goroutine was:")
 		}

@@ -382,3 +382,37 @@ func TestRunCleansUpGroup(t *testing.T) {
 		}
 	})
 }
+
+const mapWritesProgram = `//line cell17.go:1:1
+package main
+
+import "time"
+
+func main() {
+	m := map[int]int{}
+	for i := 0; i < 2; i++ {
+		go func() {
+			for j := 0; ; j++ {
+				m[j%100] = j
+			}
+		}()
+	}
+	time.Sleep(5 * time.Second)
+}
+`
+
+func TestRunFatalError(t *testing.T) {
+	bin := buildProgram(t, t.TempDir(), "mapwrites", mapWritesProgram, false)
+	out := &recordingOutput{}
+	_, err := run(context.Background(), runSpec{Binary: bin}, out)
+	e := cellError(t, err, "FatalError")
+	if e.Value != "concurrent map writes" {
+		t.Errorf("evalue: have %q, want %q", e.Value, "concurrent map writes")
+	}
+	if tb := strings.Join(e.Traceback, "\n"); !strings.Contains(tb, "cell [17] line 10  in func literal in main") {
+		t.Errorf("traceback lacks the writing line:\n%s", tb)
+	}
+	if got := out.text("stderr"); got != "" {
+		t.Errorf("stderr: have %q, want the dump kept out of the stream", got)
+	}
+}

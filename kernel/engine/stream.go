@@ -259,8 +259,8 @@ func (s *streamSink) close() {
 		s.carry[stream] = nil
 	}
 	if s.dropped > 0 {
-		note := fmt.Sprintf("[%s of output dropped past the %s output limit (operators: %s)]\n",
-			formatBytes(s.dropped), formatBytes(s.limit), EnvLimitOutput)
+		note := fmt.Sprintf("[%s of output dropped past the %s output limit; raise it with %%limit output=SIZE]\n",
+			formatBytes(s.dropped), formatBytes(s.limit))
 		s.pending[stderrStream] = append(s.pending[stderrStream], note...)
 	}
 	s.flushLocked(true)
