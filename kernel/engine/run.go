@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -164,7 +165,7 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 	if !exited {
 		if stop != stopLimit {
 			// Ask the Go runtime for every goroutine's stack, then give up waiting.
-			syscall.Kill(pid, syscall.SIGQUIT)
+			sendQuit(pid)
 			select {
 			case <-waitCh:
 				exited = true
@@ -463,6 +464,57 @@ func waitGroupGone(pgid int, d time.Duration) bool {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// sendQuit sends SIGQUIT so the Go runtime dumps every goroutine. The
+// runtime can only read the stack of a goroutine running on the thread that
+// handles the signal ("goroutine running on other thread; stack
+// unavailable" otherwise), and a runaway cell is exactly a goroutine
+// running: so the signal goes to the busiest running thread of the program,
+// the one executing the loop, when there is one.
+func sendQuit(pid int) {
+	if tid := busiestRunningThread(pid); tid > 0 {
+		if err := syscall.Tgkill(pid, tid, syscall.SIGQUIT); err == nil {
+			return
+		}
+	}
+	syscall.Kill(pid, syscall.SIGQUIT)
+}
+
+// busiestRunningThread returns the thread of pid in state R with the most
+// CPU time, or 0.
+func busiestRunningThread(pid int) int {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	best, bestTime := 0, int64(-1)
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		// after "pid (comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+		f := strings.Fields(s[i+1:])
+		if len(f) < 13 || f[0] != "R" {
+			continue
+		}
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		if utime+stime > bestTime {
+			tid, err := strconv.Atoi(t.Name())
+			if err == nil {
+				best, bestTime = tid, utime+stime
+			}
+		}
+	}
+	return best
 }
 
 var subreaperOnce sync.Once
