@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -41,7 +40,7 @@ type Queue[T any] struct {
 	server  *queueServer
 
 	poolMu sync.Mutex
-	pool   []net.Conn // idle connections to addr (remote side)
+	pool   []*os.File // idle connections to addr (remote side)
 }
 
 // NewQueue makes an empty queue. It starts serving other processes only
@@ -225,7 +224,7 @@ func (q *Queue[T]) call(ctx context.Context, op byte, payload []byte, wait time.
 	}
 }
 
-func (q *Queue[T]) conn() (net.Conn, error) {
+func (q *Queue[T]) conn() (*os.File, error) {
 	q.poolMu.Lock()
 	if n := len(q.pool); n > 0 {
 		c := q.pool[n-1]
@@ -234,16 +233,16 @@ func (q *Queue[T]) conn() (net.Conn, error) {
 		return c, nil
 	}
 	q.poolMu.Unlock()
-	return net.Dial("unix", q.addr)
+	return dialUnix(q.addr)
 }
 
-func (q *Queue[T]) release(c net.Conn) {
+func (q *Queue[T]) release(c *os.File) {
 	q.poolMu.Lock()
 	q.pool = append(q.pool, c)
 	q.poolMu.Unlock()
 }
 
-func roundTrip(c net.Conn, op byte, payload []byte, wait time.Duration) (byte, []byte, error) {
+func roundTrip(c *os.File, op byte, payload []byte, wait time.Duration) (byte, []byte, error) {
 	req := make([]byte, 13, 13+len(payload))
 	req[0] = op
 	binary.BigEndian.PutUint64(req[1:9], uint64(wait))
@@ -343,10 +342,10 @@ type queueServer struct {
 	store *queueStore
 	dir   string
 	addr  string
-	ln    net.Listener
+	ln    *os.File
 
 	mu    sync.Mutex
-	conns map[net.Conn]struct{}
+	conns map[*os.File]struct{}
 	done  bool
 	wg    sync.WaitGroup
 }
@@ -364,12 +363,12 @@ func serveQueue(store *queueStore) (*queueServer, error) {
 		return nil, err
 	}
 	addr := filepath.Join(dir, "q")
-	ln, err := net.Listen("unix", addr)
+	ln, err := listenUnix(addr)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	s := &queueServer{store: store, dir: dir, addr: addr, ln: ln, conns: map[net.Conn]struct{}{}}
+	s := &queueServer{store: store, dir: dir, addr: addr, ln: ln, conns: map[*os.File]struct{}{}}
 	s.wg.Add(1)
 	go s.accept()
 	serversMu.Lock()
@@ -381,7 +380,7 @@ func serveQueue(store *queueStore) (*queueServer, error) {
 func (s *queueServer) accept() {
 	defer s.wg.Done()
 	for {
-		c, err := s.ln.Accept()
+		c, err := acceptUnix(s.ln)
 		if err != nil {
 			return
 		}
@@ -398,7 +397,7 @@ func (s *queueServer) accept() {
 	}
 }
 
-func (s *queueServer) serveConn(c net.Conn) {
+func (s *queueServer) serveConn(c *os.File) {
 	defer s.wg.Done()
 	defer func() {
 		s.mu.Lock()
@@ -433,7 +432,7 @@ func (s *queueServer) serveConn(c net.Conn) {
 
 // handle runs one request. It returns status 0 when the client hung up
 // during a Get, so that no item is taken for a client that is gone.
-func (s *queueServer) handle(c net.Conn, r *bufio.Reader, op byte, payload []byte, wait time.Duration) (byte, []byte) {
+func (s *queueServer) handle(c *os.File, r *bufio.Reader, op byte, payload []byte, wait time.Duration) (byte, []byte) {
 	switch op {
 	case opPut:
 		if err := s.store.put(payload); err != nil {
@@ -464,7 +463,7 @@ func (s *queueServer) handle(c net.Conn, r *bufio.Reader, op byte, payload []byt
 // getFor takes an item for the client on c. If it has to wait, it watches
 // the connection meanwhile: a client that hangs up (its process ended, or
 // its context was cancelled) cancels the wait.
-func (s *queueServer) getFor(c net.Conn, r *bufio.Reader, wait time.Duration) ([]byte, error) {
+func (s *queueServer) getFor(c *os.File, r *bufio.Reader, wait time.Duration) ([]byte, error) {
 	if item, ok, _, err := s.store.tryGet(); ok || err != nil {
 		return item, err
 	}
