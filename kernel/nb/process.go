@@ -55,6 +55,8 @@ type ExitError struct {
 	Signal string // the signal that killed it, e.g. "killed"; "" if it exited
 }
 
+// Error says which function's process ended how, e.g. "process worker
+// (pid 42) exited with status 3".
 func (e *ExitError) Error() string {
 	if e.Signal != "" {
 		return fmt.Sprintf("process %s (pid %d) killed by signal: %s", e.Name, e.Pid, e.Signal)
