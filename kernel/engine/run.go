@@ -180,7 +180,7 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 	killGroup(pid)
 	<-feederDone
 	waitReaders(&readers, readerGrace, stdoutOurs, stderrOurs)
-	closeAll(stdoutOurs, stderrOurs)
+	closeAll(stdinOurs, stdoutOurs, stderrOurs)
 
 	cellErr := describeEnd(stop, limit, spec, cmd.ProcessState, stderrF, time.Since(began))
 	sink.close()

@@ -60,9 +60,10 @@ func (f *stdinFeeder) request(fr wire.Frame) {
 	}
 }
 
-// run watches for reads until ctx ends or stdin is closed. It closes f.w.
+// run watches for reads until ctx ends or stdin is refused. It leaves f.w
+// open otherwise: closing it on interrupt would hand the program an end of
+// file and let it run on (or exit) before it is asked for its goroutines.
 func (f *stdinFeeder) run(ctx context.Context) {
-	defer f.w.Close()
 	f.sink.setHoldPrompt(f.allow)
 	t := time.NewTicker(stdinPollInterval)
 	defer t.Stop()
