@@ -160,7 +160,11 @@ func Finish() {
 	if extra <= 0 {
 		return
 	}
-	stack := otherStacks()
+	stack, ignored := dropRuntimeHelpers(otherStacks())
+	extra -= ignored
+	if extra <= 0 {
+		return
+	}
 	if !underKernel() {
 		fmt.Fprintf(os.Stderr, "warning: %d goroutine(s) still running when main returned:\n%s", extra, stack)
 		return
@@ -179,6 +183,40 @@ func leftover(grace time.Duration) int {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// helperFrames mark goroutines that the standard library starts for good
+// and that a cell cannot stop: os/signal's delivery loop, started by the
+// first signal.Notify. They are not the cell's leftovers.
+var helperFrames = []string{"os/signal.signal_recv", "os/signal.loop"}
+
+// dropRuntimeHelpers removes the goroutines of helperFrames from a
+// runtime.Stack dump and says how many it removed.
+func dropRuntimeHelpers(stack string) (string, int) {
+	if stack == "" {
+		return stack, 0
+	}
+	blocks := strings.Split(strings.TrimSuffix(stack, "\n"), "\n\n")
+	kept := blocks[:0]
+	dropped := 0
+	for _, b := range blocks {
+		helper := false
+		for _, f := range helperFrames {
+			if strings.Contains(b, f) {
+				helper = true
+				break
+			}
+		}
+		if helper {
+			dropped++
+			continue
+		}
+		kept = append(kept, b)
+	}
+	if len(kept) == 0 {
+		return "", dropped
+	}
+	return strings.Join(kept, "\n\n") + "\n", dropped
 }
 
 // otherStacks returns the stacks of all goroutines but the calling one,

@@ -8,7 +8,9 @@ import (
 	"os/exec"
 	"reflect"
 	"strings"
+	"os/signal"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,6 +54,11 @@ func helperMain(mode string) int {
 			wg.Go(func() { time.Sleep(time.Millisecond) })
 		}
 		wg.Wait()
+	case "signal":
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGUSR1) // starts os/signal's loop for good
+	case "signal-and-leftover":
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGUSR1)
+		go parked()
 	case "hook":
 		done := make(chan struct{})
 		go func() { <-done }()
@@ -169,7 +176,14 @@ func TestFinishLeftover(t *testing.T) {
 			t.Errorf("stack lists the main goroutine running Finish:\n%s", fs[0].Stack)
 		}
 	})
-	for _, mode := range []string{"finished-goroutines", "hook"} {
+	t.Run("signal loop is not a leftover", func(t *testing.T) {
+		stdout, _, _ := runHelper(t, "signal-and-leftover", "GOKERNEL=1")
+		fs, _ := frames(t, stdout)
+		if len(fs) != 1 || fs[0].Count != 1 || strings.Contains(fs[0].Stack, "os/signal") || !strings.Contains(fs[0].Stack, "cellrt.parked") {
+			t.Errorf("frames: have %+v, want one leftover (parked) without os/signal's loop", fs)
+		}
+	})
+	for _, mode := range []string{"finished-goroutines", "hook", "signal"} {
 		t.Run(mode, func(t *testing.T) {
 			stdout, stderr, _ := runHelper(t, mode, "GOKERNEL=1")
 			if fs, _ := frames(t, stdout); len(fs) != 0 {
