@@ -81,6 +81,7 @@ func assemble(src, sub *notebook.Notebook) assembled {
 		notes = append(notes, fmt.Sprintf("%q was missing from the submission and was put back", g.GradeID))
 	}
 
+	protected := protectedNames(src)
 	nb := sub.Clone()
 	nb.Cells = nb.Cells[:0]
 	for _, e := range entries {
@@ -89,6 +90,11 @@ func assemble(src, sub *notebook.Notebook) assembled {
 			e.cell.Source, removed = removeLimitMagics(e.cell.Source)
 			for _, m := range removed {
 				notes = append(notes, fmt.Sprintf("cell %s: %q was removed: the grader sets the limits", e.cell.ID, m))
+			}
+			if bad := shadowing(e.cell.Source, protected); len(bad) > 0 {
+				why := "declares " + strings.Join(bad, ", ")
+				e.cell.Source = disable(e.cell.Source, why)
+				notes = append(notes, fmt.Sprintf("cell %s was not run: it %s, which would change what the tests check", e.cell.ID, why))
 			}
 		}
 		nb.Cells = append(nb.Cells, e.cell)
@@ -118,4 +124,14 @@ func removeLimitMagics(src string) (string, []string) {
 		}
 	}
 	return strings.Join(lines, "\n"), removed
+}
+
+// disable turns a cell into comments, so it runs as nothing while the
+// executed notebook still shows what the student wrote.
+func disable(src, why string) string {
+	lines := strings.Split(src, "\n")
+	for i, l := range lines {
+		lines[i] = "// " + l
+	}
+	return "// not run by the grader: this cell " + why + "\n" + strings.Join(lines, "\n")
 }

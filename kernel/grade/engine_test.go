@@ -251,6 +251,13 @@ func TestEngineHostileSubmissions(t *testing.T) {
 			reason: "not implemented",
 		},
 		{
+			name: "silences the tests by declaring panic",
+			sub: func(t *testing.T) *notebook.Notebook {
+				return withPool(t, "func panic(v any) {}\n\nfunc Pool(jobs []Job, workers int, work func(Job) Result) []Result {\n\treturn nil\n}")
+			},
+			reason: "undefined: pool",
+		},
+		{
 			name: "1 GB print",
 			sub: func(t *testing.T) *notebook.Notebook {
 				return withPool(t, "chunk := strings.Repeat(\"spam \", 1<<20/5)\nfor range 1024 {\n\tfmt.Print(chunk)\n}\n\n"+reference)

@@ -341,3 +341,28 @@ func TestLimitMagicsAreRemovedFromAnswers(t *testing.T) {
 		t.Errorf("have score %v notes %q", r.Score, r.Notes)
 	}
 }
+
+func TestShadowingCellsAreNotRun(t *testing.T) {
+	src := fakeAssignment()
+	src.Cells[0].Source = "func helper() {}\ntype Given int"
+	tests := []struct {
+		name, answer, note string
+	}{
+		{"predeclared panic", "func panic(v any) {}\ndeclare double", "declares panic (a predeclared Go name)"},
+		{"locked cell's type", "type Given string\ndeclare double", "declares Given (declared by the locked cell setup)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sub := src.Clone()
+			sub.Cells[1].Source = tt.answer
+			g := &Grader{Source: src, NewInterpreter: newFakeEngine}
+			r, nb := g.Grade(context.Background(), sub, t.TempDir())
+			if !strings.HasPrefix(nb.Cells[1].Source, "// not run by the grader") || strings.Contains(nb.Cells[1].Source, "\ndeclare") {
+				t.Errorf("cell was not disabled:\n%s", nb.Cells[1].Source)
+			}
+			if notes := strings.Join(r.Notes, "\n"); !strings.Contains(notes, tt.note) {
+				t.Errorf("notes %q lack %q", notes, tt.note)
+			}
+		})
+	}
+}
