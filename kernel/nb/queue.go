@@ -116,7 +116,9 @@ func (q *Queue[T]) Close() error {
 
 // Len returns the number of items in the queue right now (Python's
 // qsize). Other processes may change it the moment after: deciding with it
-// whether to Get is the race of the lesson's `while not q.empty()`.
+// whether to Get is the race of the lesson's `while not q.empty()`. A
+// queue whose process cannot be reached counts as empty (0); Put and Get
+// report that error.
 func (q *Queue[T]) Len() int {
 	if q.store != nil {
 		return q.store.len()
