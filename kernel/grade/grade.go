@@ -98,6 +98,7 @@ func (g *Grader) Grade(ctx context.Context, sub *notebook.Notebook, dir string) 
 		report.Error = oneLine(runErr.Error())
 	}
 
+	earlierFailure := "" // the first failing ungraded cell, which often explains a later failure
 	for i := range nb.Cells {
 		c := &nb.Cells[i]
 		completed := false
@@ -110,6 +111,9 @@ func (g *Grader) Grade(ctx context.Context, sub *notebook.Notebook, dir string) 
 		if !kind.graded() {
 			if ran && r.Err != nil && !c.HasTag(runner.RaisesExceptionTag) {
 				report.Notes = append(report.Notes, fmt.Sprintf("cell %s (not graded) failed: %s", c.ID, reason(r.Err)))
+				if earlierFailure == "" {
+					earlierFailure = fmt.Sprintf("cell %s failed earlier: %s", c.ID, reason(r.Err))
+				}
 			}
 			continue
 		}
@@ -124,6 +128,10 @@ func (g *Grader) Grade(ctx context.Context, sub *notebook.Notebook, dir string) 
 			}
 		case r.Err != nil:
 			cr.Status, cr.Reason = Failed, reason(r.Err)
+			if r.Err.Name == "CompileError" && earlierFailure != "" {
+				// "undefined: Pool" is rarely the real story: say what broke first.
+				cr.Reason = oneLine(cr.Reason + " (" + earlierFailure + ")")
+			}
 		case !completed:
 			cr.Status, cr.Reason = Failed, "the cell stopped before its last line without an error (os.Exit called?)"
 		default:
