@@ -29,7 +29,7 @@ type collector struct {
 	maxBytes int64     // per cell; <= 0 means no cap
 
 	mu          sync.Mutex
-	cell        int  // index of the running cell, -1 between cells
+	cell        int // index of the running cell, -1 between cells
 	outputs     []notebook.Output
 	clearOnNext bool // clear_output(wait=true) seen: clear before the next output
 	displays    map[string][]outputRef
