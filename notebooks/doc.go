@@ -8,7 +8,10 @@
 //     (`go run ./notebooks/gen.go` from the repository root) writes the
 //     notebooks from them with stable cell ids.
 //   - lint_test.go: every notebook here is valid nbformat 4.5 for this kernel;
-//     lessons carry no outputs; 中文 and English code cells match.
+//     lessons carry no outputs; 中文 and English code cells match; lesson
+//     conventions (tagged %%python3 cells, expected errors, exercises).
+//   - run_test.go: runs every lesson with `gokernel run` and checks that each
+//     cell succeeds, or fails with the error the lesson promises.
 //   - demo.ipynb, assignments/: owned by other parts of the project; the
 //     lint checks their format too.
 package notebooks

@@ -8,7 +8,10 @@
 // line "=== KIND [TAG...]":
 //
 //	=== md              markdown: English text, then a line "--- zh", then the 中文 text
-//	=== go [TAG...]     a Go code cell, shared by both languages
+//	=== go [TAG...]     a Go code cell, shared by both languages; a TAG
+//	                    expect=NAME is not a tag but the error a
+//	                    raises-exception cell must fail with
+//	                    (metadata.gokernel.expected_error)
 //	=== py [TAG...]     a %%python3 code cell (tagged needs-python3), shared
 //	=== article §N.N    the article's Python code, quoted verbatim in a
 //	                    markdown cell (same code in both languages)
@@ -116,8 +119,19 @@ func markdown(id, text string) cell {
 	return cell{"cell_type": "markdown", "id": id, "metadata": map[string]any{}, "source": lines(text)}
 }
 
-func code(id, text string, tags []string) cell {
+// code makes a code cell. args are tags, except expect=NAME, which records
+// the error a raises-exception cell must end with (its ename, e.g.
+// "Deadlock") in metadata.gokernel.expected_error for the lesson tests.
+func code(id, text string, args []string) cell {
 	meta := map[string]any{}
+	var tags []string
+	for _, a := range args {
+		if name, ok := strings.CutPrefix(a, "expect="); ok {
+			meta["gokernel"] = map[string]any{"expected_error": name}
+			continue
+		}
+		tags = append(tags, a)
+	}
 	if len(tags) > 0 {
 		meta["tags"] = tags
 	}

@@ -332,8 +332,18 @@ func TestLessonsHaveNoStoredOutputs(t *testing.T) {
 
 // codeCell is what must match between a lesson and its translation.
 type codeCell struct {
-	Source string
-	Tags   []string
+	Source        string
+	Tags          []string
+	ExpectedError string // metadata.gokernel.expected_error
+}
+
+// expectedError returns the error a raises-exception cell must end with
+// (metadata.gokernel.expected_error, written by gen.go), or "".
+func expectedError(cell map[string]any) string {
+	meta, _ := cell["metadata"].(map[string]any)
+	gk, _ := meta["gokernel"].(map[string]any)
+	name, _ := gk["expected_error"].(string)
+	return name
 }
 
 func codeCells(t *testing.T, nb notebook) []codeCell {
@@ -347,7 +357,7 @@ func codeCells(t *testing.T, nb notebook) []codeCell {
 		if err != nil {
 			t.Fatalf("%s: %v", nb.path, err)
 		}
-		out = append(out, codeCell{Source: src, Tags: tags(cell)})
+		out = append(out, codeCell{Source: src, Tags: tags(cell), ExpectedError: expectedError(cell)})
 	}
 	return out
 }
@@ -367,6 +377,9 @@ func TestChineseLessonsHaveTheSameCodeCells(t *testing.T) {
 				if !slices.Equal(en[i].Tags, zh[i].Tags) {
 					t.Errorf("code cell %d: have tags %q in zh, want %q", i, zh[i].Tags, en[i].Tags)
 				}
+				if en[i].ExpectedError != zh[i].ExpectedError {
+					t.Errorf("code cell %d: have expected error %q in zh, want %q", i, zh[i].ExpectedError, en[i].ExpectedError)
+				}
 			}
 		})
 	}
@@ -374,7 +387,8 @@ func TestChineseLessonsHaveTheSameCodeCells(t *testing.T) {
 
 // TestLessonConventions checks what the course promises of every lesson:
 // Python cells are tagged so runners can tell them apart, cells meant to fail
-// are code cells, and each lesson ends with exercises.
+// are code cells that name the error they fail with, and each lesson ends
+// with exercises.
 func TestLessonConventions(t *testing.T) {
 	for _, path := range lessonPaths(t) {
 		t.Run(path, func(t *testing.T) {
@@ -395,6 +409,9 @@ func TestLessonConventions(t *testing.T) {
 				}
 				if strings.TrimSpace(src) == "" {
 					t.Errorf("cell %d: empty code cell", i)
+				}
+				if raises := slices.Contains(tagList, "raises-exception"); raises != (expectedError(cell) != "") {
+					t.Errorf("cell %d: tagged raises-exception = %v but expected_error = %q; a cell that fails on purpose must say how (gen.go: expect=NAME)", i, raises, expectedError(cell))
 				}
 				if !isPython {
 					goCells++
