@@ -120,6 +120,11 @@ func gradeCommand(ctx context.Context, args []string) error {
 		progress = progressBar(os.Stderr, start)
 	}
 	graded := g.GradeAll(ctx, subs, *workers, progress)
+	if err := ctx.Err(); err != nil {
+		// Interrupted: the remaining submissions were not really graded, so
+		// write no grades file that would say they scored zero.
+		return fmt.Errorf("grading interrupted after %s: no reports written", time.Since(start).Round(time.Millisecond))
+	}
 
 	reports := make([]*grade.Report, len(graded))
 	for i, gr := range graded {
