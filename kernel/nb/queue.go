@@ -12,6 +12,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"time"
 )
@@ -53,15 +54,48 @@ func NewQueue[T any]() *Queue[T] {
 // Close, with an encoding error if v cannot be copied, and with a wrapped
 // connection error if the process holding the queue is gone.
 func (q *Queue[T]) Put(v T) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&v); err != nil {
-		return fmt.Errorf("nb: queue put: a %T cannot be copied: %w", v, err)
+	item, err := encodeItem(v)
+	if err != nil {
+		return err
 	}
 	if q.store != nil {
-		return q.store.put(buf.Bytes())
+		return q.store.put(item)
 	}
-	_, err := q.call(context.Background(), opPut, buf.Bytes(), 0)
+	_, err = q.call(context.Background(), opPut, item, 0)
 	return err
+}
+
+// encodeItem copies v into bytes: a presence byte, then v in gob. gob
+// would turn a nil pointer, map or slice into a zero value (or refuse it),
+// so nil travels as the presence byte alone and comes back as nil.
+func encodeItem[T any](v T) ([]byte, error) {
+	if isNil(reflect.ValueOf(&v).Elem()) {
+		return []byte{0}, nil
+	}
+	buf := bytes.NewBuffer([]byte{1})
+	if err := gob.NewEncoder(buf).Encode(&v); err != nil {
+		return nil, fmt.Errorf("nb: queue put: a %T cannot be copied: %w", v, err)
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeItem[T any](item []byte) (T, error) {
+	var v T
+	if len(item) == 0 || item[0] == 0 {
+		return v, nil
+	}
+	if err := gob.NewDecoder(bytes.NewReader(item[1:])).Decode(&v); err != nil {
+		return v, fmt.Errorf("nb: queue get: decoding a %T: %w", v, err)
+	}
+	return v, nil
+}
+
+func isNil(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface, reflect.Chan, reflect.Func:
+		return v.IsNil()
+	}
+	return false
 }
 
 // Get removes and returns the oldest item, waiting as long as the queue is
@@ -96,11 +130,7 @@ func (q *Queue[T]) GetContext(ctx context.Context) (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	var v T
-	if err := gob.NewDecoder(bytes.NewReader(item)).Decode(&v); err != nil {
-		return zero, fmt.Errorf("nb: queue get: decoding a %T: %w", v, err)
-	}
-	return v, nil
+	return decodeItem[T](item)
 }
 
 // Close ends the queue: later Puts fail with ErrClosed, Gets return what

@@ -3,6 +3,7 @@ package nb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -231,4 +232,57 @@ func TestQueueManyGoroutines(t *testing.T) {
 	}
 	wg.Wait()
 	checkItems(t, got, producers, n)
+}
+
+func TestQueueNilAndZeroValues(t *testing.T) {
+	t.Run("nil pointer stays nil", func(t *testing.T) {
+		q := NewQueue[*item]()
+		if err := q.Put(nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Put(&item{Seq: 3}); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := q.Get(); v != nil || err != nil {
+			t.Errorf("Get: have %v, %v; want nil, nil", v, err)
+		}
+		if v, err := q.Get(); v == nil || v.Seq != 3 || err != nil {
+			t.Errorf("Get: have %v, %v; want &{Seq:3}, nil", v, err)
+		}
+	})
+	t.Run("nil and empty slices", func(t *testing.T) {
+		// gob sends no empty slices: an empty slice arrives as nil.
+		q := NewQueue[[]int]()
+		q.Put(nil)
+		q.Put([]int{})
+		q.Put([]int{0})
+		for _, want := range []string{"[] true", "[] true", "[0] false"} {
+			v, _ := q.Get()
+			if have := fmt.Sprint(v, " ", v == nil); have != want {
+				t.Errorf("Get: have %s, want %s", have, want)
+			}
+		}
+	})
+	t.Run("zero values", func(t *testing.T) {
+		q := NewQueue[item]()
+		q.Put(item{})
+		if v, err := q.Get(); v != (item{}) || err != nil {
+			t.Errorf("Get: have %v, %v; want the zero item", v, err)
+		}
+	})
+	t.Run("interface items", func(t *testing.T) {
+		q := NewQueue[any]()
+		q.Put("s")
+		q.Put(nil)
+		if v, _ := q.Get(); v != "s" {
+			t.Errorf("Get: have %#v, want \"s\"", v)
+		}
+		if v, _ := q.Get(); v != nil {
+			t.Errorf("Get: have %#v, want nil", v)
+		}
+		err := q.Put(item{})
+		if err == nil || !strings.Contains(err.Error(), "not registered") {
+			t.Errorf("Put of an unregistered type in an interface: have %v, want gob's 'not registered' error", err)
+		}
+	})
 }

@@ -133,8 +133,8 @@ func (tl *Timeline) collectRemote() {
 		if !ok {
 			return
 		}
-		var b laneBatch
-		if err := gob.NewDecoder(bytes.NewReader(raw)).Decode(&b); err != nil {
+		b, err := decodeItem[laneBatch](raw)
+		if err != nil {
 			fmt.Fprintf(os.Stderr, "nb: timeline: a lane from a child process: %v\n", err)
 			continue
 		}
