@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"go/scanner"
+	"go/token"
 	"path"
 	"slices"
 	"strings"
@@ -16,9 +18,10 @@ type decl struct {
 	// Keyword is put before Text when the spec came from a group
 	// ("var " for `x = 1` out of `var ( x = 1 )`).
 	Keyword string
-	Text    span   // source, at its place in the cell it came from
-	Doc     string // doc comment
-	Cell    int    // execution count of the cell it came from
+	Text    span            // source, at its place in the cell it came from
+	Doc     string          // doc comment
+	Cell    int             // execution count of the cell it came from
+	ids     map[string]bool // identifiers of Text, see refs
 }
 
 // key identifies what a later declaration replaces: methods by receiver
@@ -79,6 +82,7 @@ func (s *declSet) merge(pc *parsedCell, cell int) {
 	}
 	for _, d := range pc.Decls {
 		d.Cell = cell
+		d.ids = identifiers(d.Text.Text) // shared, read-only, by the clones
 		s.Decls = slices.DeleteFunc(s.Decls, func(old decl) bool { return conflicts(old, d) })
 		s.Decls = append(s.Decls, d)
 	}
@@ -130,4 +134,98 @@ func (s *declSet) names() []string {
 		}
 	}
 	return out
+}
+
+// identifiers returns the set of identifiers in text (by token; text need
+// not parse).
+func identifiers(text string) map[string]bool {
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	s.Init(fset.AddFile("", -1, len(text)), []byte(text), nil, 0)
+	ids := map[string]bool{}
+	for {
+		_, tok, lit := s.Scan()
+		if tok == token.EOF {
+			return ids
+		}
+		if tok == token.IDENT {
+			ids[lit] = true
+		}
+	}
+}
+
+// reachable returns the remembered declarations a cell's program needs, in
+// order: everything its statements and its own declarations refer to,
+// transitively, plus what always runs (package vars, whose initializers may
+// have effects, and init funcs) and the methods of every type kept.
+//
+// A notebook with 200 remembered declarations thus compiles and links only
+// the few a cell uses (measured: a hello cell after 200 declarations builds
+// as fast as without them). Declarations left out are not compiled, so one
+// that a later cell broke (by redefining a type it uses) is reported when it
+// is used again, not before.
+func (s *declSet) reachable(pc *parsedCell, cell int) []decl {
+	byName := map[string][]int{}
+	methods := map[string][]int{}
+	for i, d := range s.Decls {
+		if d.Kind == "method" {
+			methods[d.Receiver] = append(methods[d.Receiver], i)
+		} else {
+			for _, n := range d.Names {
+				byName[n] = append(byName[n], i)
+			}
+		}
+	}
+	keep := make([]bool, len(s.Decls))
+	var visit func(i int)
+	visitName := func(name string) {
+		for _, i := range byName[name] {
+			visit(i)
+		}
+	}
+	visit = func(i int) {
+		if keep[i] {
+			return
+		}
+		keep[i] = true
+		d := &s.Decls[i]
+		for id := range d.refs() {
+			visitName(id)
+		}
+		if d.Kind == "type" {
+			for _, m := range methods[d.Names[0]] {
+				visit(m)
+			}
+		}
+	}
+	for i, d := range s.Decls {
+		if d.Cell == cell || d.Kind == "var" || (d.Kind == "func" && (d.Names[0] == "init" || d.Names[0] == "main")) {
+			visit(i)
+		}
+	}
+	for _, st := range pc.Stmts {
+		for id := range identifiers(st.Text) {
+			visitName(id)
+		}
+	}
+	if pc.Trailing != nil {
+		for id := range identifiers(pc.Trailing.Text) {
+			visitName(id)
+		}
+	}
+	var out []decl
+	for i, d := range s.Decls {
+		if keep[i] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// refs returns the identifiers of the declaration's text (computed by merge).
+func (d *decl) refs() map[string]bool {
+	if d.ids == nil {
+		d.ids = identifiers(d.Text.Text)
+	}
+	return d.ids
 }

@@ -75,3 +75,45 @@ func TestImportLocalName(t *testing.T) {
 		}
 	}
 }
+
+func TestDeclSetReachable(t *testing.T) {
+	earlier := "func A() int { return B() }\nfunc B() int { return 1 }\nfunc Unused() {}\n" +
+		"type T struct{ U U }\ntype U int\nfunc (t T) M() int { return C() }\nfunc C() int { return 2 }\n" +
+		"type Lonely int\nfunc (Lonely) M() {}\nvar v = D()\nfunc D() int { return 3 }\nfunc init() { E() }\nfunc E() {}\nconst K = 1"
+	tests := []struct {
+		name string
+		cell string
+		want []string // kind:key kept, in remembered order
+	}{
+		{name: "nothing used", cell: "fmt.Println(1)",
+			want: []string{"var:v", "func:D", "func:init", "func:E"}},
+		{name: "transitive", cell: "A()",
+			want: []string{"func:A", "func:B", "var:v", "func:D", "func:init", "func:E"}},
+		{name: "type brings its methods and what they use", cell: "var t T\n_ = t",
+			want: []string{"type:T", "type:U", "method:T.M", "func:C", "var:v", "func:D", "func:init", "func:E", "var:t"}},
+		{name: "the cell's own declarations stay", cell: "func New() {}\nconst K2 = K",
+			want: []string{"var:v", "func:D", "func:init", "func:E", "const:K", "func:New", "const:K2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := &declSet{}
+			pc1, err := parse(earlier)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds.merge(pc1, 1)
+			pc2, err := parse(tt.cell)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds.merge(pc2, 2)
+			var have []string
+			for _, d := range ds.reachable(pc2, 2) {
+				have = append(have, d.Kind+":"+d.key())
+			}
+			if !slices.Equal(have, tt.want) {
+				t.Errorf("have %q\nwant %q", have, tt.want)
+			}
+		})
+	}
+}

@@ -228,14 +228,16 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	merged := e.decls.clone()
 	e.mu.RUnlock()
 	merged.merge(pc, count)
-	e.stage(count, "merge", start, "decls", len(merged.Decls))
+	// The program gets only the declarations this cell can reach.
+	used := &declSet{Imports: merged.Imports, Decls: merged.reachable(pc, count)}
+	e.stage(count, "merge", start, "decls", len(merged.Decls), "used", len(used.Decls))
 
 	if err := e.waitWarm(ctx, out); err != nil {
 		return nil, err
 	}
 
 	start = time.Now()
-	plain := compose(composition{Decls: merged, Cell: pc, Count: count})
+	plain := compose(composition{Decls: used, Cell: pc, Count: count})
 	imports, err := e.fixer.fix(plain.Source[plain.BodyOffset:], e.candidateImports(merged))
 	e.stage(count, "imports", start, "imports", len(imports))
 	if err != nil {
@@ -251,7 +253,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		show = false
 		if e.build.fastPathOK(paths) {
 			if _, err := e.build.importConfig(ctx, false, paths); err == nil {
-				src := compose(composition{Decls: merged, Cell: pc, Count: count, Imports: imports})
+				src := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports})
 				n, ok := e.check.valueCount(src.Source, src.TrailingOffset)
 				show = ok && n == 1
 			}
@@ -259,7 +261,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		e.stage(count, "types", start, "show", show)
 	}
 	start = time.Now()
-	prog := compose(composition{Decls: merged, Cell: pc, Count: count, Imports: imports, ShowTrailing: show && !req.Silent})
+	prog := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports, ShowTrailing: show && !req.Silent})
 	e.stage(count, "compose", start, "bytes", len(prog.Source))
 
 	if sc.Cell.Race {
