@@ -162,7 +162,7 @@ func TestParseGoroutinesFormats(t *testing.T) {
 				"runtime.gopark(0x0?)\n\t/usr/local/go/src/runtime/proc.go:462 +0xce fp=0x1 sp=0x2 pc=0x3\n" +
 				"main.(*pool).work(...)\n\tcell2.go:8\n" +
 				"created by main.main in goroutine 1\n\tcell2.go:12 +0x56\n",
-			want: goroutineTrace{ID: 7, State: "chan receive", Waited: "3 minutes", CreatorID: 1},
+			want:  goroutineTrace{ID: 7, State: "chan receive", Waited: "3 minutes", CreatorID: 1},
 			where: []string{"cell [2] line 8  in (*pool).work", "started by main at cell [2] line 12"},
 		},
 		{

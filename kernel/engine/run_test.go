@@ -295,7 +295,6 @@ func atoiOrZero(s string) int {
 	return n
 }
 
-
 const leaveChildProgram = `//line cell15.go:1:1
 package main
 

@@ -44,7 +44,6 @@ type stdinFeeder struct {
 	sink     *streamSink
 	out      interp.Output
 	requests chan wire.Frame // wire.KindInput frames, in order
-	asked    int             // Input calls made (tests)
 }
 
 func newStdinFeeder(pid int, w *os.File, allow bool, sink *streamSink, out interp.Output) *stdinFeeder {
@@ -96,7 +95,6 @@ func (f *stdinFeeder) run(ctx context.Context) {
 			password = next.Password
 			next = nil
 		}
-		f.asked++
 		answer, err := f.out.Input(ctx, prompt, password)
 		if errors.Is(err, interp.ErrNoStdin) {
 			f.refuse()

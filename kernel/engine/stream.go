@@ -70,7 +70,6 @@ type streamSink struct {
 
 	holdPrompt   bool      // stdin may be read: hold a partial last stdout line briefly
 	partialSince time.Time // when stdout's pending partial last line began; zero if none
-	messages     int       // Stream calls made (benchmarks)
 }
 
 func newStreamSink(out interp.Output, limit int64) *streamSink {
@@ -101,6 +100,9 @@ func (s *streamSink) write(stream int, b []byte) {
 	}
 	data = s.applyLimit(data)
 	if len(data) == 0 {
+		if len(s.pending[stderrStream]) > 0 {
+			s.armLocked(time.Until(s.lastFlush.Add(streamFlushInterval))) // the limit note
+		}
 		return
 	}
 	s.pending[stream] = append(s.pending[stream], data...)
@@ -184,7 +186,6 @@ func (s *streamSink) flushLocked(final bool) {
 			}
 		}
 		if len(text) > 0 {
-			s.messages++
 			s.out.Stream(streamNames[stream], strings.ToValidUTF8(string(text), "\uFFFD"))
 		}
 		s.pending[stream] = append(s.pending[stream][:0], held...)
@@ -266,13 +267,6 @@ func (s *streamSink) close() {
 	s.flushLocked(true)
 	s.closed = true
 	s.timer.Stop()
-}
-
-// stats reports Stream messages sent and bytes dropped (benchmarks, tests).
-func (s *streamSink) stats() (messages int, dropped int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.messages, s.dropped
 }
 
 // incompleteUTF8Tail returns where an incomplete UTF-8 sequence at the end
