@@ -2,7 +2,7 @@
 
 // gen writes the lesson notebooks from their sources in notebooks/src.
 //
-//	go run ./notebooks/gen.go          (from the repository root)
+//	go run ./notebooks/gen.go [-o DIR]    (from the repository root)
 //
 // A source file, src/NAME.lesson, is a list of cells, each starting with a
 // line "=== KIND [TAG...]":
@@ -24,6 +24,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,20 +47,26 @@ type notebook struct {
 }
 
 func main() {
+	outDir := flag.String("o", "notebooks", "write the notebooks under this directory (and its zh/)")
+	flag.Parse()
 	srcs, err := filepath.Glob("notebooks/src/*.lesson")
 	if err != nil || len(srcs) == 0 {
 		fmt.Fprintln(os.Stderr, "gen: no notebooks/src/*.lesson (run from the repository root)")
 		os.Exit(1)
 	}
+	if err := os.MkdirAll(filepath.Join(*outDir, "zh"), 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(1)
+	}
 	for _, src := range srcs {
-		if err := generate(src); err != nil {
+		if err := generate(src, *outDir); err != nil {
 			fmt.Fprintln(os.Stderr, "gen:", err)
 			os.Exit(1)
 		}
 	}
 }
 
-func generate(src string) error {
+func generate(src, outDir string) error {
 	text, err := os.ReadFile(src)
 	if err != nil {
 		return err
@@ -70,10 +77,10 @@ func generate(src string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", src, err)
 	}
-	if err := write(filepath.Join("notebooks", name+".ipynb"), en); err != nil {
+	if err := write(filepath.Join(outDir, name+".ipynb"), en); err != nil {
 		return err
 	}
-	return write(filepath.Join("notebooks", "zh", name+".ipynb"), zh)
+	return write(filepath.Join(outDir, "zh", name+".ipynb"), zh)
 }
 
 // parse splits a lesson source into the English and 中文 cell lists.

@@ -457,3 +457,31 @@ sys.exit(1 if bad else 0)
 		t.Errorf("nbformat.validate: %v\n%s", err, out)
 	}
 }
+
+// TestLessonsMatchTheirSources regenerates the lessons from src/*.lesson
+// into a temporary directory and compares them byte for byte with the
+// committed notebooks: an edit made to a notebook alone would be lost at the
+// next regeneration, and cell ids must stay stable.
+func TestLessonsMatchTheirSources(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command("go", "run", "./notebooks/gen.go", "-o", dir)
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go run ./notebooks/gen.go: %v\n%s", err, out)
+	}
+	for _, name := range wantLessons {
+		for _, rel := range []string{name, filepath.Join("zh", name)} {
+			have, err := os.ReadFile(rel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join(dir, rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(have) != string(want) {
+				t.Errorf("%s differs from what gen.go writes from src/: edit src/*.lesson and run go run ./notebooks/gen.go", rel)
+			}
+		}
+	}
+}
