@@ -28,7 +28,9 @@ import (
 // The FIONREAD check keeps one read from being asked twice: until the
 // program has consumed an answer the pipe is not empty.
 //
-// Only the cell's own process is watched, not processes it starts.
+// The cell's process and its descendants are watched: a child process that
+// inherited the same stdin (exec.Command with Stdin: os.Stdin) gets the
+// input box too.
 
 // stdinPollInterval is how often the feeder looks for a blocked read.
 const stdinPollInterval = 20 * time.Millisecond
@@ -76,7 +78,7 @@ func (f *stdinFeeder) run(ctx context.Context) {
 			continue
 		case <-t.C:
 		}
-		if !threadBlockedReading(f.pid, 0) || pipeUnread(f.w) != 0 {
+		if !treeBlockedReadingStdin(f.pid) || pipeUnread(f.w) != 0 {
 			continue
 		}
 		if !f.allow {
@@ -117,6 +119,31 @@ func (f *stdinFeeder) refuse() {
 
 // readSyscallNumber is the number of read(2) as /proc/PID/task/TID/syscall prints it.
 var readSyscallNumber = strconv.Itoa(syscall.SYS_READ)
+
+// maxStdinWatch bounds the processes looked at per poll.
+const maxStdinWatch = 64
+
+// treeBlockedReadingStdin tells whether pid, or a descendant whose fd 0 is
+// the same pipe, has a thread blocked reading fd 0.
+func treeBlockedReadingStdin(pid int) bool {
+	if threadBlockedReading(pid, 0) {
+		return true
+	}
+	stdin, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/0", pid))
+	if err != nil {
+		return false
+	}
+	queue := procChildren(pid)
+	for seen := 0; len(queue) > 0 && seen < maxStdinWatch; seen++ {
+		p := queue[0]
+		queue = queue[1:]
+		if link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/0", p)); err == nil && link == stdin && threadBlockedReading(p, 0) {
+			return true
+		}
+		queue = append(queue, procChildren(p)...)
+	}
+	return false
+}
 
 // threadBlockedReading tells whether a thread of pid is blocked in read(fd).
 func threadBlockedReading(pid, fd int) bool {

@@ -47,10 +47,37 @@ func main() {
 }
 `
 
+const childStdinProgram = `//line cell18.go:1:1
+package main
+
+import (
+	"os"
+	"os/exec"
+)
+
+func main() {
+	// A child process reading the cell's stdin: head copies one line.
+	cmd := exec.Command("head", "-n", "1")
+	cmd.Stdin, cmd.Stdout = os.Stdin, os.Stdout
+	cmd.Run()
+}
+`
+
 func TestRunStdin(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildProgram(t, dir, "stdin", stdinProgram, false)
 	pw := buildProgram(t, dir, "password", passwordProgram, false)
+	child := buildProgram(t, dir, "child", childStdinProgram, false)
+
+	t.Run("child process reads", func(t *testing.T) {
+		out := &recordingOutput{Answers: []string{"from the child"}}
+		if _, err := run(context.Background(), runSpec{Binary: child, AllowStdin: true}, out); err != nil {
+			t.Fatal(err)
+		}
+		if got := out.text("stdout"); got != "from the child\n" {
+			t.Errorf("stdout: have %q, want %q", got, "from the child\n")
+		}
+	})
 
 	t.Run("answered", func(t *testing.T) {
 		out := &recordingOutput{Answers: []string{"Ada", "42", "the rest"}}
