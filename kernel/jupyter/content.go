@@ -70,16 +70,21 @@ func (r *ExecuteRequest) WantsStdin() bool { return r.AllowStdin == nil || *r.Al
 // WantsStopOnError reports stop_on_error with its default (true) applied.
 func (r *ExecuteRequest) WantsStopOnError() bool { return r.StopOnError == nil || *r.StopOnError }
 
-// ExecuteReply is the content of execute_reply. Ename, Evalue and Traceback
-// are set for status "error"; Payload and UserExpressions for "ok".
+// ExecuteReply is the content of an execute_reply of status "ok".
 type ExecuteReply struct {
 	Status          string           `json:"status"`
 	ExecutionCount  int              `json:"execution_count"`
-	Payload         []map[string]any `json:"payload,omitempty"`
-	UserExpressions map[string]any   `json:"user_expressions,omitempty"`
-	Ename           string           `json:"ename,omitempty"`
-	Evalue          string           `json:"evalue,omitempty"`
-	Traceback       []string         `json:"traceback,omitempty"`
+	Payload         []map[string]any `json:"payload"`
+	UserExpressions map[string]any   `json:"user_expressions"`
+}
+
+// ExecuteErrorReply is the content of an execute_reply of status "error".
+type ExecuteErrorReply struct {
+	Status         string   `json:"status"`
+	ExecutionCount int      `json:"execution_count"`
+	Ename          string   `json:"ename"`
+	Evalue         string   `json:"evalue"`
+	Traceback      []string `json:"traceback"`
 }
 
 // ExecuteInput is the content of iopub execute_input.

@@ -1,0 +1,319 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gokernel/gokernel/kernel/interp"
+	"github.com/gokernel/gokernel/kernel/jupyter"
+	"github.com/gokernel/gokernel/kernel/transport"
+)
+
+// Transport moves raw frames; *transport.Sockets implements it.
+type Transport interface {
+	// Recv blocks for the next message on a ROUTER channel.
+	Recv(ch transport.Channel) ([][]byte, error)
+	// Send sends one message on a channel.
+	Send(ch transport.Channel, frames [][]byte) error
+}
+
+// Config configures a Server.
+type Config struct {
+	Interpreter interp.Interpreter
+	Transport   Transport
+	// Key is the connection file's key; empty disables signing.
+	Key []byte
+	// HistoryPath is the history file ("" keeps history in memory only).
+	HistoryPath string
+	// HistoryLimit bounds the history file (0: DefaultHistoryLimit).
+	HistoryLimit int
+	Logger       *slog.Logger
+}
+
+// Server answers Jupyter requests by driving an Interpreter. Execute
+// requests run one at a time, in order, on one goroutine; every other shell
+// request and every control request is answered at once, even while a cell
+// runs.
+type Server struct {
+	interp  interp.Interpreter
+	tr      Transport
+	signer  *jupyter.Signer
+	log     *slog.Logger
+	session string // this kernel's session id, in every header it sends
+	history *history
+	replay  replayGuard
+	routes  map[string]route
+
+	queue      execQueue
+	count      int // execution counter, owned by the execute goroutine
+	inputs     chan *jupyter.Message
+	inputMu    sync.Mutex // one input_request at a time
+	cellMu     sync.Mutex
+	cancelCell context.CancelFunc // cancels the running cell; nil when idle
+
+	shutdownOnce sync.Once
+	shutdown     chan struct{} // closed by shutdown_request
+}
+
+// route is one row of the msg_type -> handler table.
+type route struct {
+	handle func(ctx context.Context, r *request) error
+	// queued handlers run on the execute goroutine, one at a time in order.
+	queued bool
+	// control handlers are also accepted on the control channel; shell
+	// handlers on shell.
+	shell, control bool
+}
+
+// request is one received message bound to the channel it came on.
+type request struct {
+	ch  transport.Channel
+	msg *jupyter.Message
+}
+
+// New builds a Server. It reads the history file; a history file that
+// cannot be read is logged and history starts empty.
+func New(cfg Config) (*Server, error) {
+	if cfg.Interpreter == nil || cfg.Transport == nil {
+		return nil, errors.New("server: Config needs an Interpreter and a Transport")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	hist, err := openHistory(cfg.HistoryPath, cfg.HistoryLimit)
+	if err != nil {
+		log.Warn("history file unusable; continuing", "path", cfg.HistoryPath, "err", err)
+	}
+	s := &Server{
+		interp:   cfg.Interpreter,
+		tr:       cfg.Transport,
+		signer:   jupyter.NewSigner(cfg.Key),
+		log:      log,
+		session:  uuid.NewString(),
+		history:  hist,
+		inputs:   make(chan *jupyter.Message, 1),
+		shutdown: make(chan struct{}),
+	}
+	s.queue.init()
+	s.routes = map[string]route{
+		"kernel_info_request": {handle: s.kernelInfo, shell: true, control: true},
+		"execute_request":     {queued: true, shell: true}, // runQueue calls s.execute
+		"is_complete_request": {handle: s.isComplete, shell: true, control: true},
+		"complete_request":    {handle: s.complete, shell: true, control: true},
+		"inspect_request":     {handle: s.inspect, shell: true, control: true},
+		"history_request":     {handle: s.historyRequest, shell: true, control: true},
+		"comm_info_request":   {handle: s.commInfo, shell: true, control: true},
+		"comm_open":           {handle: s.commOpen, shell: true},
+		"comm_msg":            {handle: ignore, shell: true},
+		"comm_close":          {handle: ignore, shell: true},
+		"interrupt_request":   {handle: s.interruptRequest, control: true},
+		"shutdown_request":    {handle: s.shutdownRequest, control: true},
+	}
+	return s, nil
+}
+
+// Serve answers requests until a shutdown_request has been answered (it
+// returns nil) or ctx ends (it returns ctx.Err()). Either way it stops the
+// running cell and closes the Interpreter before returning. The caller
+// closes the transport afterwards.
+func (s *Server) Serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, ch := range []transport.Channel{transport.Shell, transport.Control, transport.Stdin} {
+		wg.Go(func() { s.receive(ctx, ch) })
+	}
+	execDone := make(chan struct{})
+	go func() {
+		defer close(execDone)
+		s.runQueue(ctx)
+	}()
+
+	var err error
+	select {
+	case <-s.shutdown:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	s.Interrupt()
+	if cerr := s.interp.Close(); cerr != nil {
+		s.log.Warn("closing interpreter", "err", cerr)
+	}
+	cancel()
+	// Wait for the running cell to report; a cell that ignores its context
+	// must not keep the kernel alive.
+	select {
+	case <-execDone:
+	case <-time.After(3 * time.Second):
+		s.log.Warn("cell did not stop within 3 s of shutdown")
+	}
+	// The receive loops end when the caller closes the transport.
+	return err
+}
+
+// Interrupt cancels the running cell, if any. It is what interrupt_request
+// and SIGINT do.
+func (s *Server) Interrupt() {
+	s.cellMu.Lock()
+	defer s.cellMu.Unlock()
+	if s.cancelCell != nil {
+		s.cancelCell()
+	}
+}
+
+// receive reads one channel until the transport closes.
+func (s *Server) receive(ctx context.Context, ch transport.Channel) {
+	for {
+		frames, err := s.tr.Recv(ch)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, transport.ErrClosed) {
+				s.log.Error("receive failed; channel stopped", "channel", ch, "err", err)
+			}
+			return
+		}
+		msg, err := s.decode(ch, frames)
+		if err != nil {
+			s.log.Warn("dropped message", "channel", ch, "err", err)
+			continue
+		}
+		s.dispatch(ctx, &request{ch: ch, msg: msg})
+	}
+}
+
+// decode checks signature and replay, and parses the frames.
+func (s *Server) decode(ch transport.Channel, frames [][]byte) (*jupyter.Message, error) {
+	msg, err := jupyter.Decode(frames, s.signer)
+	if err != nil {
+		return nil, err
+	}
+	if s.signer.Enabled() && !s.replay.first(frames) {
+		return nil, fmt.Errorf("replayed message %s (signature already seen)", msg.Header.MsgType)
+	}
+	return msg, nil
+}
+
+// dispatch routes one message: stdin replies to the waiting Input call,
+// queued requests to the execute goroutine, the rest to their handler now.
+func (s *Server) dispatch(ctx context.Context, r *request) {
+	msgType := r.msg.Header.MsgType
+	if r.ch == transport.Stdin {
+		if msgType != "input_reply" {
+			s.log.Warn("ignored message on stdin", "msg_type", msgType)
+			return
+		}
+		select {
+		case s.inputs <- r.msg:
+		default:
+			s.log.Warn("input_reply with no input_request waiting; dropped")
+		}
+		return
+	}
+	rt, ok := s.routes[msgType]
+	if !ok || (r.ch == transport.Shell && !rt.shell) || (r.ch == transport.Control && !rt.control) {
+		// ipykernel also says busy/idle around a message it cannot handle;
+		// frontends that count busy/idle pairs stay in step.
+		s.status(r.msg, "busy")
+		s.log.Warn("unknown message type; ignored", "channel", r.ch, "msg_type", msgType)
+		s.status(r.msg, "idle")
+		return
+	}
+	if rt.queued {
+		s.queue.push(r)
+		return
+	}
+	s.handle(ctx, r, rt)
+}
+
+// handle runs one handler between busy and idle. A failing or panicking
+// handler is logged; the kernel keeps serving.
+func (s *Server) handle(ctx context.Context, r *request, rt route) {
+	s.status(r.msg, "busy")
+	defer s.status(r.msg, "idle")
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("handler panicked", "msg_type", r.msg.Header.MsgType, "panic", p)
+		}
+	}()
+	if err := rt.handle(ctx, r); err != nil {
+		s.log.Warn("request failed", "msg_type", r.msg.Header.MsgType, "err", err)
+	}
+}
+
+// reply sends a reply to r on the channel r came from.
+func (s *Server) reply(r *request, msgType string, content any) {
+	s.send(r.ch, r.msg, msgType, content, nil)
+}
+
+// publish sends an iopub message whose parent is parent.
+func (s *Server) publish(parent *jupyter.Message, msgType string, content any) {
+	topic := [][]byte{[]byte("kernel." + s.session + "." + msgType)}
+	s.send(transport.IOPub, parent, msgType, content, topic)
+}
+
+func (s *Server) status(parent *jupyter.Message, state string) {
+	s.publish(parent, "status", jupyter.Status{ExecutionState: state})
+}
+
+// send encodes and sends; failures are logged, never fatal: a client that
+// went away must not take the kernel down.
+func (s *Server) send(ch transport.Channel, parent *jupyter.Message, msgType string, content any, identities [][]byte) {
+	msg, err := jupyter.NewMessage(parent, msgType, s.session, content)
+	if err != nil {
+		s.log.Error("encoding message", "msg_type", msgType, "err", err)
+		return
+	}
+	if identities != nil {
+		msg.Identities = identities
+	}
+	if err := s.tr.Send(ch, jupyter.Encode(msg, s.signer)); err != nil && !errors.Is(err, transport.ErrClosed) {
+		s.log.Warn("send failed", "channel", ch, "msg_type", msgType, "err", err)
+	}
+}
+
+func ignore(context.Context, *request) error { return nil }
+
+// replayGuard remembers the signatures of recent messages, as jupyter_client's
+// Session does, so a captured message sent again is refused.
+type replayGuard struct {
+	mu    sync.Mutex
+	seen  map[string]struct{}
+	order []string
+}
+
+const replayMemory = 1 << 16
+
+// first reports whether the signature of frames has not been seen before, and remembers it.
+func (g *replayGuard) first(frames [][]byte) bool {
+	var sig string
+	for i, f := range frames {
+		if string(f) == jupyter.Delimiter && i+1 < len(frames) {
+			sig = string(frames[i+1])
+			break
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.seen == nil {
+		g.seen = map[string]struct{}{}
+	}
+	if _, dup := g.seen[sig]; dup {
+		return false
+	}
+	g.seen[sig] = struct{}{}
+	g.order = append(g.order, sig)
+	if len(g.order) > replayMemory {
+		drop := len(g.order) / 10
+		for _, old := range g.order[:drop] {
+			delete(g.seen, old)
+		}
+		g.order = append(g.order[:0], g.order[drop:]...)
+	}
+	return true
+}
