@@ -194,4 +194,3 @@ func orEmpty(m map[string]any) map[string]any {
 	}
 	return m
 }
-
