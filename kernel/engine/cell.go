@@ -1,12 +1,15 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/gokernel/gokernel/kernel/interp"
 )
 
 // settings are what magics can change. The engine keeps the notebook's
@@ -28,6 +31,10 @@ type splitCell struct {
 	Notebook settings
 	// Notes is text the magics print (e.g. %help), in order.
 	Notes []string
+	// Run, when a magic sets it, runs the cell instead of the Go pipeline
+	// (a cell magic such as %%bash running its body). Its error is shown
+	// like a failed cell's when it is an *interp.Error.
+	Run func(ctx context.Context, out interp.Output) error
 }
 
 // magic is one entry of the magic table. Line magics (%name args) may appear

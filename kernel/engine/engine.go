@@ -208,6 +208,15 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	for _, note := range sc.Notes {
 		out.Stream("stdout", note)
 	}
+	if sc.Run != nil {
+		start = time.Now()
+		err := sc.Run(ctx, out)
+		e.stage(count, "magic", start)
+		if err != nil {
+			return nil, err
+		}
+		return &interp.ExecuteResult{}, nil
+	}
 	if strings.TrimSpace(sc.Code) == "" {
 		return &interp.ExecuteResult{}, nil
 	}
@@ -221,6 +230,9 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 			return nil, compileErrorReport(se.Diagnostics, count, func(int) string { return sc.Code }, "")
 		}
 		return nil, err
+	}
+	if len(pc.Stmts) == 0 && pc.Trailing == nil && len(pc.Decls) == 0 && len(pc.Imports) == 0 {
+		return &interp.ExecuteResult{}, nil // only comments
 	}
 
 	start = time.Now()
