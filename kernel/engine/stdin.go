@@ -20,7 +20,7 @@ import (
 // The program's fd 0 is the read end of a pipe in blocking mode, so a Go
 // program reading os.Stdin (fmt.Scanln, bufio.NewReader(os.Stdin) …) makes a
 // plain read(0, …) system call that blocks in one of its threads. The kernel
-// cannot be told about that read, so it looks: every stdinPollInterval it
+// cannot be told about that read, so it looks: every few milliseconds it
 // reads /proc/PID/task/*/syscall, which names the system call each thread
 // is blocked in and its arguments. A thread in read with fd 0 while the pipe
 // holds no unread bytes (FIONREAD) is a program waiting for the user; the
@@ -32,8 +32,14 @@ import (
 // inherited the same stdin (exec.Command with Stdin: os.Stdin) gets the
 // input box too.
 
-// stdinPollInterval is how often the feeder looks for a blocked read.
-const stdinPollInterval = 20 * time.Millisecond
+// The feeder looks for a blocked read every stdinPollMin at first, backing
+// off to stdinPollMax while nothing reads (a poll costs a few /proc reads;
+// at 100 ms an idle cell costs the kernel well under 1% of a core), and
+// starts fast again after each answer: programs tend to read again soon.
+const (
+	stdinPollMin = 10 * time.Millisecond
+	stdinPollMax = 100 * time.Millisecond
+)
 
 // noStdinNote is the line shown when a cell reads stdin the frontend cannot answer.
 const noStdinNote = "[this cell read standard input, but this frontend does not send input (allow_stdin is false): the read got end of file]"
@@ -66,7 +72,8 @@ func (f *stdinFeeder) request(fr wire.Frame) {
 // file and let it run on (or exit) before it is asked for its goroutines.
 func (f *stdinFeeder) run(ctx context.Context) {
 	f.sink.setHoldPrompt(f.allow)
-	t := time.NewTicker(stdinPollInterval)
+	interval := stdinPollMin
+	t := time.NewTimer(interval)
 	defer t.Stop()
 	var next *wire.Frame
 	for {
@@ -75,10 +82,14 @@ func (f *stdinFeeder) run(ctx context.Context) {
 			return
 		case fr := <-f.requests:
 			next = &fr
+			interval = stdinPollMin // the read follows at once
+			t.Reset(interval)
 			continue
 		case <-t.C:
 		}
 		if !treeBlockedReadingStdin(f.pid) || pipeUnread(f.w) != 0 {
+			interval = min(interval*2, stdinPollMax)
+			t.Reset(interval)
 			continue
 		}
 		if !f.allow {
@@ -108,6 +119,8 @@ func (f *stdinFeeder) run(ctx context.Context) {
 		if _, err := f.w.WriteString(answer + "\n"); err != nil {
 			return // the program closed its stdin or exited
 		}
+		interval = stdinPollMin
+		t.Reset(interval)
 	}
 }
 
