@@ -38,11 +38,14 @@
 // declared in a cell in a child process: the cell's own binary started again
 // (in the kernel's process group, so interrupting the cell kills it too), with
 // its own memory, its output streamed to the notebook. Arguments are copied
-// with encoding/gob, so they must be gob-encodable (or be an nb.Queue).
+// with encoding/gob, so they must be gob-encodable (or be an *nb.Queue or an
+// *nb.Timeline, which connect back to this process).
 //
 //	p := nb.Process(worker, args...)   // like Process(target=worker, args=(...)); not started (*nb.Proc)
 //	err := p.Start()                   // like p.start(); error: not a top-level cell func, bad args
 //	err = p.Join()                     // like p.join(); nil on exit status 0, else *nb.ExitError
+//	err = p.JoinTimeout(d)             // like p.join(timeout); ErrTimeout if still running
+//	p.Alive() bool                     // like p.is_alive()
 //	p.ExitCode() int                   // like p.exitcode: -1 while running or not started
 //	p.Pid() int; p.Kill() error; p.Name() string
 //	p.Stdout, p.Stderr io.Writer       // fields: where the child's output goes (default: the cell's)

@@ -604,3 +604,26 @@ func ExampleTimeline_GobDecode() {
 	fmt.Println(tl.GobDecode([]byte("not a timeline")) != nil)
 	// Output: true
 }
+
+func ExampleProc_JoinTimeout() {
+	p, _ := nb.Start(sleepFor, 200*time.Millisecond)
+	err := p.JoinTimeout(10 * time.Millisecond) // Python: p.join(0.01)
+	fmt.Println(errors.Is(err, nb.ErrTimeout), p.Alive())
+	fmt.Println(p.Join(), p.Alive())
+	// Output:
+	// true true
+	// <nil> false
+}
+
+func sleepFor(d time.Duration) { time.Sleep(d) }
+
+func ExampleProc_Alive() {
+	p := nb.Process(sleepFor, time.Millisecond)
+	fmt.Println(p.Alive()) // not started
+	p.Start()
+	p.Join()
+	fmt.Println(p.Alive())
+	// Output:
+	// false
+	// false
+}

@@ -20,6 +20,7 @@ func TestMain(m *testing.M) {
 	funcs["setTotal"] = setTotal
 	funcs["failing"] = failing
 	funcs["busy"] = busy
+	funcs["sleepFor"] = sleepFor
 	cellrt.Start(funcs)
 	os.Exit(m.Run())
 }

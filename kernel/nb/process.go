@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/gokernel/gokernel/kernel/nb/cellrt"
 )
@@ -42,8 +43,8 @@ type Proc struct {
 	mu       sync.Mutex
 	cmd      *exec.Cmd
 	started  bool
-	joinOnce sync.Once
-	joinErr  error
+	done     chan struct{} // closed when the child has ended and been reaped
+	joinErr  error         // set before done is closed
 	exitCode int
 }
 
@@ -148,8 +149,9 @@ func (p *Proc) Start() error {
 			w.Close()
 		}()
 	}
-	p.cmd, p.started = cmd, true
+	p.cmd, p.started, p.done = cmd, true, make(chan struct{})
 	trackProc(p)
+	go p.wait(cmd)
 	return nil
 }
 
@@ -157,33 +159,78 @@ func (p *Proc) Start() error {
 // when the exit status is 0 and an *ExitError otherwise. It may be called
 // more than once and from several goroutines.
 func (p *Proc) Join() error {
-	p.mu.Lock()
-	cmd := p.cmd
-	p.mu.Unlock()
-	if cmd == nil {
-		return fmt.Errorf("nb: process %s: not started", p.Name())
+	done, err := p.doneChan()
+	if err != nil {
+		return err
 	}
-	p.joinOnce.Do(func() {
-		err := cmd.Wait()
-		var exitErr *exec.ExitError
-		switch {
-		case err == nil:
-			p.setExitCode(0)
-		case errors.As(err, &exitErr):
-			e := &ExitError{Name: p.Name(), Pid: cmd.Process.Pid, Code: exitErr.ExitCode()}
-			code := e.Code
-			if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				e.Signal = ws.Signal().String()
-				code = -int(ws.Signal()) // as Python's exitcode
-			}
-			p.setExitCode(code)
-			p.joinErr = e
-		default:
-			p.joinErr = fmt.Errorf("nb: process %s: %w", p.Name(), err)
-		}
-		untrackProc(p)
-	})
+	<-done
 	return p.joinErr
+}
+
+// JoinTimeout is Join waiting at most d, like Python's p.join(timeout):
+// it returns ErrTimeout if the process is still running then.
+func (p *Proc) JoinTimeout(d time.Duration) error {
+	done, err := p.doneChan()
+	if err != nil {
+		return err
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return p.joinErr
+	case <-t.C:
+		return fmt.Errorf("nb: process %s (pid %d) still running after %v: %w", p.Name(), p.Pid(), d, ErrTimeout)
+	}
+}
+
+// Alive reports whether the process has been started and has not ended,
+// like Python's p.is_alive().
+func (p *Proc) Alive() bool {
+	done, err := p.doneChan()
+	if err != nil {
+		return false
+	}
+	select {
+	case <-done:
+		return false
+	default:
+		return true
+	}
+}
+
+func (p *Proc) doneChan() (chan struct{}, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done == nil {
+		return nil, fmt.Errorf("nb: process %s: not started", p.Name())
+	}
+	return p.done, nil
+}
+
+// wait reaps the child, records how it ended, and closes done. One
+// goroutine per child runs it; the end of the cell joins every child, so
+// none of these goroutines outlives the cell.
+func (p *Proc) wait(cmd *exec.Cmd) {
+	err := cmd.Wait()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		p.setExitCode(0)
+	case errors.As(err, &exitErr):
+		e := &ExitError{Name: p.Name(), Pid: cmd.Process.Pid, Code: exitErr.ExitCode()}
+		code := e.Code
+		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			e.Signal = ws.Signal().String()
+			code = -int(ws.Signal()) // as Python's exitcode
+		}
+		p.setExitCode(code)
+		p.joinErr = e
+	default:
+		p.joinErr = fmt.Errorf("nb: process %s: %w", p.Name(), err)
+	}
+	untrackProc(p)
+	close(p.done)
 }
 
 func (p *Proc) setExitCode(c int) {

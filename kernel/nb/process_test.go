@@ -154,3 +154,28 @@ func TestRun(t *testing.T) {
 		t.Error("Run of a child exiting 4: have nil, want an error")
 	}
 }
+
+func TestProcessAliveAndJoinTimeout(t *testing.T) {
+	p := Process(childSleep, 300*time.Millisecond)
+	if p.Alive() {
+		t.Error("Alive before Start: have true, want false")
+	}
+	if err := p.JoinTimeout(time.Millisecond); err == nil {
+		t.Error("JoinTimeout before Start: have nil, want an error")
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !p.Alive() {
+		t.Error("Alive while sleeping: have false, want true")
+	}
+	if err := p.JoinTimeout(20 * time.Millisecond); !errors.Is(err, ErrTimeout) {
+		t.Errorf("JoinTimeout on a sleeping child: have %v, want ErrTimeout", err)
+	}
+	if err := p.JoinTimeout(10 * time.Second); err != nil {
+		t.Errorf("JoinTimeout long enough: have %v, want nil", err)
+	}
+	if p.Alive() {
+		t.Error("Alive after the end: have true, want false")
+	}
+}

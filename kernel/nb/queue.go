@@ -22,8 +22,9 @@ var (
 	// ErrClosed: Put on a closed queue, or Get on a closed queue that has
 	// been drained.
 	ErrClosed = errors.New("nb: queue closed")
-	// ErrTimeout: GetTimeout found no item in time.
-	ErrTimeout = errors.New("nb: queue get timed out")
+	// ErrTimeout: GetTimeout found no item in time, or JoinTimeout
+	// found the process still running.
+	ErrTimeout = errors.New("nb: timed out")
 )
 
 // Queue is a FIFO queue of T that works across processes, the lesson's
