@@ -9,9 +9,11 @@
 //
 // Grading never trusts the submission for what is graded: locked cells and
 // graded test cells (with their hidden tests and points) are taken from the
-// source notebook, every cell runs under the engine's limits, a test cell
-// only earns its points if it runs to its last line, and each submission runs
-// in a scratch copy of its directory.
+// source notebook, every cell runs under the engine's limits (and %limit or
+// %timeout in a student's cell are removed), a student's cell that
+// redeclares a predeclared name or a locked cell's name is not run, a test
+// cell only earns its points if it runs to its last line, and each
+// submission runs in a scratch copy of its directory.
 //
 // Files:
 //   - markers.go: finding and rewriting the marked regions of a cell.
@@ -22,5 +24,7 @@
 //   - grade.go: Grader and Grade, grading one submission.
 //   - folder.go: GradeAll, grading many submissions in parallel.
 //   - scratch.go: the scratch copy of a submission's directory.
+//   - shadow.go: the package-level names a cell declares, to keep a
+//     submission from redeclaring panic or a locked cell's names.
 //   - report.go: Report, and its JSON and CSV forms.
 package grade

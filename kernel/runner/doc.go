@@ -11,5 +11,9 @@
 //   - collect.go: the interp.Output that turns a cell's streams, displays,
 //     display updates and clear_output into nbformat outputs, and echoes
 //     them to a terminal as they happen.
-//   - terminal.go: answering a cell's input requests from a terminal.
+//   - terminal.go: answering a cell's input requests from a terminal;
+//     terminal_linux.go and terminal_other.go tell whether a file is a
+//     terminal and switch its echo off for passwords.
+//   - engine_test.go: end-to-end tests through the real Go engine (the
+//     demo notebook, displays, errors); runner_test.go uses a fake.
 package runner
