@@ -483,7 +483,10 @@ func finishCell() {
 	}
 	procsMu.Unlock()
 	for _, p := range pending {
-		p.Join()
+		if err := p.JoinTimeout(time.Second); errors.Is(err, ErrTimeout) {
+			fmt.Fprintf(os.Stderr, "nb: the cell ended; waiting for process %s (pid %d), which was not joined (interrupt the cell to stop it)\n", p.Name(), p.Pid())
+			p.Join()
+		}
 	}
 	flushRemoteTimelines()
 	closeQueueServers()
