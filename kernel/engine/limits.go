@@ -57,11 +57,11 @@ const limitPollInterval = 50 * time.Millisecond
 //	GOKERNEL_LIMIT_CPU     CPU time of a cell's processes, a Go duration ("60s")
 //	GOKERNEL_LIMIT_OUTPUT  stdout+stderr shown per cell ("10MB"; "0" or "none": unlimited)
 const (
-	EnvTimeout     = "GOKERNEL_TIMEOUT"
-	EnvLimitMemory = "GOKERNEL_LIMIT_MEMORY"
-	EnvLimitProcs  = "GOKERNEL_LIMIT_PROCS"
-	EnvLimitCPU    = "GOKERNEL_LIMIT_CPU"
-	EnvLimitOutput = "GOKERNEL_LIMIT_OUTPUT"
+	EnvTimeout     = "GOKERNEL_TIMEOUT"      // EnvTimeout names the default wall-clock timeout of a cell.
+	EnvLimitMemory = "GOKERNEL_LIMIT_MEMORY" // EnvLimitMemory names the default Limits.Memory.
+	EnvLimitProcs  = "GOKERNEL_LIMIT_PROCS"  // EnvLimitProcs names the default Limits.Procs.
+	EnvLimitCPU    = "GOKERNEL_LIMIT_CPU"    // EnvLimitCPU names the default Limits.CPU.
+	EnvLimitOutput = "GOKERNEL_LIMIT_OUTPUT" // EnvLimitOutput names the default Limits.Output.
 )
 
 // limitsFromEnv reads the kernel-wide limits and timeout from the
