@@ -87,6 +87,23 @@ func TestCellProgram(t *testing.T) {
 		}
 	})
 
+	t.Run("unjoined child is joined at the end, with a note", func(t *testing.T) {
+		cmd := exec.Command(bin)
+		cmd.Env = append(os.Environ(), wire.EnvKernel+"=1", "CELLPROG_MODE=unjoined")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		if have, want := string(out), "cell done\nnapper done\n"; have != want {
+			t.Errorf("stdout: have %q, want %q (the child finishes before the cell)", have, want)
+		}
+		if !strings.Contains(stderr.String(), "waiting for process napper") {
+			t.Errorf("stderr: have %q, want a note about waiting for napper", stderr.String())
+		}
+	})
+
 	t.Run("child dies with the cell's process group", func(t *testing.T) {
 		cmd := exec.Command(bin)
 		cmd.Env = append(os.Environ(), wire.EnvKernel+"=1", "CELLPROG_MODE=sleeper")

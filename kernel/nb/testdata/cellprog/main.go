@@ -34,13 +34,19 @@ func sleeper() {
 	time.Sleep(time.Minute)
 }
 
+// napper sleeps for d, then says so: a child the cell does not join.
+func napper(d time.Duration) {
+	time.Sleep(d)
+	fmt.Println("napper done")
+}
+
 // score renders itself as HTML when it is the cell's value.
 type score int
 
 func (s score) HTML() string { return fmt.Sprintf("<b>%d</b>", int(s)) }
 
 func main() {
-	cellrt.Start(map[string]any{"worker": worker, "sleeper": sleeper})
+	cellrt.Start(map[string]any{"worker": worker, "sleeper": sleeper, "napper": napper})
 	switch os.Getenv("CELLPROG_MODE") {
 	case "order":
 		fmt.Println("A")
@@ -62,6 +68,11 @@ func main() {
 		h.Update("v2")
 		go func() { select {} }()
 		cellrt.Result(score(3))
+	case "unjoined":
+		if _, err := nb.Start(napper, 1200*time.Millisecond); err != nil {
+			fmt.Println(err)
+		}
+		fmt.Println("cell done")
 	case "sleeper":
 		p, err := nb.Start(sleeper)
 		if err != nil {
