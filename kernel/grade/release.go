@@ -3,6 +3,7 @@ package grade
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/gokernel/gokernel/kernel/notebook"
@@ -43,6 +44,9 @@ func (k cellKind) graded() bool { return k == testCell || k == answerCell }
 // source notebook rather than the submission.
 func (k cellKind) fromSource() bool { return k == testCell || k == lockedCell }
 
+// gradeIDPattern is nbgrader's pattern for grade_id.
+var gradeIDPattern = regexp.MustCompile(`^[a-zA-Z0-9_\-]+$`)
+
 // SourceError lists what is wrong with an assignment's source notebook.
 type SourceError struct {
 	Problems []string
@@ -67,6 +71,8 @@ func CheckSource(src *notebook.Notebook) error {
 		if _, ok := c.NBGrader(); ok {
 			if g.GradeID == "" {
 				problems = append(problems, where+": nbgrader metadata without grade_id")
+			} else if !gradeIDPattern.MatchString(g.GradeID) {
+				problems = append(problems, fmt.Sprintf("%s: grade_id %q may only hold letters, digits, _ and - (nbgrader's rule)", where, g.GradeID))
 			} else if j, dup := seen[g.GradeID]; dup {
 				problems = append(problems, fmt.Sprintf("%s: grade_id %q is also used by cell %d", where, g.GradeID, j))
 			} else {

@@ -132,6 +132,11 @@ func TestCheckSource(t *testing.T) {
 			g.GradeID = ""
 			nb.Cells[1].SetNBGrader(g)
 		}, "nbgrader metadata without grade_id"},
+		{"grade_id nbgrader refuses", func(nb *notebook.Notebook) {
+			g, _ := nb.Cells[3].NBGrader()
+			g.GradeID = "test double"
+			nb.Cells[3].SetNBGrader(g)
+		}, `grade_id "test double" may only hold letters`},
 		{"unclosed hidden tests", func(nb *notebook.Notebook) {
 			nb.Cells[3].Source = "// BEGIN HIDDEN TESTS\nx"
 		}, "never closed"},
