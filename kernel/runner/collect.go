@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 
@@ -208,10 +209,20 @@ func (c *collector) Input(ctx context.Context, prompt string, password bool) (st
 	return c.input(ctx, prompt, password)
 }
 
+// plainText is how a terminal shows a MIME bundle: its text/plain, or the
+// list of its MIME types when it has none.
 func plainText(data map[string]any) string {
 	s, _ := data["text/plain"].(string)
 	if s == "" {
-		return ""
+		if len(data) == 0 {
+			return ""
+		}
+		mimes := make([]string, 0, len(data))
+		for m := range data {
+			mimes = append(mimes, m)
+		}
+		sort.Strings(mimes)
+		s = "[" + strings.Join(mimes, ", ") + "]"
 	}
 	if !strings.HasSuffix(s, "\n") {
 		s += "\n"

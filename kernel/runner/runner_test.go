@@ -54,6 +54,8 @@ func (s *scriptInterpreter) Execute(ctx context.Context, req interp.ExecuteReque
 			out.Stream("stdout", arg)
 		case "err":
 			out.Stream("stderr", arg)
+		case "html":
+			out.Display(interp.Display{Data: map[string]any{"text/html": arg, "image/svg+xml": "<svg/>"}})
 		case "display", "update":
 			id, text, _ := strings.Cut(arg, " ")
 			if id == "-" {
@@ -251,10 +253,10 @@ func TestInterrupt(t *testing.T) {
 }
 
 func TestEcho(t *testing.T) {
-	nb := codeCells("out hello\\n\ndisplay - <B>\nerr warn\\n", "result 42", "fail panic boom")
+	nb := codeCells("out hello\\n\ndisplay - <B>\nerr warn\\n\nhtml <i>x</i>", "result 42", "fail panic boom")
 	var term bytes.Buffer
 	Run(context.Background(), &scriptInterpreter{}, nb, Options{Echo: &term})
-	want := "\nIn [1]:\nhello\n<B>\nwarn\n\nIn [2]:\nOut[2]: 42\n\nIn [3]:\npanic: boom\n  at line 1\n"
+	want := "\nIn [1]:\nhello\n<B>\nwarn\n[image/svg+xml, text/html]\n\nIn [2]:\nOut[2]: 42\n\nIn [3]:\npanic: boom\n  at line 1\n"
 	if have := term.String(); have != want {
 		t.Errorf("have %q\nwant %q", have, want)
 	}
