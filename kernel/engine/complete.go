@@ -303,7 +303,7 @@ func (e *Engine) Complete(ctx context.Context, code string, cursor int) interp.C
 	e.mu.RUnlock()
 	var cands []string
 	if qual != "" {
-		cands = e.memberNames(qual, code, decls)
+		cands = e.memberNames(qual, code[:start-1], decls)
 	} else {
 		cands = append(cands, goKeywords...)
 		cands = append(cands, goBuiltins...)
@@ -338,7 +338,80 @@ func (e *Engine) memberNames(qual, code string, decls *declSet) []string {
 	for _, m := range e.valueMembers(qual, code, decls) {
 		names = append(names, m.Name)
 	}
+	if len(names) == 0 {
+		names = e.typedMembers(qual, code, decls)
+	}
 	return names
+}
+
+// completionCell is the execution count the code being completed is given
+// in the program typedMembers checks.
+const completionCell = 0
+
+// typedMembers asks go/types for the fields and methods of qual, the last
+// identifier of code (the text before the cursor's "."): the notebook's
+// declarations and code are composed into a program (brackets left open
+// are closed) and type-checked. It is used only when cheap: every package
+// the program imports must already have export data.
+func (e *Engine) typedMembers(qual, code string, decls *declSet) []string {
+	closed := code + closers(code)
+	sc, err := split(closed, settings{})
+	if err != nil {
+		return nil
+	}
+	pc, err := parse(sc.Code)
+	if err != nil {
+		return nil
+	}
+	line := 1 + strings.Count(code, "\n")
+	col := len(code) - strings.LastIndexByte(code, '\n') - len(qual)
+	merged := decls.clone()
+	merged.merge(pc, completionCell)
+	used := &declSet{Imports: merged.Imports, Decls: merged.reachable(pc, completionCell)}
+	plain := compose(composition{Decls: used, Cell: pc, Count: completionCell})
+	imports, err := e.fixer.fix(plain.Source[plain.BodyOffset:], e.candidateImports(merged))
+	if err != nil {
+		return nil
+	}
+	for _, p := range importPaths(imports) {
+		if _, ok := e.build.exportFile(p); !ok {
+			return nil
+		}
+	}
+	prog := compose(composition{Decls: used, Cell: pc, Count: completionCell, Imports: imports})
+	return e.check.members(prog.Source, qual, cellFile(completionCell), line, col)
+}
+
+// closers returns the brackets that close those code leaves open.
+func closers(code string) string {
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	s.Init(fset.AddFile("", -1, len(code)), []byte(code), nil, 0)
+	var stack []byte
+	for {
+		_, tok, _ := s.Scan()
+		switch tok {
+		case token.EOF:
+			var b strings.Builder
+			for i := len(stack) - 1; i >= 0; i-- {
+				if stack[i] == '}' {
+					b.WriteByte('\n') // a newline before ) would end the statement early
+				}
+				b.WriteByte(stack[i])
+			}
+			return b.String()
+		case token.LPAREN:
+			stack = append(stack, ')')
+		case token.LBRACK:
+			stack = append(stack, ']')
+		case token.LBRACE:
+			stack = append(stack, '}')
+		case token.RPAREN, token.RBRACK, token.RBRACE:
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
 }
 
 // packageFor returns the documentation of the standard package qual names,

@@ -57,6 +57,9 @@ func TestComplete(t *testing.T) {
 		{name: "methods of a std-typed var", code: "mu.", cursor: -1, contains: []string{"Lock", "TryLock", "Unlock"}, wantStart: 3},
 		{name: "methods of a WaitGroup in this cell", code: "var wg sync.WaitGroup\nwg.", cursor: -1, contains: []string{"Add", "Done", "Wait"}, wantStart: 25},
 		{name: "fields and methods of a user type", code: "p := Point{}\np.", cursor: -1, contains: []string{"X", "Y", "Norm"}, wantStart: 15},
+		{name: "go/types: result of a call", code: "r := bufio.NewReader(os.Stdin)\nr.Read", cursor: -1, contains: []string{"ReadString", "ReadRune"}, wantStart: 33},
+		{name: "go/types: inside a block and a call", code: "w := bufio.NewWriter(os.Stdout)\nfor i := 0; i < 2; i++ {\n\tfmt.Fprintln(w.", cursor: -1, contains: []string{"Flush", "WriteString"}, wantStart: 73},
+		{name: "go/types: channel has no members", code: "ch := make(chan int)\nch.", cursor: -1, wantStart: 24},
 		{name: "unicode before cursor", code: "s := \"héllo→\"; fmt.Sp", cursor: -1, contains: []string{"Sprintf"}, wantStart: 19},
 		{name: "cursor in the middle", code: "fmt.Pr(x)", cursor: 6, contains: []string{"Println"}, wantStart: 4},
 	}

@@ -82,3 +82,71 @@ func (vc *valueChecker) valueCount(src []byte, off int) (n int, ok bool) {
 	}
 	return 1, true
 }
+
+// members type-checks src and lists the fields and methods of the value
+// named by the identifier name at position file:line:col (after //line
+// directives): what may follow "x." in a completion.
+func (vc *valueChecker) members(src []byte, name, file string, line, col int) []string {
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "main.go", src, parser.SkipObjectResolution)
+	if err != nil {
+		return nil
+	}
+	var target *ast.Ident
+	ast.Inspect(f, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && target == nil && id.Name == name {
+			if p := fset.Position(id.Pos()); p.Filename == file && p.Line == line && p.Column == col {
+				target = id
+			}
+		}
+		return target == nil
+	})
+	if target == nil {
+		return nil
+	}
+	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Defs: map[*ast.Ident]types.Object{}}
+	conf := types.Config{Importer: vc.imp, Error: func(error) {}, FakeImportC: true}
+	pkg, _ := conf.Check("main", fset, []*ast.File{f}, info)
+	obj := info.Uses[target]
+	if obj == nil {
+		obj = info.Defs[target]
+	}
+	if obj == nil || obj.Type() == nil {
+		return nil
+	}
+	if _, isPkg := obj.(*types.PkgName); isPkg {
+		return nil
+	}
+	typ := obj.Type()
+	var names []string
+	seen := map[string]bool{}
+	add := func(o types.Object) {
+		if (o.Exported() || o.Pkg() == pkg) && !seen[o.Name()] {
+			seen[o.Name()] = true
+			names = append(names, o.Name())
+		}
+	}
+	// A variable is addressable: pointer methods are callable on it too.
+	ms := typ
+	if _, isPtr := typ.Underlying().(*types.Pointer); !isPtr && !types.IsInterface(typ) {
+		if _, isVar := obj.(*types.Var); isVar {
+			ms = types.NewPointer(typ)
+		}
+	}
+	mset := types.NewMethodSet(ms)
+	for i := 0; i < mset.Len(); i++ {
+		add(mset.At(i).Obj())
+	}
+	st := typ
+	if p, isPtr := st.Underlying().(*types.Pointer); isPtr {
+		st = p.Elem()
+	}
+	if s, isStruct := st.Underlying().(*types.Struct); isStruct {
+		for i := 0; i < s.NumFields(); i++ {
+			add(s.Field(i))
+		}
+	}
+	return names
+}
