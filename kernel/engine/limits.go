@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -49,7 +50,8 @@ const DefaultOutputLimit = 10 << 20
 const limitPollInterval = 50 * time.Millisecond
 
 // Environment variables for operators of shared servers, read by
-// limitsFromEnv; they set the kernel-wide defaults of every cell:
+// limitsFromEnv once per kernel; they are the defaults and the caps of
+// every cell (a cell's %limit or %timeout may lower them, not raise them):
 //
 //	GOKERNEL_TIMEOUT       wall-clock time of a cell, a Go duration ("30s", "5m")
 //	GOKERNEL_LIMIT_MEMORY  resident memory of a cell ("512MB", "2GiB", bytes)
@@ -68,6 +70,47 @@ const (
 // environment (see EnvTimeout and the other Env* names).
 func limitsFromEnv() (Limits, time.Duration, error) {
 	return limitsFromLookup(os.Getenv)
+}
+
+var (
+	operatorOnce    sync.Once
+	operatorLimits  Limits
+	operatorTimeout time.Duration
+	operatorErr     error
+)
+
+// operatorDefaults is limitsFromEnv, read once per kernel.
+func operatorDefaults() (Limits, time.Duration, error) {
+	operatorOnce.Do(func() { operatorLimits, operatorTimeout, operatorErr = limitsFromEnv() })
+	return operatorLimits, operatorTimeout, operatorErr
+}
+
+// effectiveLimits combines a cell's limits and timeout with the operator's:
+// each value set on one side only applies as is, and where both are set the
+// smaller one wins. An Output of -1 (the cell asked for no limit) yields to
+// an operator's Output limit.
+func effectiveLimits(cell Limits, cellTimeout time.Duration, op Limits, opTimeout time.Duration) (Limits, time.Duration) {
+	smaller := func(a, b int64) int64 {
+		switch {
+		case a <= 0:
+			return b
+		case b <= 0:
+			return a
+		}
+		return min(a, b)
+	}
+	out := Limits{
+		Memory: smaller(cell.Memory, op.Memory),
+		Procs:  int(smaller(int64(cell.Procs), int64(op.Procs))),
+		CPU:    time.Duration(smaller(int64(cell.CPU), int64(op.CPU))),
+		Output: cell.Output,
+	}
+	if op.Output > 0 {
+		out.Output = smaller(cell.Output, op.Output)
+	} else if cell.Output == 0 {
+		out.Output = op.Output // -1 (none) or 0 (DefaultOutputLimit)
+	}
+	return out, time.Duration(smaller(int64(cellTimeout), int64(opTimeout)))
 }
 
 // limitsFromLookup is limitsFromEnv with the environment passed in (tests).

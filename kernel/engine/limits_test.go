@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +151,61 @@ func TestParseByteSize(t *testing.T) {
 				t.Errorf("have %d, %v; want %d, ok=%v", got, err, tc.want, tc.ok)
 			}
 		})
+	}
+}
+
+func TestEffectiveLimits(t *testing.T) {
+	tests := []struct {
+		name        string
+		cell        Limits
+		cellTimeout time.Duration
+		op          Limits
+		opTimeout   time.Duration
+		want        Limits
+		wantTimeout time.Duration
+	}{
+		{"nothing set", Limits{}, 0, Limits{}, 0, Limits{}, 0},
+		{"operator only", Limits{}, 0, Limits{Memory: 1 << 30, Procs: 50, CPU: time.Minute, Output: 1 << 20}, time.Minute,
+			Limits{Memory: 1 << 30, Procs: 50, CPU: time.Minute, Output: 1 << 20}, time.Minute},
+		{"cell only", Limits{Memory: 5, Procs: 6, CPU: 7, Output: -1}, time.Second, Limits{}, 0,
+			Limits{Memory: 5, Procs: 6, CPU: 7, Output: -1}, time.Second},
+		{"cell lowers", Limits{Memory: 5, Output: 10}, time.Second, Limits{Memory: 9, Output: 20}, time.Minute,
+			Limits{Memory: 5, Output: 10}, time.Second},
+		{"cell cannot raise", Limits{Memory: 99, Output: -1}, time.Hour, Limits{Memory: 9, Output: 20}, time.Minute,
+			Limits{Memory: 9, Output: 20}, time.Minute},
+		{"operator lifts the output default", Limits{}, 0, Limits{Output: -1}, 0, Limits{Output: -1}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, gotTimeout := effectiveLimits(tc.cell, tc.cellTimeout, tc.op, tc.opTimeout)
+			if got != tc.want || gotTimeout != tc.wantTimeout {
+				t.Errorf("have %+v %s, want %+v %s", got, gotTimeout, tc.want, tc.wantTimeout)
+			}
+		})
+	}
+}
+
+// TestOperatorEnvApplies runs itself again with GOKERNEL_TIMEOUT and
+// GOKERNEL_LIMIT_OUTPUT set (they are read once per process) and checks a
+// cell without its own timeout or limit gets them.
+func TestOperatorEnvApplies(t *testing.T) {
+	if bin := os.Getenv("GOKERNEL_TEST_ENV_PROGRAM"); bin != "" {
+		out := &recordingOutput{}
+		_, err := run(context.Background(), runSpec{Binary: bin}, out)
+		e := cellError(t, err, "Timeout")
+		if !strings.Contains(e.Value, "200ms") {
+			t.Errorf("evalue %q does not name the operator's timeout", e.Value)
+		}
+		if got := out.text("stdout"); got != "started" {
+			t.Errorf("stdout: have %q, want the output cut at 7 bytes", got)
+		}
+		return
+	}
+	bin := buildProgram(t, t.TempDir(), "stuck", strings.Replace(lockOrderProgram, "%s", "for { time.Sleep(time.Hour) }", 1), false)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOperatorEnvApplies$", "-test.v")
+	cmd.Env = append(os.Environ(), "GOKERNEL_TEST_ENV_PROGRAM="+bin, EnvTimeout+"=200ms", EnvLimitOutput+"=7")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestOperatorEnvApplies") {
+		t.Fatalf("child test failed: %v\n%s", err, out)
 	}
 }

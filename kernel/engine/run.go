@@ -71,6 +71,14 @@ const (
 // *interp.Error for a panic, deadlock, data race, interrupt, timeout,
 // exceeded limit or non-zero exit; any other error is a kernel fault.
 func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, error) {
+	opLimits, opTimeout, err := operatorDefaults()
+	if err != nil {
+		// The operator's environment is wrong: say so on every cell rather
+		// than run cells without the limits they meant.
+		return nil, &interp.Error{Name: "KernelConfigError", Value: err.Error(),
+			Traceback: []string{"KernelConfigError: " + err.Error()}}
+	}
+	spec.Limits, spec.Timeout = effectiveLimits(spec.Limits, spec.Timeout, opLimits, opTimeout)
 	enableSubreaper()
 	began := time.Now()
 
