@@ -1,0 +1,99 @@
+package clienttest
+
+import (
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testKernelTestSuite runs testdata/conformance/test_conformance.py with pytest: the
+// official jupyter_kernel_test suite with our language's samples, then our own protocol
+// tests. Each Python test becomes a Go subtest named after it, failing with pytest's report.
+func testKernelTestSuite(t *testing.T, e *jupyterEnv, k kernelUnderTest) {
+	requirePython(t, "jupyter_client", "jupyter_kernel_test", "pytest", "zmq")
+	work := filepath.Join(e.dir, "pytest")
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	junit := filepath.Join(work, "junit.xml")
+	cmd := []string{"-m", "pytest", "-p", "no:cacheprovider", "-v", "--junitxml=" + junit,
+		"-o", "junit_family=xunit1", testdata(t, "conformance", "test_conformance.py")}
+	e2 := *e
+	e2.environ = append(append([]string(nil), e.environ...),
+		"KERNEL_NAME="+k.Name,
+		"KERNEL_SAMPLES="+testdata(t, "conformance", k.Lang+".json"),
+	)
+	out, runErr := e2.runClient(t, 10*time.Minute, work, jupyterPython, cmd...)
+
+	cases, err := readJUnit(junit)
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("pytest produced no test report (%v; pytest: %v):\n%s", err, runErr, out)
+	}
+	failed := false
+	for _, c := range cases {
+		t.Run(c.Classname[strings.LastIndex(c.Classname, ".")+1:]+"."+c.Name, func(t *testing.T) {
+			switch {
+			case c.Failure != nil:
+				failed = true
+				t.Errorf("%s\n%s", c.Failure.Message, trimReport(c.Failure.Text))
+			case c.Error != nil:
+				failed = true
+				t.Errorf("%s\n%s", c.Error.Message, trimReport(c.Error.Text))
+			case c.Skipped != nil:
+				t.Skipf("skipped by the suite: %s", c.Skipped.Message)
+			default:
+				t.Logf("passed in %.2f s", c.Time)
+			}
+		})
+	}
+	if runErr != nil && !failed {
+		t.Errorf("pytest failed although every test passed: %v", runErr)
+	}
+}
+
+// junitCase is one <testcase> of pytest's JUnit XML report.
+type junitCase struct {
+	Classname string        `xml:"classname,attr"`
+	Name      string        `xml:"name,attr"`
+	Time      float64       `xml:"time,attr"`
+	Failure   *junitOutcome `xml:"failure"`
+	Error     *junitOutcome `xml:"error"`
+	Skipped   *junitOutcome `xml:"skipped"`
+}
+
+type junitOutcome struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+func readJUnit(path string) ([]junitCase, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Suites []struct {
+			Cases []junitCase `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	var cases []junitCase
+	for _, s := range doc.Suites {
+		cases = append(cases, s.Cases...)
+	}
+	return cases, nil
+}
+
+// trimReport keeps the end of a pytest traceback, where the assertion is.
+func trimReport(s string) string {
+	const keep = 4000
+	if len(s) > keep {
+		return "...\n" + s[len(s)-keep:]
+	}
+	return s
+}
