@@ -627,3 +627,104 @@ func ExampleProc_Alive() {
 	// false
 	// false
 }
+
+func ExampleDisplayHandle() {
+	// A handle shows a value once, then replaces it in place.
+	h := nb.NewDisplay(nb.Bundle{"text/html": "<i>loading</i>", "text/plain": "loading"})
+	h.Update(nb.Bundle{"text/html": "<b>ready</b>", "text/plain": "ready"})
+	// Output:
+	// loading
+	// ready
+}
+
+func ExampleProgress() {
+	p := nb.NewProgress(4)
+	p.Add(4)
+	p.Done()
+	// Output:
+	// [..............................] 0/4   0%
+	// [##############################] 4/4 100%
+}
+
+func ExampleProc() {
+	// The article's §4.2: two processes, started, then joined.
+	p1 := nb.Process(worker, "p1")
+	p2 := nb.Process(worker, "p2")
+	if err := p1.Start(); err != nil {
+		fmt.Println(err)
+	}
+	if err := p2.Start(); err != nil {
+		fmt.Println(err)
+	}
+	err1, err2 := p1.Join(), p2.Join()
+	fmt.Println(err1, err2)
+	// Unordered output:
+	// hello from p1
+	// hello from p2
+	// <nil> <nil>
+}
+
+func ExampleExitError_Error() {
+	err := nb.Run(failing, 5)
+	fmt.Println(strings.HasPrefix(err.Error(), "process failing (pid "), strings.HasSuffix(err.Error(), "exited with status 5"))
+	// Output: true true
+}
+
+func ExampleTimeline() {
+	tl := nb.NewTimeline()
+	ch := make(chan int)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		l := tl.Lane("producer")
+		for i := range 3 {
+			nb.Send(l, ch, i) // Sending while the consumer is busy
+		}
+		close(ch)
+		l.Done()
+	})
+	l := tl.Lane("consumer")
+	for {
+		v, ok := nb.Recv(l, ch)
+		if !ok {
+			break
+		}
+		l.Sleep(time.Duration(v) * time.Millisecond)
+	}
+	l.Done()
+	wg.Wait()
+	fmt.Println(strings.Count(tl.SVG(), `class="lane"`), "lanes")
+	// Output: 2 lanes
+}
+
+func ExampleLane() {
+	tl := nb.NewTimeline()
+	var mu sync.Mutex
+	l := tl.Lane("worker") // one lane per goroutine
+	l.Lock(&mu)
+	l.Event("in the critical section")
+	l.Unlock(&mu)
+	l.Done()
+	fmt.Println(strings.Contains(tl.SVG(), "in the critical section"))
+	// Output: true
+}
+
+func ExampleState_String() {
+	fmt.Println(nb.Holding, nb.Receiving)
+	// Output: holding lock receiving
+}
+
+func ExampleBarChart_String() {
+	c := nb.BarChart{Title: "memory", Unit: " KB", Labels: []string{"goroutine"}, Values: []float64{2.5}}
+	fmt.Println(c.String())
+	// Output:
+	// memory
+	//   goroutine: 2.5 KB
+}
+
+func ExampleLineChart_String() {
+	c := nb.LineChart{Title: "t", Series: []nb.Series{{Name: "s", X: []float64{1}, Y: []float64{2}}}}
+	fmt.Println(c.String())
+	// Output:
+	// t
+	//   s: (1, 2)
+}
