@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -215,8 +216,13 @@ type limitExceeded struct {
 }
 
 // applyRlimits sets the kernel-enforced limits on the freshly started
-// process pid; its children inherit them.
+// process pid; its children inherit them. Core dumps are always off: a
+// SIGQUIT that arrives before the Go runtime installed its handlers (an
+// interrupt right at the start) would otherwise leave a core file behind.
 func applyRlimits(pid int, lim Limits) error {
+	if err := prlimit(pid, syscall.RLIMIT_CORE, syscall.Rlimit{}); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("turn off core dumps of cell process %d: %w", pid, err)
+	}
 	if lim.CPU > 0 {
 		secs := uint64(math.Ceil(lim.CPU.Seconds()))
 		// soft == hard: the kernel sends SIGKILL at the limit (a Go program
