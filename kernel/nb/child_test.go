@@ -25,7 +25,12 @@ var ChildFuncs = map[string]any{
 	"childNilPointer": childNilPointer,
 	"childAny":        childAny,
 	"childTimeline":   childTimeline,
+	"renamed":         childRenamed, // registered under another name than its own
 }
+
+// childRenamed checks that a function is found by its code, whatever the
+// name it is registered under.
+func childRenamed() { os.Exit(6) }
 
 // counter is the global the isolation test changes in a child.
 var counter = 1

@@ -270,29 +270,35 @@ func (p *Proc) Kill() error {
 	return cmd.Process.Kill()
 }
 
-// funcKey returns the name under which the generated main registers fn with
-// cellrt.Start ("worker" for main.worker), and an error when fn is not such
-// a function: a closure, a method value or a function of another package.
+// funcKey returns the name under which the generated main registered fn
+// with cellrt.Start ("worker" for main.worker), and an error when fn is not
+// such a function: a closure, a method value or a function of another
+// package. It matches by code pointer, so it does not depend on how the
+// kernel names or packages a cell's declarations.
 func funcKey(fn reflect.Value) (string, error) {
 	if !fn.IsValid() || fn.Kind() != reflect.Func || fn.IsNil() {
 		return "", fmt.Errorf("nb: process: the target must be a function declared in a cell, not %v", describeValue(fn))
 	}
 	full := runtime.FuncForPC(fn.Pointer()).Name() // e.g. "main.worker", "main.main.func1"
-	name := full
-	if i := strings.LastIndex(name, "/"); i >= 0 {
-		name = name[i+1:]
+	short := full
+	if i := strings.LastIndex(short, "/"); i >= 0 {
+		short = short[i+1:]
 	}
-	if i := strings.Index(name, "."); i >= 0 {
-		name = name[i+1:]
+	if i := strings.Index(short, "."); i >= 0 {
+		short = short[i+1:]
 	}
-	if strings.ContainsAny(name, ".[(") {
+	if registered, ok := cellrt.Func(short); ok && reflect.ValueOf(registered).Pointer() == fn.Pointer() {
+		return short, nil
+	}
+	for name, registered := range cellrt.Funcs() {
+		if v := reflect.ValueOf(registered); v.Kind() == reflect.Func && v.Pointer() == fn.Pointer() {
+			return name, nil
+		}
+	}
+	if strings.ContainsAny(short, ".[(") {
 		return "", fmt.Errorf("nb: process: %s is a closure or a method; a child process can only run a top-level func declared in a cell", full)
 	}
-	registered, ok := cellrt.Func(name)
-	if !ok || reflect.ValueOf(registered).Pointer() != fn.Pointer() {
-		return "", fmt.Errorf("nb: process: %s is not a top-level function of this cell program (only funcs declared in cells can run in a child process)", full)
-	}
-	return name, nil
+	return "", fmt.Errorf("nb: process: %s is not a top-level function of this cell program (only funcs declared in cells can run in a child process)", full)
 }
 
 func describeValue(v reflect.Value) string {

@@ -40,6 +40,7 @@ func TestProcessExitStatus(t *testing.T) {
 		{"variadic none", childSum, []any{5}, 5, ""},
 		{"nil pointer and map", childNilPointer, []any{nil, nil}, 0, ""},
 		{"interface parameter", childAny, []any{"hello"}, 0, ""},
+		{"registered under another name", childRenamed, nil, 6, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

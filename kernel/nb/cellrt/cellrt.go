@@ -75,6 +75,17 @@ func Func(name string) (any, bool) {
 	return fn, ok
 }
 
+// Funcs returns a copy of the functions registered by Start, by name.
+func Funcs() map[string]any {
+	stateMu.Lock()
+	defer stateMu.Unlock()
+	out := make(map[string]any, len(funcs))
+	for k, v := range funcs {
+		out[k] = v
+	}
+	return out
+}
+
 // AtFinish registers f to run when Finish is called, before goroutines are
 // counted: package nb uses it to stop the goroutines serving its queues and
 // to draw the last state of progress bars.

@@ -24,7 +24,8 @@
 //
 // Files:
 //
-//	cellrt.go  Start (child dispatch, goroutine baseline), Result, Bundle, Finish, AtFinish
+//	cellrt.go  Start (child dispatch, goroutine baseline), Func, Funcs, Result, Bundle, Finish, AtFinish
 //	frame.go   the frame writer: a minimal JSON encoder for MIME bundles
 //	cellrt_test.go  tests; the test binary re-executes itself as a cell program
+//	example_test.go runnable examples
 package cellrt

@@ -80,3 +80,11 @@ func ExampleFunc() {
 	// worker 3
 	// true false
 }
+
+func ExampleFuncs() {
+	cellrt.Start(map[string]any{"worker": worker})
+	for name := range cellrt.Funcs() {
+		fmt.Println(name)
+	}
+	// Output: worker
+}
