@@ -176,7 +176,11 @@ func printReports(w io.Writer, reports []*grade.Report) {
 			fmt.Fprintf(tw, "  error:\t%s\n", r.Error)
 		}
 		for _, c := range r.Cells {
-			fmt.Fprintf(tw, "  %s\t%s/%s\t%s\t%s\n", c.GradeID, points(c.Points), points(c.MaxPoints), c.Status, c.Reason)
+			line := fmt.Sprintf("  %s\t%s/%s\t%s", c.GradeID, points(c.Points), points(c.MaxPoints), c.Status)
+			if c.Reason != "" {
+				line += "\t" + c.Reason
+			}
+			fmt.Fprintln(tw, line)
 		}
 		for _, n := range r.Notes {
 			fmt.Fprintf(tw, "  note:\t%s\n", n)
