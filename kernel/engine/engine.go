@@ -295,13 +295,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		return nil, err
 	}
 
-	// The cell compiles: remember its declarations, and the imports the
-	// program needed (so the next cell using them skips the import search).
-	for _, imp := range imports {
-		if imp.Path != nbImportPath && !slices.Contains(merged.Imports, imp) {
-			merged.Imports = append(merged.Imports, imp)
-		}
-	}
+	// The cell compiles: remember its declarations.
 	e.mu.Lock()
 	e.decls = merged
 	if len(pc.Decls) > 0 {

@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -79,12 +80,17 @@ func (t *stdTable) isPackageName(name string) bool {
 // library: an unused or unknown non-standard import makes it ask the go
 // command and walk the module cache. So the fixer decides what it can on its
 // own (usage is a matter of names: an import whose name is never the X of an
-// X.Sel is unused), calls Process only when a standard package is missing,
-// and shows Process a probe in which every name that is not a standard
-// package is declared, so Process never looks beyond the standard library.
+// X.Sel is unused), remembers what Process answered for a name and the
+// selectors used with it, calls Process only for what is new, and shows it a
+// probe in which every name that is not a standard package is declared, so
+// Process never looks beyond the standard library.
 type importFixer struct {
 	std *stdTable
 	dir string // an empty directory: Process reads "other files" next to the probe
+
+	mu      sync.Mutex
+	answers map[string]importSpec // "rand Intn" (name and sorted selectors) -> what Process added
+	calls   int                   // calls of imports.Process, for tests
 }
 
 // fix returns the imports the program needs, starting from candidates.
@@ -95,28 +101,38 @@ func (f *importFixer) fix(body []byte, candidates []importSpec) ([]importSpec, e
 	if err != nil {
 		return nil, fmt.Errorf("imports: %w", err)
 	}
-	declared, refs := namesOf(file)
+	n := namesOf(file)
 	var kept []importSpec
 	bound := map[string]bool{}
 	for _, imp := range candidates {
 		name := imp.localName()
-		if imp.Name == "_" || imp.Name == "." || refs[name] {
+		if imp.Name == "_" || imp.Name == "." || n.refs[name] != nil {
 			kept = append(kept, imp)
 			bound[name] = true
 		}
 	}
-	var missing, unknown []string
-	for r := range refs {
+	var unknown []string
+	var asked []string // memo keys of the names Process must settle
+	specs := kept
+	for r, sels := range n.refs {
 		switch {
-		case declared[r] || bound[r]:
-		case f.std.isPackageName(r):
-			missing = append(missing, r)
-		default:
+		case n.topLevel[r] || bound[r]:
+		case !f.std.isPackageName(r):
 			unknown = append(unknown, r)
+		default:
+			key := r + " " + strings.Join(slices.Sorted(maps.Keys(sels)), ",")
+			f.mu.Lock()
+			spec, known := f.answers[key]
+			f.mu.Unlock()
+			if known && !n.local[r] {
+				specs = append(specs, spec)
+			} else {
+				asked = append(asked, key)
+			}
 		}
 	}
-	if len(missing) == 0 {
-		return kept, nil
+	if len(asked) == 0 {
+		return specs, nil
 	}
 	// Ask x/tools/imports which standard packages the missing names are.
 	var probe strings.Builder
@@ -137,6 +153,9 @@ func (f *importFixer) fix(body []byte, candidates []importSpec) ([]importSpec, e
 		}
 	}
 	probe.Write(body)
+	f.mu.Lock()
+	f.calls++
+	f.mu.Unlock()
 	out, err := imports.Process(filepath.Join(f.dir, "main.go"), []byte(probe.String()), &imports.Options{TabIndent: true, TabWidth: 8})
 	if err != nil {
 		return nil, fmt.Errorf("imports: %w", err)
@@ -145,7 +164,8 @@ func (f *importFixer) fix(body []byte, candidates []importSpec) ([]importSpec, e
 	if err != nil {
 		return nil, fmt.Errorf("imports: %w", err)
 	}
-	specs := others
+	specs = others
+	byName := map[string]importSpec{}
 	for _, is := range fixed.Imports {
 		p, _ := strconv.Unquote(is.Path.Value)
 		s := importSpec{Path: p}
@@ -153,7 +173,19 @@ func (f *importFixer) fix(body []byte, candidates []importSpec) ([]importSpec, e
 			s.Name = is.Name.Name
 		}
 		specs = append(specs, s)
+		byName[s.localName()] = s
 	}
+	f.mu.Lock()
+	if f.answers == nil {
+		f.answers = map[string]importSpec{}
+	}
+	for _, key := range asked {
+		name, _, _ := strings.Cut(key, " ")
+		if s, ok := byName[name]; ok {
+			f.answers[key] = s
+		}
+	}
+	f.mu.Unlock()
 	return specs, nil
 }
 
@@ -163,48 +195,93 @@ func (f *importFixer) isStdPath(p string) bool {
 	return found
 }
 
-// namesOf returns the names file declares anywhere (top level or local,
-// a deliberately coarse view) and the X of every selector X.Sel.
-func namesOf(file *ast.File) (declared, refs map[string]bool) {
-	declared, refs = map[string]bool{}, map[string]bool{}
-	ast.Inspect(file, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.Field:
-			for _, id := range n.Names {
-				declared[id.Name] = true
-			}
-		case *ast.ValueSpec:
-			for _, id := range n.Names {
-				declared[id.Name] = true
-			}
-		case *ast.TypeSpec:
-			declared[n.Name.Name] = true
+// fileNames is what fix needs to know about the names of a file.
+type fileNames struct {
+	topLevel map[string]bool            // declared at package level
+	local    map[string]bool            // declared in some function (params, :=, var, range)
+	refs     map[string]map[string]bool // X -> the Sel of every X.Sel
+}
+
+// namesOf collects the names of file. It does not resolve scopes: a name
+// declared locally anywhere is in local, which is enough to know when the
+// precise answer of imports.Process is needed.
+func namesOf(file *ast.File) fileNames {
+	n := fileNames{topLevel: map[string]bool{}, local: map[string]bool{}, refs: map[string]map[string]bool{}}
+	for _, d := range file.Decls {
+		switch d := d.(type) {
 		case *ast.FuncDecl:
-			if n.Recv == nil {
-				declared[n.Name.Name] = true
+			if d.Recv == nil {
+				n.topLevel[d.Name.Name] = true
+			}
+		case *ast.GenDecl:
+			for _, s := range d.Specs {
+				switch s := s.(type) {
+				case *ast.ValueSpec:
+					for _, id := range s.Names {
+						n.topLevel[id.Name] = true
+					}
+				case *ast.TypeSpec:
+					n.topLevel[s.Name.Name] = true
+				}
+			}
+		}
+	}
+	declareFields := func(fl *ast.FieldList) {
+		if fl == nil {
+			return
+		}
+		for _, f := range fl.List {
+			for _, id := range f.Names {
+				n.local[id.Name] = true
+			}
+		}
+	}
+	ast.Inspect(file, func(node ast.Node) bool {
+		switch node := node.(type) {
+		case *ast.FuncType: // parameters and results, not struct fields
+			declareFields(node.TypeParams)
+			declareFields(node.Params)
+			declareFields(node.Results)
+		case *ast.FuncDecl:
+			declareFields(node.Recv)
+		case *ast.DeclStmt:
+			if gd, ok := node.Decl.(*ast.GenDecl); ok {
+				for _, s := range gd.Specs {
+					switch s := s.(type) {
+					case *ast.ValueSpec:
+						for _, id := range s.Names {
+							n.local[id.Name] = true
+						}
+					case *ast.TypeSpec:
+						n.local[s.Name.Name] = true
+					}
+				}
 			}
 		case *ast.AssignStmt:
-			if n.Tok == token.DEFINE {
-				for _, l := range n.Lhs {
+			if node.Tok == token.DEFINE {
+				for _, l := range node.Lhs {
 					if id, ok := l.(*ast.Ident); ok {
-						declared[id.Name] = true
+						n.local[id.Name] = true
 					}
 				}
 			}
 		case *ast.RangeStmt:
-			if n.Tok == token.DEFINE {
-				for _, e := range []ast.Expr{n.Key, n.Value} {
+			if node.Tok == token.DEFINE {
+				for _, e := range []ast.Expr{node.Key, node.Value} {
 					if id, ok := e.(*ast.Ident); ok {
-						declared[id.Name] = true
+						n.local[id.Name] = true
 					}
 				}
 			}
 		case *ast.SelectorExpr:
-			if id, ok := n.X.(*ast.Ident); ok {
-				refs[id.Name] = true
+			if id, ok := node.X.(*ast.Ident); ok {
+				if n.refs[id.Name] == nil {
+					n.refs[id.Name] = map[string]bool{}
+				}
+				n.refs[id.Name][node.Sel.Name] = true
 			}
 		}
 		return true
 	})
-	return declared, refs
+	return n
 }

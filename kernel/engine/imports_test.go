@@ -25,6 +25,8 @@ func TestImportFixer(t *testing.T) {
 		{name: "rand resolved from symbols", body: "func main() { rand.Intn(3) }", want: []string{"rand"}},
 		{name: "unknown name left to the compiler", body: "func main() { fmtt.Println(); fmt.Println() }", want: []string{"fmt"}},
 		{name: "local variable is not a package", body: "func main() { strings := []string{}; _ = len(strings); var b bytes.Buffer; b.Len() }", want: []string{"bytes"}},
+		{name: "struct field named like a package", body: "type E struct{ time time.Time }\nfunc main() { _ = E{time: time.Now()} }", want: []string{"time"}},
+		{name: "parameter shadows a package in one function only", body: "func f(strings []string) int { return len(strings) }\nfunc main() { _ = strings.ToUpper(\"x\") }", want: []string{"strings"}},
 		{name: "blank import kept", body: "func main() {}", candidates: []importSpec{{Name: "_", Path: "embed"}}, want: []string{"_embed"}},
 	}
 	for _, tt := range tests {
@@ -54,5 +56,30 @@ func TestImportFixerPaths(t *testing.T) {
 	}
 	if !slices.Contains(specs, importSpec{Path: "math/rand"}) || !slices.Contains(specs, importSpec{Path: "encoding/json"}) {
 		t.Errorf("have %+v, want math/rand and encoding/json", specs)
+	}
+}
+
+func TestImportFixerRemembersAnswers(t *testing.T) {
+	f := &importFixer{std: &stdTable{goroot: build.Default.GOROOT}, dir: t.TempDir()}
+	tests := []struct {
+		name  string
+		body  string
+		calls int // calls of imports.Process so far
+		want  string
+	}{
+		{name: "first use asks", body: "func main() { _ = rand.Intn(3) }", calls: 1, want: "math/rand"},
+		{name: "same use is remembered", body: "func main() { x := rand.Intn(4); _ = x }", calls: 1, want: "math/rand"},
+		{name: "other selectors ask again", body: "func main() { _ = rand.N(4) }", calls: 2, want: "math/rand/v2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			specs, err := f.fix([]byte(tt.body), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(specs) != 1 || specs[0].Path != tt.want || f.calls != tt.calls {
+				t.Errorf("have %+v after %d calls, want %s after %d", specs, f.calls, tt.want, tt.calls)
+			}
+		})
 	}
 }

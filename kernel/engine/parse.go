@@ -32,8 +32,6 @@ type parsedCell struct {
 	// Defined are the names the statements declare at their top level
 	// (x := ...), which the program marks used so `x := 5` alone compiles.
 	Defined []string
-	// UsesNB says the code refers to package nb (no import line needed).
-	UsesNB bool
 }
 
 // SyntaxError is a cell that does not parse. Diagnostics are at cell
@@ -92,7 +90,6 @@ func parse(code string) (*parsedCell, error) {
 	body := sfile.Decls[0].(*ast.FuncDecl).Body
 	off := func(p token.Pos) int { return fset.Position(p).Offset - len(stmtPrefix) }
 	pc.collectStmts(code, chunks, body.List, off)
-	pc.UsesNB = usesPackageName(file, "nb") || usesPackageName(sfile, "nb")
 	return pc, nil
 }
 
@@ -442,14 +439,4 @@ func showsValue(x ast.Expr) bool {
 		}
 	}
 	return true
-}
-
-// usesPackageName reports whether file refers to name as a package
-// (name.X) while declaring nothing called name.
-func usesPackageName(file *ast.File, name string) bool {
-	if file == nil {
-		return false
-	}
-	declared, refs := namesOf(file)
-	return refs[name] && !declared[name]
 }
