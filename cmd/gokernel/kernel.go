@@ -16,6 +16,7 @@ import (
 
 	"github.com/gokernel/gokernel/kernel/engine"
 	"github.com/gokernel/gokernel/kernel/install"
+	"github.com/gokernel/gokernel/kernel/interp"
 	"github.com/gokernel/gokernel/kernel/jupyter"
 	"github.com/gokernel/gokernel/kernel/server"
 	"github.com/gokernel/gokernel/kernel/transport"
@@ -39,10 +40,10 @@ const iopubLinger = 100 * time.Millisecond
 // kernelCommand serves one kernel until shutdown_request, SIGTERM or the
 // death of the process that started it.
 //
-// Start-up order matters for the time to kernel_info_reply: the sockets are
-// bound first (a client that connects before the bind waits for its
-// reconnect interval), then the engine is created, which only looks up the
-// toolchain and warms the build cache in the background.
+// Start-up order matters for the time to kernel_info_reply (target 50 ms):
+// the sockets are bound at once (a client that connects before the bind
+// waits for its reconnect interval, 100 ms in libzmq) while the engine starts
+// beside them; the engine warms the build cache in the background.
 func kernelCommand(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("kernel", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -51,6 +52,7 @@ func kernelCommand(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil || *connFile == "" || fs.NArg() > 0 {
 		return errUsage
 	}
+	start := time.Now()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("GOKERNEL_LOG"))}))
 
 	// Trap the signals before anything else: Go's default for SIGINT is to
@@ -65,16 +67,17 @@ func kernelCommand(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The engine starts (toolchain lookup, workspace) while the sockets are
+	// bound and the client connects; requests that need it wait for it.
+	eng := startEngine(ctx, log)
 	socks, err := transport.Listen(ctx, info, log)
 	if err != nil {
+		eng.Close()
 		return err
 	}
 	defer socks.Close()
+	log.Debug("startup", "phase", "listen", "dur", time.Since(start))
 
-	eng, err := engine.New(ctx, engine.Config{Logger: log})
-	if err != nil {
-		return fmt.Errorf("starting the Go engine: %w", err)
-	}
 	historyPath := ""
 	if dataDir, err := install.DataDir(); err == nil {
 		historyPath = filepath.Join(dataDir, "gokernel", "history.jsonl")
@@ -109,13 +112,110 @@ func kernelCommand(ctx context.Context, args []string) error {
 		}
 	}()
 
-	log.Info("kernel started", "conn", socks.Info(), "pid", os.Getpid())
+	log.Info("kernel started", "conn", socks.Info(), "pid", os.Getpid(), "dur", time.Since(start))
 	err = srv.Serve(ctx)
 	time.Sleep(iopubLinger)
 	if errors.Is(err, context.Canceled) {
 		err = nil // SIGTERM or parent death: a clean stop
 	}
 	return err
+}
+
+// pendingEngine is the Go engine while engine.New runs in the background:
+// each method waits for it, then delegates. If the engine cannot start
+// (no go command, say), cells fail with that error as a KernelError and the
+// kernel keeps answering everything else, so the user sees why.
+type pendingEngine struct {
+	ready chan struct{} // closed when eng or err is set
+	eng   *engine.Engine
+	err   error
+}
+
+var _ interp.Interpreter = (*pendingEngine)(nil)
+
+func startEngine(ctx context.Context, log *slog.Logger) *pendingEngine {
+	p := &pendingEngine{ready: make(chan struct{})}
+	go func() {
+		defer close(p.ready)
+		start := time.Now()
+		p.eng, p.err = engine.New(context.WithoutCancel(ctx), engine.Config{Logger: log})
+		if p.err != nil {
+			log.Error("the Go engine did not start; cells will fail", "err", p.err)
+			return
+		}
+		log.Debug("startup", "phase", "engine", "dur", time.Since(start))
+	}()
+	return p
+}
+
+// engine waits for the engine; nil when it failed to start or ctx ended.
+func (p *pendingEngine) engine(ctx context.Context) *engine.Engine {
+	select {
+	case <-p.ready:
+		return p.eng
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// readyEngine bounds the wait of the methods that have no context: the
+// engine's start-up is a toolchain lookup, far shorter than this.
+func (p *pendingEngine) readyEngine() *engine.Engine {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return p.engine(ctx)
+}
+
+func (p *pendingEngine) startErr() error {
+	if p.err != nil {
+		return fmt.Errorf("the Go engine did not start: %w", p.err)
+	}
+	return errors.New("the Go engine is not ready")
+}
+
+func (p *pendingEngine) Info() interp.Info {
+	if e := p.readyEngine(); e != nil {
+		return e.Info()
+	}
+	return interp.Info{} // the server fills in Go's defaults
+}
+
+func (p *pendingEngine) Execute(ctx context.Context, req interp.ExecuteRequest, out interp.Output) (*interp.ExecuteResult, error) {
+	if e := p.engine(ctx); e != nil {
+		return e.Execute(ctx, req, out)
+	}
+	if ctx.Err() != nil {
+		return nil, &interp.Error{Name: "Interrupted", Value: "interrupted while the Go engine was starting"}
+	}
+	return nil, p.startErr()
+}
+
+func (p *pendingEngine) IsComplete(code string) interp.IsCompleteResult {
+	if e := p.readyEngine(); e != nil {
+		return e.IsComplete(code)
+	}
+	return interp.IsCompleteResult{Status: "unknown"}
+}
+
+func (p *pendingEngine) Complete(ctx context.Context, code string, cursor int) interp.Completion {
+	if e := p.engine(ctx); e != nil {
+		return e.Complete(ctx, code, cursor)
+	}
+	return interp.Completion{CursorStart: cursor, CursorEnd: cursor}
+}
+
+func (p *pendingEngine) Inspect(ctx context.Context, code string, cursor, detail int) interp.Inspection {
+	if e := p.engine(ctx); e != nil {
+		return e.Inspect(ctx, code, cursor, detail)
+	}
+	return interp.Inspection{}
+}
+
+func (p *pendingEngine) Close() error {
+	if e := p.readyEngine(); e != nil {
+		return e.Close()
+	}
+	return nil
 }
 
 // logLevel maps GOKERNEL_LOG (debug, info, warn, error) to a level; Info by default.
