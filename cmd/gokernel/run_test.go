@@ -20,31 +20,15 @@ import (
 	"github.com/gokernel/gokernel/kernel/notebook"
 )
 
-var (
-	binaryOnce sync.Once
-	binaryPath string
-	binaryErr  error
-)
-
-// gokernelBinary builds the gokernel command once for these tests.
+// gokernelBinary builds the gokernel command into the test's temporary
+// directory (removed with it), so the tests leave nothing behind.
 func gokernelBinary(t *testing.T) string {
 	t.Helper()
-	binaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gokernel-cmd-test-*")
-		if err != nil {
-			binaryErr = err
-			return
-		}
-		binaryPath = filepath.Join(dir, "gokernel")
-		out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
-		if err != nil {
-			binaryErr = errors.New(string(out))
-		}
-	})
-	if binaryErr != nil {
-		t.Fatalf("building gokernel: %v", binaryErr)
+	path := filepath.Join(t.TempDir(), "gokernel")
+	if out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput(); err != nil {
+		t.Fatalf("building gokernel: %v\n%s", err, out)
 	}
-	return binaryPath
+	return path
 }
 
 type cmdResult struct {
@@ -52,9 +36,27 @@ type cmdResult struct {
 	code           int
 }
 
+var (
+	binariesMu sync.Mutex
+	binaries   = map[*testing.T]string{}
+)
+
+// gokernel runs the command built for this test (built on first use).
 func gokernel(t *testing.T, args ...string) cmdResult {
 	t.Helper()
-	cmd := exec.Command(gokernelBinary(t), args...)
+	binariesMu.Lock()
+	bin, ok := binaries[t]
+	if !ok {
+		bin = gokernelBinary(t)
+		binaries[t] = bin
+		t.Cleanup(func() {
+			binariesMu.Lock()
+			delete(binaries, t)
+			binariesMu.Unlock()
+		})
+	}
+	binariesMu.Unlock()
+	cmd := exec.Command(bin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
