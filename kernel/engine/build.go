@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -19,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gokernel/gokernel/kernel"
 )
 
 // warmPackages are the packages lessons use; their export data is built and
@@ -139,9 +142,104 @@ func buildEnv(environ []string) []string {
 // warm builds the export data of pkgs (for race or not) into the build cache
 // and records it in the importcfg. It is what makes the first cell fast.
 func (b *builder) warm(ctx context.Context, race bool, pkgs []string) error {
-	_, err := b.importConfig(ctx, race, pkgs)
-	return err
+	if _, err := b.importConfig(ctx, race, pkgs); err != nil {
+		return err
+	}
+	b.saveImportConfig(race)
+	return nil
 }
+
+// savedConfigFile is where the importcfg of a warm-up is kept between kernel
+// runs (in the user's cache directory, next to the build cache), so a new
+// kernel can build its first cell without running `go list` again. The name
+// hashes everything the export files depend on; the files themselves are
+// content-addressed entries of the build cache, valid while they exist.
+func (b *builder) savedConfigFile(race bool) string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	h := sha256.New()
+	fmt.Fprintln(h, b.tc.version, b.tc.goroot, race, strings.Join(warmPackages, " "), cellSourcesHash())
+	for _, k := range []string{"GOCACHE", "GOFLAGS", "GOEXPERIMENT", "GOOS", "GOARCH", "GOAMD64", "GOARM64", "GODEBUG"} {
+		fmt.Fprintf(h, "%s=%s\n", k, os.Getenv(k))
+	}
+	return filepath.Join(dir, "gokernel", "importcfg-"+hex.EncodeToString(h.Sum(nil)[:12]))
+}
+
+// saveImportConfig keeps the current importcfg for the next kernel run.
+func (b *builder) saveImportConfig(race bool) {
+	name := b.savedConfigFile(race)
+	b.mu.Lock()
+	file := b.cfgs[race].file
+	b.mu.Unlock()
+	data, err := os.ReadFile(file)
+	if name == "" || err != nil {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
+		return
+	}
+	if err := writePrivateFile(name+".tmp", data); err == nil {
+		os.Rename(name+".tmp", name)
+	}
+}
+
+// restoreImportConfig loads the importcfg a previous run saved, if every
+// file it names is still in the build cache. It reports whether it did.
+func (b *builder) restoreImportConfig(race bool) bool {
+	name := b.savedConfigFile(race)
+	if name == "" {
+		return false
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return false
+	}
+	files := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		p, f, ok := strings.Cut(strings.TrimPrefix(line, "packagefile "), "=")
+		if !ok {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			return false // trimmed from the cache: warm up again
+		}
+		files[p] = f
+	}
+	for _, p := range warmPackages {
+		if _, ok := files[p]; !ok {
+			return false
+		}
+	}
+	cfgFile := b.ws.path(wsBuild, "importcfg-restored")
+	if race {
+		cfgFile += "-race"
+	}
+	if err := writePrivateFile(cfgFile, data); err != nil {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.cfgs[race] = &importConfig{race: race, files: files, file: cfgFile}
+	return true
+}
+
+var cellSourcesOnce = sync.OnceValue(func() string {
+	h := sha256.New()
+	fs.WalkDir(kernel.CellSources, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, _ := fs.ReadFile(kernel.CellSources, p)
+			fmt.Fprintf(h, "%s %d\n", p, len(data))
+			h.Write(data)
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))
+})
+
+// cellSourcesHash identifies the cell packages this binary carries.
+func cellSourcesHash() string { return cellSourcesOnce() }
 
 // importConfig returns the importcfg file for race holding at least pkgs and
 // their dependencies, running `go list -export -deps` for the missing ones.
@@ -438,6 +536,9 @@ func (b *builder) startRaceWarm(ctx context.Context) <-chan struct{} {
 	b.raceWarm = done
 	go func() {
 		defer close(done)
+		if b.restoreImportConfig(true) {
+			return
+		}
 		start := time.Now()
 		err := b.warm(ctx, true, append(slices.Clone(warmPackages), "runtime/race"))
 		b.mu.Lock()
