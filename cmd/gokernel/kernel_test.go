@@ -1,0 +1,316 @@
+package main
+
+// Tests of the kernel and install commands: the real binary with the real
+// engine, driven over ZeroMQ by a client built on package jupyter.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+
+	"github.com/gokernel/gokernel/kernel/jupyter"
+)
+
+// kernelClient is a minimal Jupyter client: shell and control DEALERs and
+// an iopub SUB, messages signed with the connection key.
+type kernelClient struct {
+	t       *testing.T
+	info    jupyter.ConnectionInfo
+	signer  *jupyter.Signer
+	sockets map[string]zmq4.Socket
+	recv    map[string]chan *jupyter.Message
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// writeConnectionFile writes a connection file with free ports, mode 0600.
+func writeConnectionFile(t *testing.T) (string, jupyter.ConnectionInfo) {
+	info := jupyter.ConnectionInfo{
+		Transport: "tcp", IP: "127.0.0.1", Key: "cmd-test-key", SignatureScheme: "hmac-sha256",
+		ShellPort: freePort(t), ControlPort: freePort(t), StdinPort: freePort(t), IOPubPort: freePort(t), HBPort: freePort(t),
+	}
+	data, _ := json.Marshal(info)
+	path := filepath.Join(t.TempDir(), "kernel.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, info
+}
+
+func dialKernel(t *testing.T, info jupyter.ConnectionInfo) *kernelClient {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &kernelClient{t: t, info: info, signer: jupyter.NewSigner([]byte(info.Key)),
+		sockets: map[string]zmq4.Socket{}, recv: map[string]chan *jupyter.Message{}}
+	retry := zmq4.WithDialerRetry(5 * time.Millisecond)
+	for name, s := range map[string]struct {
+		sock zmq4.Socket
+		port int
+	}{
+		"shell":   {zmq4.NewDealer(ctx, retry), info.ShellPort},
+		"control": {zmq4.NewDealer(ctx, retry), info.ControlPort},
+		"iopub":   {zmq4.NewSub(ctx, retry), info.IOPubPort},
+	} {
+		if err := s.sock.Dial(info.Endpoint(s.port)); err != nil {
+			t.Fatal(err)
+		}
+		c.sockets[name] = s.sock
+		c.recv[name] = make(chan *jupyter.Message, 100)
+		go func() {
+			for {
+				m, err := s.sock.Recv()
+				if err != nil {
+					return
+				}
+				if msg, err := jupyter.Decode(m.Frames, c.signer); err == nil {
+					c.recv[name] <- msg
+				}
+			}
+		}()
+	}
+	c.sockets["iopub"].SetOption(zmq4.OptionSubscribe, "")
+	t.Cleanup(func() {
+		cancel()
+		for _, s := range c.sockets {
+			s.Close()
+		}
+	})
+	return c
+}
+
+func (c *kernelClient) request(channel, msgType string, content any) *jupyter.Message {
+	msg, err := jupyter.NewMessage(nil, msgType, "cmd-test", content)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.sockets[channel].SendMulti(zmq4.NewMsgFrom(jupyter.Encode(msg, c.signer)...)); err != nil {
+		c.t.Fatal(err)
+	}
+	return msg
+}
+
+// reply waits for the reply to req on channel.
+func (c *kernelClient) reply(channel string, req *jupyter.Message, timeout time.Duration) map[string]any {
+	c.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case m := <-c.recv[channel]:
+			var parent jupyter.Header
+			json.Unmarshal(m.ParentHeader, &parent)
+			if parent.MsgID != req.Header.MsgID {
+				continue
+			}
+			var content map[string]any
+			json.Unmarshal(m.Content, &content)
+			return content
+		case <-deadline:
+			c.t.Fatalf("no reply to %s on %s within %v", req.Header.MsgType, channel, timeout)
+			return nil
+		}
+	}
+}
+
+func startKernelProcess(t *testing.T, connFile string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(gokernelBinary(t), "kernel", "--connection-file", connFile)
+	cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+t.TempDir(), "GOKERNEL_LOG=debug")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("kernel stderr:\n%s", stderr.String())
+		}
+		if strings.Contains(stderr.String(), "cmd-test-key") {
+			t.Errorf("the connection key appears in the kernel's log")
+		}
+	})
+	return cmd
+}
+
+// waitExit waits for the process to end and returns its exit code.
+func waitExit(t *testing.T, cmd *exec.Cmd, timeout time.Duration) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if exit, ok := err.(*exec.ExitError); ok {
+			return exit.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(timeout):
+		t.Fatalf("kernel still running %v later", timeout)
+		return -1
+	}
+}
+
+func TestKernelLifecycle(t *testing.T) {
+	connFile, info := writeConnectionFile(t)
+	kernel := startKernelProcess(t, connFile)
+	c := dialKernel(t, info)
+
+	start := time.Now()
+	infoReq := c.request("shell", "kernel_info_request", map[string]any{})
+	reply := c.reply("shell", infoReq, 10*time.Second)
+	t.Logf("kernel_info_reply %v after the test dialled", time.Since(start))
+	lang, _ := reply["language_info"].(map[string]any)
+	if reply["protocol_version"] != "5.4" || lang["name"] != "go" || lang["version"] == "" {
+		t.Fatalf("kernel_info_reply: have %v", reply)
+	}
+
+	t.Run("SIGINT does not kill the kernel", func(t *testing.T) {
+		kernel.Process.Signal(syscall.SIGINT)
+		time.Sleep(100 * time.Millisecond)
+		req := c.request("control", "kernel_info_request", map[string]any{})
+		if r := c.reply("control", req, 5*time.Second); r["status"] != "ok" {
+			t.Errorf("after SIGINT: have %v", r)
+		}
+	})
+	t.Run("execute through the real engine", func(t *testing.T) {
+		req := c.request("shell", "execute_request", map[string]any{"code": "6*7"})
+		r := c.reply("shell", req, 60*time.Second)
+		if r["status"] != "ok" || r["execution_count"] != float64(1) {
+			t.Errorf("execute_reply: have %v", r)
+		}
+	})
+	t.Run("shutdown_request ends the process", func(t *testing.T) {
+		req := c.request("control", "shutdown_request", map[string]any{"restart": false})
+		if r := c.reply("control", req, 5*time.Second); r["status"] != "ok" {
+			t.Errorf("shutdown_reply: have %v", r)
+		}
+		if code := waitExit(t, kernel, 10*time.Second); code != 0 {
+			t.Errorf("exit status: have %d want 0", code)
+		}
+	})
+}
+
+func TestKernelStopsOnSIGTERM(t *testing.T) {
+	connFile, info := writeConnectionFile(t)
+	kernel := startKernelProcess(t, connFile)
+	c := dialKernel(t, info)
+	c.reply("shell", c.request("shell", "kernel_info_request", map[string]any{}), 10*time.Second)
+	kernel.Process.Signal(syscall.SIGTERM)
+	if code := waitExit(t, kernel, 10*time.Second); code != 0 {
+		t.Errorf("exit status after SIGTERM: have %d want 0", code)
+	}
+}
+
+func TestKernelExitsWhenParentDies(t *testing.T) {
+	connFile, info := writeConnectionFile(t)
+	// sh is the kernel's parent; killing it orphans the kernel.
+	parent := exec.Command("sh", "-c", fmt.Sprintf("%q kernel --connection-file %q 2>/dev/null & echo $!; wait", gokernelBinary(t), connFile))
+	out, err := parent.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if _, err := fmt.Fscan(out, &pid); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	c := dialKernel(t, info)
+	c.reply("shell", c.request("shell", "kernel_info_request", map[string]any{}), 10*time.Second)
+
+	parent.Process.Kill()
+	parent.Wait()
+	killed := time.Now()
+	for time.Since(killed) < 5*time.Second {
+		if !processRunning(pid) {
+			t.Logf("kernel exited %v after its parent was killed", time.Since(killed).Round(time.Millisecond))
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("kernel %d still running 5 s after its parent died", pid)
+}
+
+// processRunning reports whether pid exists and is not a zombie (an orphan
+// that exited may wait for a reaper that never comes in a container).
+func processRunning(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return syscall.Kill(pid, 0) == nil
+	}
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
+func TestInstallCommand(t *testing.T) {
+	bin := gokernelBinary(t)
+	want, err := filepath.EvalSymlinks(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jupyterPath := filepath.Join(t.TempDir(), "share", "jupyter")
+	prefix := t.TempDir()
+	tests := []struct {
+		name    string
+		args    []string
+		env     []string
+		wantDir string // "" when the command must fail with usage
+	}{
+		{"user via JUPYTER_PATH", []string{"install", "--no-warm"}, []string{"JUPYTER_PATH=" + jupyterPath}, filepath.Join(jupyterPath, "kernels", "gokernel")},
+		{"prefix and name", []string{"install", "--prefix", prefix, "--name", "go2", "--no-warm"}, nil, filepath.Join(prefix, "share", "jupyter", "kernels", "go2")},
+		{"two scopes", []string{"install", "--user", "--prefix", prefix}, nil, ""},
+		{"stray argument", []string{"install", "extra"}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(bin, tt.args...)
+			cmd.Env = append(os.Environ(), tt.env...)
+			out, err := cmd.CombinedOutput()
+			if tt.wantDir == "" {
+				if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 2 {
+					t.Errorf("have %v (%s), want usage exit 2", err, out)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			data, err := os.ReadFile(filepath.Join(tt.wantDir, "kernel.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var spec struct{ Argv []string }
+			json.Unmarshal(data, &spec)
+			if len(spec.Argv) != 4 || spec.Argv[0] != want {
+				t.Errorf("argv: have %v, want [%s kernel --connection-file {connection_file}]", spec.Argv, want)
+			}
+			for _, logo := range []string{"logo-32x32.png", "logo-64x64.png"} {
+				if _, err := os.Stat(filepath.Join(tt.wantDir, logo)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
