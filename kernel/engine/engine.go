@@ -256,33 +256,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		return nil, err
 	}
 
-	start = time.Now()
-	plain := compose(composition{Decls: used, Cell: pc, Count: count})
-	imports, err := e.fixer.fix(plain.Source[plain.BodyOffset:], e.candidateImports(merged))
-	e.stage(count, "imports", start, "imports", len(imports))
-	if err != nil {
-		// The program does not parse as a whole (e.g. a declaration that only
-		// fails next to others): let the compiler say why.
-		imports = e.candidateImports(merged)
-	}
-	paths := importPaths(imports)
-
-	show := pc.Trailing != nil
-	if show && pc.TrailingCall {
-		start = time.Now()
-		show = false
-		if e.build.fastPathOK(paths) {
-			if _, err := e.build.importConfig(ctx, false, paths); err == nil {
-				src := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports})
-				n, ok := e.check.valueCount(src.Source, src.TrailingOffset)
-				show = ok && n == 1
-			}
-		}
-		e.stage(count, "types", start, "show", show)
-	}
-	start = time.Now()
-	prog := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports, ShowTrailing: show && !req.Silent})
-	e.stage(count, "compose", start, "bytes", len(prog.Source))
+	prog, paths := e.program(ctx, pc, merged, used, count, req.Silent)
 
 	if sc.Cell.Race {
 		if err := e.waitRaceWarm(ctx, out); err != nil {
@@ -330,6 +304,42 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		return &interp.ExecuteResult{}, nil
 	}
 	return &interp.ExecuteResult{Data: value}, nil
+}
+
+// program runs the imports, types and compose stages: the program of a cell
+// whose declarations merged into merged (used: the ones it reaches), and
+// the import paths it needs.
+func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *declSet, count int, silent bool) (program, []string) {
+	start := time.Now()
+	plain := compose(composition{Decls: used, Cell: pc, Count: count})
+	imports, err := e.fixer.fix(plain.Source[plain.BodyOffset:], e.candidateImports(merged))
+	e.stage(count, "imports", start, "imports", len(imports))
+	if err != nil {
+		// The program does not parse as a whole (e.g. a declaration that only
+		// fails next to others): let the compiler say why.
+		imports = e.candidateImports(merged)
+	}
+	paths := importPaths(imports)
+
+	// Show the trailing expression if it has exactly one value; for a call
+	// only the type checker knows.
+	show := pc.Trailing != nil
+	if show && pc.TrailingCall {
+		start = time.Now()
+		show = false
+		if e.build.fastPathOK(paths) {
+			if _, err := e.build.importConfig(ctx, false, paths); err == nil {
+				src := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports})
+				n, ok := e.check.valueCount(src.Source, src.TrailingOffset)
+				show = ok && n == 1
+			}
+		}
+		e.stage(count, "types", start, "show", show)
+	}
+	start = time.Now()
+	prog := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports, ShowTrailing: show && !silent})
+	e.stage(count, "compose", start, "bytes", len(prog.Source))
+	return prog, paths
 }
 
 func interruptedBeforeRun(count int) *interp.Error {
