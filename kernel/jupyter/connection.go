@@ -63,13 +63,18 @@ func ParseConnectionInfo(data []byte) (ConnectionInfo, error) {
 	return info, nil
 }
 
-// Endpoint returns the ZeroMQ endpoint for port: "tcp://IP:PORT", or for
-// the ipc transport "ipc://IP-PORT" (jupyter_client's naming).
+// Endpoint returns the ZeroMQ endpoint for port: "tcp://IP:PORT" (IPv6
+// addresses in brackets, "*" as 0.0.0.0), or for the ipc transport
+// "ipc://IP-PORT" (jupyter_client's naming).
 func (c ConnectionInfo) Endpoint(port int) string {
 	if c.Transport == "ipc" {
 		return "ipc://" + c.IP + "-" + strconv.Itoa(port)
 	}
-	return "tcp://" + net.JoinHostPort(c.IP, strconv.Itoa(port))
+	host := c.IP
+	if host == "*" { // libzmq's "all interfaces", which some configurations write
+		host = "0.0.0.0"
+	}
+	return "tcp://" + net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 // LogValue lets the connection be logged without its key.

@@ -17,6 +17,7 @@ func TestParseConnectionInfo(t *testing.T) {
 		{"full", `{"shell_port":5001,"iopub_port":5002,"stdin_port":5003,"control_port":5004,"hb_port":5005,"ip":"127.0.0.1","key":"k","transport":"tcp","signature_scheme":"hmac-sha256","kernel_name":"gokernel"}`, false, "tcp://127.0.0.1:5001"},
 		{"defaults", `{"shell_port":1}`, false, "tcp://127.0.0.1:1"},
 		{"ipv6", `{"shell_port":7,"ip":"::1"}`, false, "tcp://[::1]:7"},
+		{"all interfaces", `{"shell_port":9,"ip":"*"}`, false, "tcp://0.0.0.0:9"},
 		{"ipc", `{"shell_port":3,"ip":"/tmp/k","transport":"ipc"}`, false, "ipc:///tmp/k-3"},
 		{"bad transport", `{"transport":"udp"}`, true, ""},
 		{"bad scheme", `{"key":"k","signature_scheme":"hmac-md5"}`, true, ""},

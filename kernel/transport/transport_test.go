@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -151,5 +152,27 @@ func TestRecvAfterClose(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("Recv still blocked 2 s after Close")
+	}
+}
+
+func TestIPCTransport(t *testing.T) {
+	info := jupyter.ConnectionInfo{Transport: "ipc", IP: filepath.Join(t.TempDir(), "kernel"),
+		ShellPort: 1, ControlPort: 2, StdinPort: 3, IOPubPort: 4, HBPort: 5}
+	s, err := Listen(context.Background(), info, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	req := zmq4.NewReq(context.Background(), zmq4.WithTimeout(2*time.Second))
+	defer req.Close()
+	if err := req.Dial(info.Endpoint(info.HBPort)); err != nil {
+		t.Fatal(err)
+	}
+	if err := req.Send(zmq4.NewMsgString("ping")); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := req.Recv()
+	if err != nil || string(reply.Bytes()) != "ping" {
+		t.Errorf("ipc heartbeat: have %q, %v", reply.Bytes(), err)
 	}
 }
