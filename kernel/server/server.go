@@ -126,9 +126,10 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
+	// One goroutine per channel, so control and stdin never wait behind
+	// shell. They end when the caller closes the transport.
 	for _, ch := range []transport.Channel{transport.Shell, transport.Control, transport.Stdin} {
-		wg.Go(func() { s.receive(ctx, ch) })
+		go s.receive(ctx, ch)
 	}
 	execDone := make(chan struct{})
 	go func() {
@@ -154,7 +155,6 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-time.After(3 * time.Second):
 		s.log.Warn("cell did not stop within 3 s of shutdown")
 	}
-	// The receive loops end when the caller closes the transport.
 	return err
 }
 
