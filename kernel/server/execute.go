@@ -30,9 +30,13 @@ func (q *execQueue) push(r *request) {
 	}
 }
 
-// pop waits for the next request; false when ctx ends.
+// pop waits for the next request; false when ctx ends (even if requests
+// are waiting: a kernel shutting down starts no more cells).
 func (q *execQueue) pop(ctx context.Context) (*request, bool) {
 	for {
+		if ctx.Err() != nil {
+			return nil, false
+		}
 		q.mu.Lock()
 		if len(q.items) > 0 {
 			r := q.items[0]

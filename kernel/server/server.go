@@ -143,17 +143,18 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
-	s.Interrupt()
-	if cerr := s.interp.Close(); cerr != nil {
-		s.log.Warn("closing interpreter", "err", cerr)
-	}
+	// Cancelling ctx interrupts the running cell (its context derives from
+	// ctx) and stops the queue; queued requests are not started.
 	cancel()
-	// Wait for the running cell to report; a cell that ignores its context
-	// must not keep the kernel alive.
+	// Wait for the cell to report before closing the interpreter under it;
+	// a cell that ignores its context must not keep the kernel alive.
 	select {
 	case <-execDone:
 	case <-time.After(3 * time.Second):
 		s.log.Warn("cell did not stop within 3 s of shutdown")
+	}
+	if cerr := s.interp.Close(); cerr != nil {
+		s.log.Warn("closing interpreter", "err", cerr)
 	}
 	return err
 }
