@@ -20,6 +20,9 @@ type badMessage struct {
 	build func(s *session) (frames [][]byte, msgID string)
 	// mustNotAct: the kernel must neither reply nor run anything for it.
 	mustNotAct bool
+	// mustRefuse: the kernel may answer with an error or not at all, but
+	// must not run it as if it were fine.
+	mustRefuse bool
 }
 
 // signedFrames returns the signed frames of an execute_request printing
@@ -104,7 +107,7 @@ var badMessages = []badMessage{
 		}
 		return jupyter.Encode(m, s.c.Signer()), m.Header.MsgID
 	}},
-	{name: "100 MB of code (signed)", build: func(s *session) ([][]byte, string) {
+	{name: "100 MB of code (signed)", mustRefuse: true, build: func(s *session) ([][]byte, string) {
 		code := "// " + strings.Repeat("x", 100<<20) + "\nfmt.Println(\"HUGE-RAN\")"
 		m, err := s.c.NewRequest("execute_request", bench.ExecuteContent(code))
 		if err != nil {
@@ -147,6 +150,9 @@ func TestBadMessages(t *testing.T) {
 						answered = "answered " + bad.ReplyMessage().Header.MsgType
 					}
 				}
+				if r, _ := bad.ExecuteReply(); bm.mustRefuse && r.Status == "ok" {
+					t.Errorf("the kernel ran a %s message and answered ok, want it refused or answered with an error (issue 9)", bm.name)
+				}
 				if bm.mustNotAct && (snap.Replies > 0 || !snap.BusyAt.IsZero() || bad.Stdout() != "") {
 					t.Errorf("the kernel acted on a message with a bad signature: %d replies, busy=%v, stdout %q",
 						snap.Replies, !snap.BusyAt.IsZero(), bad.Stdout())
@@ -155,8 +161,12 @@ func TestBadMessages(t *testing.T) {
 			if !bench.Alive(s.k.PID()) {
 				t.Fatalf("kernel died\nlog:\n%s", s.k.Output())
 			}
-			figure(t, "bad message %q: %s, next execute ok after %v, kernel RSS %.0f MB",
-				bm.name, answered, time.Since(start).Round(time.Millisecond), mb(s.rss()))
+			st, err := bench.ReadProcStatus(s.k.PID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			figure(t, "bad message %q: %s, next execute ok after %v, kernel RSS %.0f MB (peak %.0f MB)",
+				bm.name, answered, time.Since(start).Round(time.Millisecond), mb(st.RSS), mb(st.PeakRSS))
 		})
 	}
 }

@@ -88,8 +88,15 @@ func TestExecutesInARow(t *testing.T) {
 	}
 	files0 := countFiles(s.tmp)
 	lost, lastCount, gaps := 0, 0, 0
+	// The engine keeps a bounded cache of built binaries (64 today), so the
+	// file count may rise at first; a leak keeps rising. Compare the last
+	// quarter of the run with the count at its start.
+	checkpoint, filesAtCheckpoint := n*3/4, 0
 	began := time.Now()
 	for i := range n {
+		if i == checkpoint {
+			filesAtCheckpoint = countFiles(s.tmp)
+		}
 		call, err := s.try(fmt.Sprintf("fmt.Println(\"cell\", %d)", i), time.Minute)
 		if err != nil {
 			lost++
@@ -120,11 +127,11 @@ func TestExecutesInARow(t *testing.T) {
 	if fd1 > fd0+3 {
 		t.Errorf("open descriptors grew from %d to %d over %d cells", fd0, fd1, n)
 	}
-	if files1 > files0+3 {
-		t.Errorf("files under the kernel's TMPDIR grew from %d to %d over %d cells", files0, files1, n)
+	if files1 > filesAtCheckpoint+3 {
+		t.Errorf("files under the kernel's TMPDIR still grow: %d after %d cells, %d after %d", filesAtCheckpoint, checkpoint, files1, n)
 	}
-	figure(t, "%d executes: %d lost, %d count gaps, RSS %+.1f MB (%.1f → %.1f MB), fds %d → %d, temp files %d → %d, %.1f ms/cell",
-		n, lost, gaps, mb(growth), mb(rss0), mb(rss0+growth), fd0, fd1, files0, files1, float64(took.Milliseconds())/float64(n))
+	figure(t, "%d executes: %d lost, %d count gaps, RSS %+.1f MB (%.1f → %.1f MB), fds %d → %d, temp files %d → %d → %d (bounded binary cache), %.1f ms/cell",
+		n, lost, gaps, mb(growth), mb(rss0), mb(rss0+growth), fd0, fd1, files0, filesAtCheckpoint, files1, float64(took.Milliseconds())/float64(n))
 }
 
 // TestInterruptsInARow interrupts a looping cell that started a child
@@ -220,6 +227,10 @@ w.Flush()
 	defer cancel()
 	if err := call.WaitOutput(ctx, "yyyy"); err != nil {
 		t.Fatalf("flood cell: %v", err)
+	}
+	// Let a few MB through so the kernel is in full flow when the client goes.
+	for call.Snapshot().StreamBytes < 2<<20 && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
 	}
 	received := call.Snapshot().StreamBytes
 	s.c.Close()
