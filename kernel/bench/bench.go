@@ -114,7 +114,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		fn  func(context.Context) error
 	}{
 		{[]string{"1"}, b.figureStart},
-		{[]string{"2", "3", "7", "8", "10"}, b.figuresMainKernel},
+		{[]string{"2", "3", "7", "10"}, b.figuresMainKernel},
+		{[]string{"8"}, b.figureFlood},
 		{[]string{"4"}, b.figureDeclarations},
 		{[]string{"5"}, b.figureRace},
 		{[]string{"9"}, b.figureRSS},

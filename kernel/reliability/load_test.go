@@ -211,7 +211,8 @@ func isToolchain(comm string) bool {
 // connects a new one, and checks the new client gets the next cell's output.
 func TestDisconnectMidFlood(t *testing.T) {
 	floodMB := size(30, 100)
-	s := start(t, startOptions{})
+	// Output limit off: the whole print must flow, as in issue 9's case.
+	s := start(t, startOptions{env: []string{"GOKERNEL_LIMIT_OUTPUT=none"}})
 	s.hello(2 * time.Minute)
 	call, err := s.c.StartExecute(fmt.Sprintf(`w := bufio.NewWriterSize(os.Stdout, 1<<16)
 line := strings.Repeat("y", 99) + "\n"
