@@ -59,14 +59,16 @@ func dialKernel(t *testing.T, info jupyter.ConnectionInfo) *kernelClient {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &kernelClient{t: t, info: info, signer: jupyter.NewSigner([]byte(info.Key)),
 		sockets: map[string]zmq4.Socket{}, recv: map[string]chan *jupyter.Message{}}
-	retry := zmq4.WithDialerRetry(5 * time.Millisecond)
+	// Dial as a kernel client does: before the kernel has bound, retrying
+	// often (zmq4's default is 250 ms, 10 times) for up to 10 s.
+	retry, tries := zmq4.WithDialerRetry(5*time.Millisecond), zmq4.WithDialerMaxRetries(2000)
 	for name, s := range map[string]struct {
 		sock zmq4.Socket
 		port int
 	}{
-		"shell":   {zmq4.NewDealer(ctx, retry), info.ShellPort},
-		"control": {zmq4.NewDealer(ctx, retry), info.ControlPort},
-		"iopub":   {zmq4.NewSub(ctx, retry), info.IOPubPort},
+		"shell":   {zmq4.NewDealer(ctx, retry, tries), info.ShellPort},
+		"control": {zmq4.NewDealer(ctx, retry, tries), info.ControlPort},
+		"iopub":   {zmq4.NewSub(ctx, retry, tries), info.IOPubPort},
 	} {
 		if err := s.sock.Dial(info.Endpoint(s.port)); err != nil {
 			t.Fatal(err)
