@@ -201,6 +201,27 @@ func TestKernelLifecycle(t *testing.T) {
 			t.Errorf("execute_reply: have %v", r)
 		}
 	})
+	for _, how := range []string{"SIGINT", "interrupt_request"} {
+		t.Run(how+" interrupts a looping cell", func(t *testing.T) {
+			req := c.request("shell", "execute_request", map[string]any{"code": "for {\n\ttime.Sleep(time.Millisecond)\n}"})
+			time.Sleep(time.Second) // let it build and start
+			start := time.Now()
+			if how == "SIGINT" {
+				kernel.Process.Signal(syscall.SIGINT)
+			} else {
+				c.reply("control", c.request("control", "interrupt_request", map[string]any{}), 5*time.Second)
+			}
+			r := c.reply("shell", req, 10*time.Second)
+			if r["status"] != "error" {
+				t.Errorf("interrupted cell: have %v, want status error", r)
+			}
+			t.Logf("%s -> execute_reply in %v (%v: %v)", how, time.Since(start).Round(time.Millisecond), r["ename"], r["evalue"])
+			after := c.request("shell", "execute_request", map[string]any{"code": "1+1"})
+			if r := c.reply("shell", after, 30*time.Second); r["status"] != "ok" {
+				t.Errorf("cell after the interrupt: have %v", r)
+			}
+		})
+	}
 	t.Run("shutdown_request ends the process", func(t *testing.T) {
 		req := c.request("control", "shutdown_request", map[string]any{"restart": false})
 		if r := c.reply("control", req, 5*time.Second); r["status"] != "ok" {
