@@ -172,7 +172,7 @@ func codeLineStarts(code string) []bool {
 				i++
 			}
 		case inString || inRune:
-			if c == '\\' {
+			if c == '\\' && i+1 < len(code) && code[i+1] != '\n' {
 				i++
 			} else if (inString && c == '"') || (inRune && c == '\'') {
 				inString, inRune = false, false

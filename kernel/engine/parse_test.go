@@ -2,6 +2,8 @@ package engine
 
 import (
 	"errors"
+	"fmt"
+	"time"
 	"slices"
 	"strings"
 	"testing"
@@ -115,4 +117,44 @@ func TestParseSyntaxErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParse checks that splitting and parsing never panic and that what they
+// keep of a cell has the cell's line count (positions stay the cell's).
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{
+		"fmt.Println(1)", "func F() {}\nF()", "%race\nx := 1", "%%bash\necho", "type T struct{}\nfunc (t *T) M() {}",
+		"import \"fmt\"\nvar (\n\ta = 1\n)\nconst (\n\tB = iota\n)", "s := `\n%d\n`", "func() {}()", "package main\nfunc main() {}",
+		"for {", "}", "x := )", "/* x", "\"unterminated", "func (", "L:\n", "<-ch", "6*7",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		done := make(chan bool)
+		defer close(done)
+		go func() {
+			select {
+			case <-done:
+			case <-time.After(2 * time.Second):
+				panic(fmt.Sprintf("hang on %q", code))
+			}
+		}()
+		sc, err := split(code, settings{})
+		if err != nil {
+			return
+		}
+		if have, want := strings.Count(sc.Code, "\n"), strings.Count(code, "\n"); have != want {
+			t.Fatalf("split changed the line count: have %d, want %d", have, want)
+		}
+		pc, err := parse(sc.Code)
+		if err != nil {
+			return
+		}
+		ds := &declSet{}
+		ds.merge(pc, 1)
+		prog := compose(composition{Decls: &declSet{Decls: ds.reachable(pc, 1)}, Cell: pc, Count: 1, ShowTrailing: true})
+		if len(prog.Source) == 0 {
+			t.Fatal("empty program")
+		}
+	})
 }
