@@ -269,7 +269,9 @@ func (o *cellOutput) Input(ctx context.Context, prompt string, password bool) (s
 	if closed {
 		return "", errors.New("input requested after the cell ended")
 	}
-	s.send(transport.Stdin, o.parent, "input_request", jupyter.InputRequest{Prompt: prompt, Password: password}, nil)
+	if err := s.send(transport.Stdin, o.parent, "input_request", jupyter.InputRequest{Prompt: prompt, Password: password}, nil); err != nil {
+		return "", fmt.Errorf("asking the frontend for input: %w", err)
+	}
 	select {
 	case <-ctx.Done():
 		return "", ctx.Err()

@@ -263,19 +263,22 @@ func (s *Server) status(parent *jupyter.Message, state string) {
 }
 
 // send encodes and sends; failures are logged, never fatal: a client that
-// went away must not take the kernel down.
-func (s *Server) send(ch transport.Channel, parent *jupyter.Message, msgType string, content any, identities [][]byte) {
+// went away must not take the kernel down. The error is returned for the
+// callers that wait for an answer.
+func (s *Server) send(ch transport.Channel, parent *jupyter.Message, msgType string, content any, identities [][]byte) error {
 	msg, err := jupyter.NewMessage(parent, msgType, s.session, content)
 	if err != nil {
 		s.log.Error("encoding message", "msg_type", msgType, "err", err)
-		return
+		return err
 	}
 	if identities != nil {
 		msg.Identities = identities
 	}
-	if err := s.tr.Send(ch, jupyter.Encode(msg, s.signer)); err != nil && !errors.Is(err, transport.ErrClosed) {
+	err = s.tr.Send(ch, jupyter.Encode(msg, s.signer))
+	if err != nil && !errors.Is(err, transport.ErrClosed) {
 		s.log.Warn("send failed", "channel", ch, "msg_type", msgType, "err", err)
 	}
+	return err
 }
 
 func ignore(context.Context, *request) error { return nil }
