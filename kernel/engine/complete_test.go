@@ -122,3 +122,24 @@ func TestInspect(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLanguageQuestions checks that is_complete, complete and inspect never
+// panic and keep their offsets within the code, whatever the code and cursor.
+func FuzzLanguageQuestions(f *testing.F) {
+	e := newTestEngine(f)
+	for _, seed := range []string{"fmt.Pri", "héllo→.x", "var mu sync.Mutex\nmu.", "%%", "a.b.c.", "`", "w := bufio.NewWriter(os.Stdout)\nw."} {
+		f.Add(seed, 3)
+	}
+	f.Fuzz(func(t *testing.T, code string, cursor int) {
+		n := utf8.RuneCountInString(code)
+		if cursor < 0 || cursor > n {
+			cursor = n
+		}
+		e.IsComplete(code)
+		c := e.Complete(t.Context(), code, cursor)
+		if c.CursorStart < 0 || c.CursorStart > c.CursorEnd || c.CursorEnd > n {
+			t.Fatalf("complete %q at %d: cursor %d..%d out of 0..%d", code, cursor, c.CursorStart, c.CursorEnd, n)
+		}
+		e.Inspect(t.Context(), code, cursor, 1)
+	})
+}
