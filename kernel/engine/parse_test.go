@@ -3,10 +3,10 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"time"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParse(t *testing.T) {
