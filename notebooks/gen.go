@@ -29,6 +29,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // pythonTag marks the %%python3 cells, so a runner without python3 can tell
@@ -101,7 +103,7 @@ func parse(text, num string) (en, zh []cell, err error) {
 				return nil, nil, fmt.Errorf("markdown cell %s has no \"--- zh\" part", id)
 			}
 			en = append(en, markdown(id, strings.TrimSpace(e)))
-			zh = append(zh, markdown(id, strings.TrimSpace(z)))
+			zh = append(zh, markdown(id, unwrapCJK(strings.TrimSpace(z))))
 		case "article":
 			if len(args) != 1 {
 				return nil, nil, fmt.Errorf("cell %s: want \"=== article §N.N\"", id)
@@ -173,4 +175,66 @@ func write(path string, cells []cell) error {
 		return err
 	}
 	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// unwrapCJK joins the lines of each paragraph and list item of a 中文
+// markdown text. The sources are wrapped for editing, but markdown turns a
+// line break into a space, which shows as a stray gap between Chinese
+// characters. Lines that start a block (headings, list items, tables,
+// quotes, fences, blank lines) are kept; inside a fence nothing changes.
+func unwrapCJK(text string) string {
+	var out []string
+	inFence := false
+	for _, line := range strings.Split(text, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "```") {
+			inFence = !inFence
+			out = append(out, line)
+			continue
+		}
+		if inFence || len(out) == 0 || startsBlock(trimmed) || strings.TrimSpace(out[len(out)-1]) == "" {
+			out = append(out, line)
+			continue
+		}
+		prev := strings.TrimRight(out[len(out)-1], " ")
+		sep := " "
+		if isCJK(lastRune(prev)) || isCJK(firstRune(trimmed)) {
+			sep = ""
+		}
+		out[len(out)-1] = prev + sep + trimmed
+	}
+	return strings.Join(out, "\n")
+}
+
+// startsBlock reports whether a markdown line (without its indentation)
+// begins a new block rather than continuing the paragraph above it.
+func startsBlock(line string) bool {
+	if line == "" {
+		return true
+	}
+	for _, p := range []string{"#", "* ", "- ", "| ", ">", "```"} {
+		if strings.HasPrefix(line, p) {
+			return true
+		}
+	}
+	digits := len(line) - len(strings.TrimLeft(line, "0123456789"))
+	return digits > 0 && strings.HasPrefix(line[digits:], ". ")
+}
+
+func firstRune(s string) rune {
+	for _, r := range s {
+		return r
+	}
+	return 0
+}
+
+func lastRune(s string) rune {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return r
+}
+
+// isCJK reports whether r is a Chinese character or full-width punctuation,
+// next to which a line break must not become a space.
+func isCJK(r rune) bool {
+	return unicode.Is(unicode.Han, r) || (r >= 0x3000 && r <= 0x303f) || (r >= 0xff00 && r <= 0xffef)
 }
