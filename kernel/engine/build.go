@@ -32,8 +32,9 @@ var warmPackages = []string{
 	nbImportPath, cellrtImportPath,
 }
 
-// maxCachedBinaries bounds the binary cache (a few MB each).
-const maxCachedBinaries = 64
+// maxCachedBinaries bounds the binary cache (≈1.5-3 MB each, on disk).
+// Re-running an unchanged cell is the case it is for: a few are plenty.
+const maxCachedBinaries = 16
 
 // builder turns a program's source into a binary. The fast path runs the
 // compiler and linker directly with a cached importcfg (no go command, no

@@ -110,8 +110,11 @@ func continuesLine(tok token.Token) bool {
 	return tok.IsOperator() && tok != token.SEMICOLON && tok != token.COLON
 }
 
+// maxDocPackages bounds how many packages docCache keeps parsed.
+const maxDocPackages = 24
+
 // docCache holds the go/doc view of standard packages, read from
-// $GOROOT/src once per package.
+// $GOROOT/src once per package (while at most maxDocPackages are kept).
 type docCache struct {
 	goroot string
 	mu     sync.Mutex
@@ -133,6 +136,9 @@ func (c *docCache) load(path string) *docPackage {
 	defer c.mu.Unlock()
 	if p, ok := c.pkgs[path]; ok {
 		return p
+	}
+	if len(c.pkgs) >= maxDocPackages {
+		clear(c.pkgs) // bound the kernel's memory: parsed packages are large
 	}
 	c.pkgs[path] = nil
 	dir := filepath.Join(c.goroot, "src", filepath.FromSlash(path))
