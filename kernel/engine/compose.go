@@ -13,7 +13,6 @@ import (
 // them out of what the user sees.
 const (
 	cellrtAlias  = "_gokernel_cellrt"
-	userMainName = "_gokernel_main" // a cell's own func main, renamed
 	// generatedFile is the file name //line gives the generated lines, so no
 	// generated line is counted as a line of a cell.
 	generatedFile = "gokernel.go"
@@ -69,16 +68,13 @@ func compose(c composition) program {
 	p.BodyOffset = b.Len()
 
 	var funcs []string
-	userMain := false
 	for _, d := range c.Decls.Decls {
-		b.WriteString("\n")
-		text := d.Text.Text
-		if d.Kind == "func" && d.Names[0] == "main" {
-			text = renameMain(text)
-			userMain = true
+		if isMain(d) {
+			continue // its body becomes the generated main's, below
 		}
+		b.WriteString("\n")
 		b.WriteString(d.Keyword)
-		writeSpan(&b, d.Cell, span{Text: text, Line: d.Text.Line, Col: d.Text.Col})
+		writeSpan(&b, d.Cell, d.Text)
 		b.WriteString("\n")
 		if d.Kind == "func" && !d.Generic && d.Names[0] != "main" && d.Names[0] != "init" && d.Names[0] != "_" {
 			funcs = append(funcs, d.Names[0])
@@ -103,8 +99,11 @@ func compose(c composition) program {
 	for _, name := range c.Cell.Defined {
 		fmt.Fprintf(&b, "\t_ = %s\n", name)
 	}
-	if userMain && cellDeclaresMain(c.Cell) && len(c.Cell.Stmts) == 0 && c.Cell.Trailing == nil {
-		fmt.Fprintf(&b, "\t%s()\n", userMainName)
+	if body, ok := mainBody(c.Cell); ok {
+		// A pasted program: its main's body runs as the cell's main, so
+		// stacks say "main" and positions are the cell's.
+		writeSpan(&b, c.Count, body)
+		fmt.Fprintf(&b, "\n//line %s:3\n", generatedFile)
 	}
 	if t := c.Cell.Trailing; t != nil {
 		if c.ShowTrailing {
@@ -140,19 +139,20 @@ func lineDirective(cell, line, col int) string {
 	return fmt.Sprintf("/*line %s:%d:%d*/", cellFile(cell), line, max(col, 1))
 }
 
-var funcMain = regexp.MustCompile(`^func(\s+)main\b`)
-
-// renameMain renames a cell's own `func main` so it does not clash with the
-// generated one; a cell that declares main and nothing to run calls it.
-func renameMain(text string) string {
-	return funcMain.ReplaceAllString(text, "func${1}"+userMainName)
-}
-
-func cellDeclaresMain(pc *parsedCell) bool {
+// mainBody returns the body (inside the braces) of the cell's own func main.
+func mainBody(pc *parsedCell) (span, bool) {
 	for _, d := range pc.Decls {
-		if d.Kind == "func" && d.Names[0] == "main" {
-			return true
+		if !isMain(d) || d.BodyStart <= 0 || !strings.HasSuffix(d.Text.Text, "}") {
+			continue
 		}
+		text := d.Text.Text
+		before := text[:d.BodyStart+1] // "func main() {"
+		line := d.Text.Line + strings.Count(before, "\n")
+		col := d.Text.Col + len(before)
+		if nl := strings.LastIndexByte(before, '\n'); nl >= 0 {
+			col = len(before) - nl
+		}
+		return span{Text: text[d.BodyStart+1 : len(text)-1], Line: line, Col: col}, true
 	}
-	return false
+	return span{}, false
 }

@@ -15,6 +15,8 @@ type decl struct {
 	Names    []string // names it declares; for a method, the method name
 	Receiver string   // method: receiver type name ("T" for *T[K])
 	Generic  bool     // func with type parameters (cannot be put in a map)
+	// BodyStart is the offset in Text of a func's body "{" (0 without body).
+	BodyStart int
 	// Keyword is put before Text when the spec came from a group
 	// ("var " for `x = 1` out of `var ( x = 1 )`).
 	Keyword string
@@ -180,7 +182,9 @@ func (s *declSet) reachable(pc *parsedCell, cell int) []decl {
 	var visit func(i int)
 	visitName := func(name string) {
 		for _, i := range byName[name] {
-			visit(i)
+			if !isMain(s.Decls[i]) {
+				visit(i)
+			}
 		}
 	}
 	visit = func(i int) {
@@ -199,7 +203,10 @@ func (s *declSet) reachable(pc *parsedCell, cell int) []decl {
 		}
 	}
 	for i, d := range s.Decls {
-		if d.Cell == cell || d.Kind == "var" || (d.Kind == "func" && (d.Names[0] == "init" || d.Names[0] == "main")) {
+		if isMain(d) {
+			continue // never a declaration of the program: see compose
+		}
+		if d.Cell == cell || d.Kind == "var" || (d.Kind == "func" && d.Names[0] == "init") {
 			visit(i)
 		}
 	}
@@ -229,3 +236,6 @@ func (d *decl) refs() map[string]bool {
 	}
 	return d.ids
 }
+
+// isMain reports whether d is a cell's own func main (a pasted program).
+func isMain(d decl) bool { return d.Kind == "func" && d.Names[0] == "main" }

@@ -226,3 +226,23 @@ func TestInfo(t *testing.T) {
 		t.Errorf("language version: have %q, want %q (the toolchain this test runs with)", info.LanguageVersion, want)
 	}
 }
+
+func TestExecutePastedProgram(t *testing.T) {
+	e := newTestEngine(t)
+	program := "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"whole program\")\n\tvar s []int\n\t_ = s[3]\n}\n"
+	got := execCell(t, e, 1, program)
+	if got.Stdout != "whole program\n" {
+		t.Errorf("stdout: have %q, want the program's output", got.Stdout)
+	}
+	if got.Err == nil {
+		t.Fatal("have no error, want the panic")
+	}
+	trace := strings.Join(got.Err.Traceback, "\n")
+	if !strings.Contains(trace, "cell [1] line 8") || strings.Contains(trace, "_gokernel") {
+		t.Errorf("panic trace: want cell [1] line 8 and no generated names:\n%s", trace)
+	}
+	// A later cell does not run the earlier main again.
+	if got := execCell(t, e, 2, `fmt.Println("next")`); got.Stdout != "next\n" || got.Err != nil {
+		t.Errorf("next cell: have %+v", got)
+	}
+}

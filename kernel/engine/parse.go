@@ -276,8 +276,11 @@ func (pc *parsedCell) collectDecls(code string, file *ast.File, off func(token.P
 	for _, d := range file.Decls {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
-			start := d.Pos()
-			pc.Decls = append(pc.Decls, funcDecl(d, spanAt(code, off(start), off(d.End())), docText(d.Doc)))
+			dc := funcDecl(d, spanAt(code, off(d.Pos()), off(d.End())), docText(d.Doc))
+			if d.Body != nil {
+				dc.BodyStart = off(d.Body.Lbrace) - off(d.Pos())
+			}
+			pc.Decls = append(pc.Decls, dc)
 		case *ast.GenDecl:
 			pc.collectGenDecl(code, d, off)
 		}

@@ -97,8 +97,7 @@ func caretLine(line string, col int) string {
 // cleanGenerated removes the names of generated code from a message.
 func cleanGenerated(msg string) string {
 	msg = strings.ReplaceAll(msg, cellrtAlias+".", "")
-	msg = strings.ReplaceAll(msg, cellrtAlias, "cellrt")
-	return strings.ReplaceAll(msg, userMainName, "main")
+	return strings.ReplaceAll(msg, cellrtAlias, "cellrt")
 }
 
 func firstLine(s string) string {
