@@ -76,6 +76,7 @@ func newJupyterEnv(t *testing.T) *jupyterEnv {
 	e.environ = append(e.environ,
 		"JUPYTER_PLATFORM_DIRS=0",          // no deprecation warning from jupyter_core
 		"PYDEVD_DISABLE_FILE_VALIDATION=1", // ipykernel's debugger warns about frozen modules otherwise
+		"PYTHONDONTWRITEBYTECODE=1",        // no __pycache__ in testdata/
 		runMarkerVar+"="+e.runID,
 	)
 	return e

@@ -72,7 +72,7 @@ func testNbconvert(t *testing.T, e *jupyterEnv, k kernelUnderTest) {
 				"--ExecutePreprocessor.timeout=300", "--ExecutePreprocessor.startup_timeout=60",
 				"--output-dir", out, "--output", "executed", nb)
 			if err != nil {
-				t.Fatal(errExit("nbconvert --execute "+name, err, log, "Error", "error", "Timeout"))
+				t.Fatal(errTail("nbconvert --execute "+name, err, log, "nbclient.exceptions."))
 			}
 			t.Logf("executed %s in %s", name, time.Since(start).Round(time.Millisecond))
 			check, err := e.runClient(t, time.Minute, out, jupyterPython, testdata(t, "notebooks", "nb_check.py"),

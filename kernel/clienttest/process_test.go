@@ -259,6 +259,19 @@ func isZombie(stat []byte) bool {
 	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }
 
+// errTail reports a client's non-zero exit with its output from the last line containing
+// from (e.g. nbclient's "An error occurred while executing") to the end, at most 60 lines.
+func errTail(client string, err error, out, from string) error {
+	if i := strings.LastIndex(out, from); i >= 0 {
+		out = out[i:]
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) > 60 {
+		lines = append([]string{"..."}, lines[len(lines)-60:]...)
+	}
+	return errors.New(client + " failed: " + err.Error() + "\n" + strings.Join(lines, "\n"))
+}
+
 // errExit reports a client's non-zero exit with the lines that say why.
 func errExit(client string, err error, out string, marks ...string) error {
 	var why []string

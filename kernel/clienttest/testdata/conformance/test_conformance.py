@@ -54,6 +54,10 @@ OWN_KEYS = {
     "code_use_definition",   # ...that this cell uses: ok before restart, error after
     "interrupt_evalue",      # text the interrupted cell's error (ename+evalue+traceback) contains
     "complete_while_busy",   # {"code": ..., "matches": [...]}: asked while code_sleep runs
+    "code_input",            # {"code", "answer", "expect"}: reads a line from stdin, prints it
+    "code_deadlock",         # {"code", "expect": [...]}: a lock-order deadlock; texts in its error
+    "code_child_then_loop",  # starts `sleep 300`, prints child=PID, loops until interrupted
+    "code_race",             # {"code", "expect": [...]}: a racy counter under the race detector
     "language_version_prefix",
 }
 
@@ -331,3 +335,101 @@ class Restart(KernelCase):
         reply, _ = self.execute(SAMPLES["code_hello_world"])
         self.assertEqual(reply["content"]["status"], "ok")
         self.assertEqual(reply["content"]["execution_count"], 2, "execution_count restarts at 1")
+
+
+class CellBehaviour(KernelCase):
+    """Issue 4's cases through jupyter_client: stdin, deadlock, children on interrupt, %race."""
+
+    def stream_text(self, msgs):
+        return "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream")
+
+    def error_text(self, msgs):
+        return "\n".join(" ".join([m["content"]["ename"], m["content"]["evalue"]] + m["content"]["traceback"])
+                         for m in msgs if m["msg_type"] == "error")
+
+    def test_input_request_answered(self):
+        sample = SAMPLES.get("code_input")
+        if not sample:
+            raise unittest.SkipTest("no code_input sample")
+        self.drain()
+        msg_id = self.kc.execute(sample["code"], allow_stdin=True)
+        req = self.kc.get_stdin_msg(timeout=jkt.TIMEOUT)
+        # Not validate_message: its schema wants password to be a number.
+        self.assertEqual(req["msg_type"], "input_request")
+        self.assertEqual(req["parent_header"]["msg_id"], msg_id)
+        self.kc.input(sample["answer"])
+        reply = self.shell_reply(msg_id)
+        self.assertEqual(reply["content"]["status"], "ok")
+        out = self.stream_text(self.iopub_until_idle(msg_id))
+        self.assertIn(sample["expect"], out)
+
+    def test_input_without_stdin_does_not_hang(self):
+        sample = SAMPLES.get("code_input")
+        if not sample:
+            raise unittest.SkipTest("no code_input sample")
+        self.drain()
+        t0 = time.monotonic()
+        msg_id = self.kc.execute(sample["code"], allow_stdin=False)
+        self.shell_reply(msg_id, timeout=10)
+        self.assertLess(time.monotonic() - t0, 10)
+        try:
+            self.kc.get_stdin_msg(timeout=0.2)
+            self.fail("input_request sent although allow_stdin=False")
+        except Empty:
+            pass
+        self.iopub_until_idle(msg_id)
+
+    def test_deadlock_reported(self):
+        sample = SAMPLES.get("code_deadlock")
+        if not sample:
+            raise unittest.SkipTest("no code_deadlock sample")
+        self.drain()
+        reply, msgs = self.execute(sample["code"])
+        self.assertEqual(reply["content"]["status"], "error")
+        text = self.error_text(msgs)
+        for want in sample["expect"]:
+            self.assertIn(want, text)
+
+    def test_interrupt_kills_child_processes(self):
+        sample = SAMPLES.get("code_child_then_loop")
+        if not sample:
+            raise unittest.SkipTest("no code_child_then_loop sample")
+        self.drain()
+        msg_id = self.kc.execute(sample)
+        pid, deadline = None, time.monotonic() + 30
+        while pid is None and time.monotonic() < deadline:
+            try:
+                m = self.kc.get_iopub_msg(timeout=1)
+            except Empty:
+                continue
+            if m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "stream":
+                for word in m["content"]["text"].split():
+                    if word.startswith("child="):
+                        pid = int(word[len("child="):])
+        self.assertIsNotNone(pid, "the cell did not print child=PID")
+        os.kill(pid, 0)  # alive while the cell runs
+        self.km.interrupt_kernel()
+        self.assertEqual(self.shell_reply(msg_id, timeout=10)["content"]["status"], "error")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            with open(f"/proc/{pid}/stat") as f:  # a zombie waiting for its parent is dead enough
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+            time.sleep(0.1)
+        else:
+            self.fail(f"child process {pid} of the interrupted cell is still alive")
+        self.drain()
+
+    def test_race_detector(self):
+        sample = SAMPLES.get("code_race")
+        if not sample:
+            raise unittest.SkipTest("no code_race sample")
+        self.drain()
+        reply, msgs = self.execute(sample["code"])
+        text = self.stream_text(msgs) + self.error_text(msgs)
+        for want in sample["expect"]:
+            self.assertIn(want, text)
