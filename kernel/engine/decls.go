@@ -17,6 +17,9 @@ type decl struct {
 	Generic  bool     // func with type parameters (cannot be put in a map)
 	// BodyStart is the offset in Text of a func's body "{" (0 without body).
 	BodyStart int
+	// Effects says a var's initializer may do something (call a function),
+	// so the var is in every program even when no cell uses it.
+	Effects bool
 	// Keyword is put before Text when the spec came from a group
 	// ("var " for `x = 1` out of `var ( x = 1 )`).
 	Keyword string
@@ -158,8 +161,8 @@ func identifiers(text string) map[string]bool {
 
 // reachable returns the remembered declarations a cell's program needs, in
 // order: everything its statements and its own declarations refer to,
-// transitively, plus what always runs (package vars, whose initializers may
-// have effects, and init funcs) and the methods of every type kept.
+// transitively, plus what always runs (package vars whose initializers call
+// something, and init funcs) and the methods of every type kept.
 //
 // A notebook with 200 remembered declarations thus compiles and links only
 // the few a cell uses (measured: a hello cell after 200 declarations builds
@@ -206,7 +209,7 @@ func (s *declSet) reachable(pc *parsedCell, cell int) []decl {
 		if isMain(d) {
 			continue // never a declaration of the program: see compose
 		}
-		if d.Cell == cell || d.Kind == "var" || (d.Kind == "func" && d.Names[0] == "init") {
+		if d.Cell == cell || d.Effects || (d.Kind == "func" && d.Names[0] == "init") {
 			visit(i)
 		}
 	}

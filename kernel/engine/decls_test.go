@@ -79,7 +79,8 @@ func TestImportLocalName(t *testing.T) {
 func TestDeclSetReachable(t *testing.T) {
 	earlier := "func A() int { return B() }\nfunc B() int { return 1 }\nfunc Unused() {}\n" +
 		"type T struct{ U U }\ntype U int\nfunc (t T) M() int { return C() }\nfunc C() int { return 2 }\n" +
-		"type Lonely int\nfunc (Lonely) M() {}\nvar v = D()\nfunc D() int { return 3 }\nfunc init() { E() }\nfunc E() {}\nconst K = 1"
+		"type Lonely int\nfunc (Lonely) M() {}\nvar v = D()\nfunc D() int { return 3 }\nfunc init() { E() }\nfunc E() {}\nconst K = 1\n" +
+		"var quiet = []int{1, 2}\nvar f = func() int { return B() }"
 	tests := []struct {
 		name string
 		cell string
@@ -87,6 +88,8 @@ func TestDeclSetReachable(t *testing.T) {
 	}{
 		{name: "nothing used", cell: "fmt.Println(1)",
 			want: []string{"var:v", "func:D", "func:init", "func:E"}},
+		{name: "constant var comes when used", cell: "quiet[0] + f()",
+			want: []string{"func:B", "var:v", "func:D", "func:init", "func:E", "var:quiet", "var:f"}},
 		{name: "transitive", cell: "A()",
 			want: []string{"func:A", "func:B", "var:v", "func:D", "func:init", "func:E"}},
 		{name: "type brings its methods and what they use", cell: "var t T\n_ = t",
