@@ -87,6 +87,27 @@ func TestCellProgram(t *testing.T) {
 		}
 	})
 
+	t.Run("child of a removed binary", func(t *testing.T) {
+		// A copy, since the cell removes its own binary.
+		data, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copyBin := filepath.Join(t.TempDir(), "cellprog-copy")
+		if err := os.WriteFile(copyBin, data, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(copyBin)
+		cmd.Env = append(os.Environ(), wire.EnvKernel+"=1", "CELLPROG_MODE=selfdelete")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if have, want := string(out), "napper done\nrun after delete: <nil>\n"; have != want {
+			t.Errorf("output: have %q, want %q", have, want)
+		}
+	})
+
 	t.Run("unjoined child is joined at the end, with a note", func(t *testing.T) {
 		cmd := exec.Command(bin)
 		cmd.Env = append(os.Environ(), wire.EnvKernel+"=1", "CELLPROG_MODE=unjoined")

@@ -36,11 +36,11 @@ type Proc struct {
 	// displays) stream to the notebook. Set them before Start.
 	Stdout, Stderr io.Writer
 
-	name string
 	fn   reflect.Value
 	args []any
 
 	mu       sync.Mutex
+	name     string // fn's registered name, set by Start
 	cmd      *exec.Cmd
 	started  bool
 	done     chan struct{} // closed when the child has ended and been reaped
@@ -73,7 +73,8 @@ func Process(fn any, args ...any) *Proc {
 	return &Proc{fn: reflect.ValueOf(fn), args: args, exitCode: -1, Stdout: os.Stdout, Stderr: os.Stderr}
 }
 
-// Start runs fn, then returns the started process.
+// Start starts fn with args in a child process (Process, then Proc.Start)
+// and returns it.
 func Start(fn any, args ...any) (*Proc, error) {
 	p := Process(fn, args...)
 	if err := p.Start(); err != nil {
@@ -94,7 +95,12 @@ func Run(fn any, args ...any) error {
 // Name returns the name of the function the process runs ("" if fn is not a
 // function).
 func (p *Proc) Name() string {
-	name, _ := funcKey(p.fn)
+	p.mu.Lock()
+	name := p.name
+	p.mu.Unlock()
+	if name == "" {
+		name, _ = funcKey(p.fn)
+	}
 	return name
 }
 
@@ -107,7 +113,7 @@ func (p *Proc) Start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.started {
-		return fmt.Errorf("nb: process %s: already started", p.Name())
+		return fmt.Errorf("nb: process %s: already started", p.name)
 	}
 	name, err := funcKey(p.fn)
 	if err != nil {
@@ -117,7 +123,7 @@ func (p *Proc) Start() error {
 	if err != nil {
 		return fmt.Errorf("nb: process %s: %w", name, err)
 	}
-	exe, err := os.Executable()
+	exe, err := selfExecutable()
 	if err != nil {
 		return fmt.Errorf("nb: process %s: finding the cell's binary: %w", name, err)
 	}
@@ -149,7 +155,7 @@ func (p *Proc) Start() error {
 			w.Close()
 		}()
 	}
-	p.cmd, p.started, p.done = cmd, true, make(chan struct{})
+	p.cmd, p.started, p.done, p.name = cmd, true, make(chan struct{}), name
 	trackProc(p)
 	go p.wait(cmd)
 	return nil
@@ -201,11 +207,12 @@ func (p *Proc) Alive() bool {
 
 func (p *Proc) doneChan() (chan struct{}, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.done == nil {
+	done := p.done
+	p.mu.Unlock()
+	if done == nil {
 		return nil, fmt.Errorf("nb: process %s: not started", p.Name())
 	}
-	return p.done, nil
+	return done, nil
 }
 
 // wait reaps the child, records how it ended, and closes done. One
@@ -268,6 +275,16 @@ func (p *Proc) Kill() error {
 		return fmt.Errorf("nb: process %s: not started", p.Name())
 	}
 	return cmd.Process.Kill()
+}
+
+// selfExecutable is the path that starts this program again. On Linux it
+// is /proc/self/exe, which names the running binary's file even if the
+// kernel has since removed or replaced the file at its path.
+func selfExecutable() (string, error) {
+	if runtime.GOOS == "linux" {
+		return "/proc/self/exe", nil
+	}
+	return os.Executable()
 }
 
 // funcKey returns the name under which the generated main registered fn

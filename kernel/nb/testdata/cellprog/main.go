@@ -68,6 +68,17 @@ func main() {
 		h.Update("v2")
 		go func() { select {} }()
 		cellrt.Result(score(3))
+	case "selfdelete":
+		// The kernel may remove or replace a cell's binary while it runs.
+		exe, err := os.Executable()
+		if err == nil {
+			err = os.Remove(exe)
+		}
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println("run after delete:", nb.Run(napper, time.Duration(0)))
 	case "unjoined":
 		if _, err := nb.Start(napper, 1200*time.Millisecond); err != nil {
 			fmt.Println(err)
