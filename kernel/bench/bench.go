@@ -134,6 +134,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	b.report.Seconds = time.Since(b.report.Started).Seconds()
+	b.report.Machine.LoadAfter = loadAverage()
 	b.report.Evaluate()
 	return b.report, ctx.Err()
 }

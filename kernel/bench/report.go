@@ -32,6 +32,19 @@ type Machine struct {
 	MemoryMB  int64  `json:"memory_mb,omitempty"`
 	GoVersion string `json:"go_version"` // of the toolchain the kernel uses
 	Kernel    string `json:"kernel"`     // path of the gokernel binary measured
+	// LoadBefore and LoadAfter are the 1-minute load averages when the run
+	// started and ended: on a shared machine they say how noisy it was.
+	LoadBefore float64 `json:"load_before"`
+	LoadAfter  float64 `json:"load_after"`
+}
+
+// loadAverage returns the 1-minute load average, 0 if unknown.
+func loadAverage() float64 {
+	var load float64
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Sscanf(string(b), "%f", &load)
+	}
+	return load
 }
 
 // Result is one figure (or one same-run reference) with its samples.
@@ -168,9 +181,10 @@ func formatValue(v float64) string {
 
 // WriteTable prints the report as an aligned text table.
 func (rep *Report) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "gokernel bench: %s/%s, %d CPUs (%s), %s, -n %d%s, %.0f s\n\n",
+	fmt.Fprintf(w, "gokernel bench: %s/%s, %d CPUs (%s), %s, -n %d%s, %.0f s, load average %.1f → %.1f\n\n",
 		rep.Machine.GOOS, rep.Machine.GOARCH, rep.Machine.CPUs, rep.Machine.CPUModel, rep.Machine.GoVersion,
-		rep.Runs, map[bool]string{true: " quick", false: ""}[rep.Quick], rep.Seconds)
+		rep.Runs, map[bool]string{true: " quick", false: ""}[rep.Quick], rep.Seconds,
+		rep.Machine.LoadBefore, rep.Machine.LoadAfter)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
 	fmt.Fprintln(tw, "fig\tkey\tmeasure\tunit\tmedian\tmin\tmax\tn\ttarget\tverdict\t")
 	for _, r := range rep.Results {
@@ -232,7 +246,8 @@ func (rep *Report) WriteJSON(path string) error {
 
 // describeMachine fills Machine from the running system.
 func describeMachine(kernelExe, goVersion string) Machine {
-	m := Machine{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: goVersion, Kernel: kernelExe}
+	m := Machine{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: goVersion,
+		Kernel: kernelExe, LoadBefore: loadAverage()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for line := range strings.Lines(string(b)) {
 			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {

@@ -1,7 +1,10 @@
 package bench
 
 import (
+	"encoding/json"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -52,5 +55,38 @@ func TestEvaluateTargets(t *testing.T) {
 	}
 	if have, want := fast.Targets[1].Bound, 0.8*200.0; have != want {
 		t.Errorf("relative bound: have %v, want %v", have, want)
+	}
+}
+
+func TestReportTableAndJSON(t *testing.T) {
+	rep := &Report{Runs: 2}
+	r := rep.result("1", "start_kernel_info", "kernel start", "ms", Target{Op: "<=", Value: 50})
+	r.Add(20)
+	r.Add(30)
+	rep.result("8", "flood_mb_per_s", "flood", "MB/s", Target{Op: ">=", Value: 50}).Add(40)
+	rep.Evaluate()
+	var table strings.Builder
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"start_kernel_info", "25.0", "PASS", "flood_mb_per_s", "MISS", "≥ 50.0"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+	path := filepath.Join(t.TempDir(), "bench.json")
+	if err := rep.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Results) != 2 || back.Results[0].Median != 25 || back.Results[1].Verdict != "MISS" {
+		t.Errorf("have %+v after a JSON round trip", back.Results)
 	}
 }
