@@ -5,6 +5,9 @@
 // nothing about ZeroMQ or message headers. A test fake can stand in for either
 // side. Every type here is plain data from the standard library so that both
 // sides can depend on this package without depending on each other.
+//
+// The package is one file, interp.go: the Interpreter interface, the Output a
+// running cell writes to, and the requests and answers that cross the seam.
 package interp
 
 import (
