@@ -26,6 +26,7 @@ var ChildFuncs = map[string]any{
 	"childAny":        childAny,
 	"childTimeline":   childTimeline,
 	"renamed":         childRenamed, // registered under another name than its own
+	"childGetTimeout": childGetTimeout,
 }
 
 // childRenamed checks that a function is found by its code, whatever the
@@ -136,4 +137,19 @@ func childTimeline(tl *Timeline, name string) {
 	l.Event("child mark")
 	l.Done()
 	tl.Lane(name + " open").Set(Holding)
+}
+
+// childGetTimeout waits d for an item: exit 0 if one came, 4 on
+// ErrTimeout, 3 on any other error.
+func childGetTimeout(q *Queue[int], d time.Duration) {
+	_, err := q.GetTimeout(d)
+	switch {
+	case err == nil:
+		os.Exit(0)
+	case errors.Is(err, ErrTimeout):
+		os.Exit(4)
+	default:
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
 }

@@ -215,8 +215,11 @@ const (
 	opGet
 	opClose
 	opLen
+)
 
-	statusOK byte = iota
+// Reply statuses; 0 is kept for "no reply" (the client hung up).
+const (
+	statusOK byte = iota + 1
 	statusClosed
 	statusTimeout
 	statusError
@@ -233,15 +236,21 @@ func (q *Queue[T]) call(ctx context.Context, op byte, payload []byte, wait time.
 	}
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	status, reply, err := roundTrip(conn, op, payload, wait)
-	if !stop() {
-		conn.Close()
-		return nil, ctx.Err()
-	}
+	interrupted := !stop() // ctx ended during the call: conn has a deadline in the past
 	if err != nil {
 		conn.Close()
+		if interrupted {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("nb: queue at %s: connection lost (did the process that created it end?): %w", q.addr, err)
 	}
-	q.release(conn)
+	// A reply that arrived is used even if ctx ended meanwhile: an item the
+	// server handed over must not be dropped.
+	if interrupted {
+		conn.Close()
+	} else {
+		q.release(conn)
+	}
 	switch status {
 	case statusOK:
 		return reply, nil

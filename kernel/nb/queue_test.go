@@ -194,6 +194,38 @@ func TestQueueErrors(t *testing.T) {
 			t.Errorf("child's Get after the server went away: have exit %d, want 3 (connection error)", have)
 		}
 	})
+	t.Run("remote GetTimeout times out and takes no item", func(t *testing.T) {
+		q := NewQueue[int]()
+		start := time.Now()
+		p, err := Start(childGetTimeout, q, 50*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Join()
+		if have := p.ExitCode(); have != 4 {
+			t.Errorf("child's GetTimeout on an empty queue: have exit %d, want 4 (ErrTimeout)", have)
+		}
+		if d := time.Since(start); d < 50*time.Millisecond {
+			t.Errorf("child returned after %v, before its 50ms timeout", d)
+		}
+		q.Put(8)
+		if v, err := q.GetTimeout(time.Second); v != 8 || err != nil {
+			t.Errorf("item after the child timed out: have %d, %v; want 8, nil", v, err)
+		}
+	})
+	t.Run("remote GetTimeout gets an item", func(t *testing.T) {
+		q := NewQueue[int]()
+		p, err := Start(childGetTimeout, q, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		q.Put(1)
+		p.Join()
+		if have := p.ExitCode(); have != 0 {
+			t.Errorf("child's GetTimeout: have exit %d, want 0", have)
+		}
+	})
 	t.Run("waiting client that hangs up takes no item", func(t *testing.T) {
 		q := NewQueue[int]()
 		p, err := Start(childGetOnce, q)
