@@ -304,9 +304,7 @@ func runeToByte(s string, runes int) int {
 func (e *Engine) Complete(ctx context.Context, code string, cursor int) interp.Completion {
 	off := runeToByte(code, cursor)
 	qual, word, start, _ := wordAt(code, off, false)
-	e.mu.RLock()
-	decls := e.decls.clone()
-	e.mu.RUnlock()
+	decls := e.snapshot(code)
 	var cands []string
 	if qual != "" {
 		cands = e.memberNames(qual, code[:start-1], decls)
@@ -531,9 +529,7 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 	if word == "" {
 		return interp.Inspection{}
 	}
-	e.mu.RLock()
-	decls := e.decls.clone()
-	e.mu.RUnlock()
+	decls := e.snapshot(code)
 	found := func(text string) interp.Inspection {
 		return interp.Inspection{Found: true, Data: map[string]any{"text/plain": strings.TrimRight(text, "\n") + "\n"}}
 	}
@@ -589,4 +585,18 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 		}
 	}
 	return interp.Inspection{}
+}
+
+// snapshot returns the remembered declarations with those of code (the cell
+// being edited) merged in, when code parses.
+func (e *Engine) snapshot(code string) *declSet {
+	e.mu.RLock()
+	decls := e.decls.clone()
+	e.mu.RUnlock()
+	if sc, err := split(code, settings{}); err == nil {
+		if pc, err := parse(sc.Code); err == nil {
+			decls.merge(pc, completionCell)
+		}
+	}
+	return decls
 }
