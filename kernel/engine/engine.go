@@ -431,7 +431,13 @@ func (e *Engine) waitWarm(ctx context.Context, out interp.Output) error {
 		}
 	}
 	if e.warmErr != nil {
-		return fmt.Errorf("engine: preparing the build cache: %w", e.warmErr)
+		// Try again: the cause (a full disk, a broken network for a module)
+		// may be gone. Execute runs one cell at a time, and the background
+		// warm-up has ended, so warmErr is ours to change.
+		if err := e.build.warm(ctx, false, warmPackages); err != nil {
+			return fmt.Errorf("engine: preparing the build cache: %w", err)
+		}
+		e.warmErr = nil
 	}
 	return nil
 }
