@@ -58,6 +58,8 @@ OWN_KEYS = {
     "code_deadlock",         # {"code", "expect": [...]}: a lock-order deadlock; texts in its error
     "code_child_then_loop",  # starts `sleep 300`, prints child=PID, loops until interrupted
     "code_race",             # {"code", "expect": [...]}: a racy counter under the race detector
+    "code_third_party",      # {"code", "expect"}: imports a module outside the standard library
+    "code_offline_import",   # {"code", "module", "says_any": [...]}: the same with GOPROXY=off, empty cache
     "language_version_prefix",
 }
 
@@ -433,3 +435,52 @@ class CellBehaviour(KernelCase):
         text = self.stream_text(msgs) + self.error_text(msgs)
         for want in sample["expect"]:
             self.assertIn(want, text)
+
+
+class Modules(unittest.TestCase):
+    """Issue 6: a module outside the standard library, fetched or (offline) refused clearly."""
+
+    def run_cell(self, code, env=None):
+        km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=60, **({"env": env} if env else {}))
+        try:
+            msg_id = kc.execute(code)
+            reply = kc.get_shell_msg(timeout=300)  # a first fetch of a module may take a while
+            while reply["parent_header"].get("msg_id") != msg_id:
+                reply = kc.get_shell_msg(timeout=300)
+            texts = []
+            while True:
+                m = kc.get_iopub_msg(timeout=jkt.TIMEOUT)
+                if m["parent_header"].get("msg_id") != msg_id:
+                    continue
+                c = m["content"]
+                if m["msg_type"] == "stream":
+                    texts.append(c["text"])
+                elif m["msg_type"] == "error":
+                    texts.append(" ".join([c["ename"], c["evalue"]] + c["traceback"]))
+                elif m["msg_type"] == "status" and c["execution_state"] == "idle":
+                    return reply["content"]["status"], "\n".join(texts)
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=False)
+
+    def test_third_party_import(self):
+        sample = SAMPLES.get("code_third_party")
+        if not sample:
+            raise unittest.SkipTest("no code_third_party sample")
+        status, text = self.run_cell(sample["code"])
+        self.assertEqual(status, "ok", text)
+        self.assertIn(sample["expect"], text)
+
+    def test_offline_import_fails_clearly(self):
+        sample = SAMPLES.get("code_offline_import")
+        if not sample:
+            raise unittest.SkipTest("no code_offline_import sample")
+        import tempfile
+        with tempfile.TemporaryDirectory() as empty_cache:
+            # An empty module cache and no proxy: the module cannot come from anywhere.
+            env = dict(os.environ, GOPROXY="off", GOMODCACHE=empty_cache, GOFLAGS="-modcacherw")
+            status, text = self.run_cell(sample["code"], env=env)
+        print(text)  # kept in pytest's report        self.assertEqual(status, "error", text)
+        self.assertIn(sample["module"], text)
+        self.assertTrue(any(w in text.lower() for w in sample["says_any"]),
+                        f"the error does not say why: want one of {sample['says_any']} in {text!r}")
