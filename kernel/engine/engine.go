@@ -253,14 +253,14 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	e.stage(count, "merge", start, "decls", len(merged.Decls), "used", len(used.Decls))
 
 	if err := e.waitWarm(ctx, out); err != nil {
-		return nil, err
+		return nil, buildFailed(err)
 	}
 
 	prog, paths := e.program(ctx, pc, merged, used, count, req.Silent)
 
 	if sc.Cell.Race {
 		if err := e.waitRaceWarm(ctx, out); err != nil {
-			return nil, err
+			return nil, buildFailed(err)
 		}
 	}
 	start = time.Now()
@@ -274,7 +274,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		if ctx.Err() != nil {
 			return nil, interruptedBeforeRun(count)
 		}
-		return nil, err
+		return nil, buildFailed(err)
 	}
 
 	// The cell compiles: remember its declarations.
@@ -340,6 +340,18 @@ func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *decl
 	prog := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports, ShowTrailing: show && !silent})
 	e.stage(count, "compose", start, "bytes", len(prog.Source))
 	return prog, paths
+}
+
+// buildFailed reports a build that could not be attempted (the toolchain
+// could not run, the disk is full, the build cache is not writable) as the
+// cell's error: the user sees why, and the kernel carries on.
+func buildFailed(err error) error {
+	var ie *interp.Error
+	if errors.As(err, &ie) {
+		return ie // already for the user (an interrupt while waiting)
+	}
+	return &interp.Error{Name: "BuildFailed", Value: firstLine(err.Error()),
+		Traceback: append([]string{"the cell could not be built:"}, strings.Split(strings.TrimSpace(err.Error()), "\n")...)}
 }
 
 func interruptedBeforeRun(count int) *interp.Error {

@@ -246,3 +246,20 @@ func TestExecutePastedProgram(t *testing.T) {
 		t.Errorf("next cell: have %+v", got)
 	}
 }
+
+func TestExecuteUnwritableBuildCache(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, `fmt.Println("warm")`)
+	t.Setenv("GOCACHE", "/proc/gokernel-no-such-cache") // cannot be created
+	e.build.env = buildEnv(os.Environ())
+	got := execCell(t, e, 2, "import \"net/http\"\nhttp.StatusText(200)") // needs go list
+	if got.Err == nil || got.Err.Name != "BuildFailed" {
+		t.Fatalf("have %+v, want a BuildFailed error", got.Err)
+	}
+	t.Setenv("GOCACHE", "")
+	os.Unsetenv("GOCACHE")
+	e.build.env = buildEnv(os.Environ())
+	if got := execCell(t, e, 3, `fmt.Println("still alive")`); got.Stdout != "still alive\n" {
+		t.Errorf("next cell: have %+v", got)
+	}
+}
