@@ -434,10 +434,21 @@ func (e *Engine) packageFor(qual string, decls *declSet) *docPackage {
 	if len(paths) == 0 {
 		return nil
 	}
-	// Prefer the shortest path: "math/rand" over "crypto/rand"? Neither is
-	// shorter by much; take the one x/tools would pick first: fewest elements.
+	// Several packages share a name (rand: math/rand, crypto/rand,
+	// math/rand/v2): without an import saying which, guess the one a
+	// lesson most likely means: the shortest path, crypto/ last.
 	best := slices.MinFunc(paths, func(a, b string) int {
-		return strings.Count(a, "/") - strings.Count(b, "/")
+		rank := func(p string) int {
+			r := strings.Count(p, "/") * 2
+			if strings.HasPrefix(p, "crypto/") {
+				r++
+			}
+			return r
+		}
+		if d := rank(a) - rank(b); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
 	})
 	return e.docs.load(best)
 }

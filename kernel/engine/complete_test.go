@@ -60,6 +60,7 @@ func TestComplete(t *testing.T) {
 		{name: "go/types: result of a call", code: "r := bufio.NewReader(os.Stdin)\nr.Read", cursor: -1, contains: []string{"ReadString", "ReadRune"}, wantStart: 33},
 		{name: "go/types: inside a block and a call", code: "w := bufio.NewWriter(os.Stdout)\nfor i := 0; i < 2; i++ {\n\tfmt.Fprintln(w.", cursor: -1, contains: []string{"Flush", "WriteString"}, wantStart: 73},
 		{name: "go/types: channel has no members", code: "ch := make(chan int)\nch.", cursor: -1, wantStart: 24},
+		{name: "ambiguous package name without import", code: "rand.Int", cursor: -1, contains: []string{"Intn", "Int63"}, wantStart: 5},
 		{name: "import alias of this cell", code: "import r \"math/rand\"\nx := r.In", cursor: -1, contains: []string{"Int", "Intn"}, wantStart: 28},
 		{name: "unicode before cursor", code: "s := \"héllo→\"; fmt.Sp", cursor: -1, contains: []string{"Sprintf"}, wantStart: 19},
 		{name: "cursor in the middle", code: "fmt.Pr(x)", cursor: 6, contains: []string{"Println"}, wantStart: 4},
