@@ -32,9 +32,14 @@ type splitCell struct {
 	// Notes is text the magics print (e.g. %help), in order.
 	Notes []string
 	// Run, when a magic sets it, runs the cell instead of the Go pipeline
-	// (a cell magic such as %%bash running its body). Its error is shown
-	// like a failed cell's when it is an *interp.Error.
-	Run func(ctx context.Context, out interp.Output) error
+	// (a cell magic such as %%bash running its body, `!cmd` lines, `name?`
+	// help). Its error is shown like a failed cell's when it is an
+	// *interp.Error; a nil result is an empty one.
+	Run func(ctx context.Context, e *Engine, out interp.Output) (*interp.ExecuteResult, error)
+	// Effects are what line magics with side effects (%cd, %env, %reset ...)
+	// do, in order, before the cell's code runs. split itself changes
+	// nothing: the language questions (complete, inspect) split cells too.
+	Effects []func(ctx context.Context, e *Engine, out interp.Output) error
 }
 
 // magic is one entry of the magic table. Line magics (%name args) may appear
@@ -66,6 +71,7 @@ func init() {
 		{Name: "race", Usage: "%race [on|off]", Short: "build this cell (or, with on/off, every cell from now on) with the race detector", Apply: raceMagic},
 		{Name: "timeout", Usage: "%timeout [default] DURATION", Short: "stop this cell (with default: every cell) after DURATION, e.g. 5s; 0 means none", Apply: timeoutMagic},
 		{Name: "limit", Usage: "%limit [default] memory=256MB procs=64 cpu=10s output=10MB", Short: "limit this cell's (with default: every cell's) memory, processes, CPU time and output", Apply: limitMagic},
+		{Name: "doc", Usage: "%doc NAME", Short: "print the documentation of NAME (fmt, fmt.Println, a name of the notebook); NAME? shows it in the pager", Apply: docMagic},
 		{Name: "help", Usage: "%help", Short: "list the magics", Apply: helpMagic},
 		{Name: "lsmagic", Usage: "%lsmagic", Short: "list the magics (same as %help)", Apply: helpMagic},
 	}
@@ -92,6 +98,11 @@ func lookupMagic(name string, cell bool) *magic {
 // notebook's settings.
 func split(code string, notebook settings) (splitCell, error) {
 	out := splitCell{Cell: notebook, Notebook: notebook}
+	if topic, ok := helpRequest(code); ok { // fmt.Println? or ?fmt.Println (help.go)
+		out.Code = blankLines(strings.SplitAfter(code, "\n"))
+		out.Run = helpRunner(topic)
+		return out, nil
+	}
 	lines := strings.SplitAfter(code, "\n")
 	starts := codeLineStarts(code)
 	for i, line := range lines {
@@ -99,11 +110,17 @@ func split(code string, notebook settings) (splitCell, error) {
 			continue
 		}
 		text := strings.TrimSpace(line)
+		if isShellLine(code, lines, i) {
+			text = "%" + text // `!cmd` is the line magic "!" (magics_shell.go)
+		}
 		if !strings.HasPrefix(text, "%") {
 			continue
 		}
 		cellMagic := strings.HasPrefix(text, "%%")
 		name, args, _ := strings.Cut(strings.TrimLeft(text, "%"), " ")
+		if strings.HasPrefix(name, "!") {
+			name, args = "!", strings.TrimPrefix(strings.TrimLeft(text, "%"), "!")
+		}
 		name = strings.TrimSpace(name)
 		if cellMagic && !onlyBlankBefore(lines, i) {
 			return out, &MagicError{Line: i + 1, Msg: fmt.Sprintf("cell magic %%%%%s must be the first line of the cell", name)}

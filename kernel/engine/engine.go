@@ -216,14 +216,22 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	for _, note := range sc.Notes {
 		out.Stream("stdout", note)
 	}
+	for _, effect := range sc.Effects {
+		if err := effect(ctx, e, out); err != nil {
+			return nil, err
+		}
+	}
 	if sc.Run != nil {
 		start = time.Now()
-		err := sc.Run(ctx, out)
+		res, err := sc.Run(ctx, e, out)
 		e.stage(count, "magic", start)
 		if err != nil {
 			return nil, err
 		}
-		return &interp.ExecuteResult{}, nil
+		if res == nil {
+			res = &interp.ExecuteResult{}
+		}
+		return res, nil
 	}
 	if strings.TrimSpace(sc.Code) == "" {
 		return &interp.ExecuteResult{}, nil
