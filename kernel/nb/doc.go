@@ -53,6 +53,16 @@
 //	err := nb.Run(worker, args...)     // start and join
 //	type nb.ExitError struct{ Name string; Pid, Code int; Signal string }
 //
+// In a cell the kernel registers the cell's functions for this. A standalone
+// program (go run ./examples/...) does it itself, first thing in main, and
+// calls cellrt.Finish last so unjoined children are joined:
+//
+//	func main() {
+//		cellrt.Start(map[string]any{"worker": worker}) // import ".../kernel/nb/cellrt"
+//		defer cellrt.Finish()
+//		...
+//	}
+//
 // A worker may return nothing, or an error: a non-nil error is printed on the
 // child's stderr and the child exits with status 1. os.Exit(n) in the worker
 // gives status n; a panic gives status 2; killed by a signal, ExitCode is
