@@ -6,8 +6,9 @@ Usage: nb_check.py NOTEBOOK [--execute --kernel NAME [--timeout S] [--out OUT.ip
 Checks, for every code cell:
   - cells with metadata.clienttest.expect (make_notebook.py) match it exactly;
   - other cells: an error output is allowed only when the cell is tagged
-    raises-exception (the nbclient/nbconvert rule); a tagged cell that did not fail
-    is reported as a note, not a failure;
+    raises-exception (the nbclient/nbconvert rule, checked here too so a notebook run
+    with --allow-errors reports every failing cell, not just the first); a tagged cell
+    that did not fail is reported as a note, not a failure;
   - the notebook is valid nbformat after execution.
 Prints one line per code cell and "N cells ok, N failed"; exit 0 when all are ok,
 1 when a check failed, 2 when execution itself failed (timeout, dead kernel).
@@ -20,7 +21,7 @@ import nbformat
 
 
 def summary(cell):
-    got = {"stdout": "", "stderr": "", "result": None, "mimes": set(), "error": None}
+    got = {"stdout": "", "stderr": "", "result": None, "mimes": set(), "error": None, "evalue": ""}
     for o in cell.get("outputs", []):
         kind = o["output_type"]
         if kind == "stream":
@@ -31,6 +32,7 @@ def summary(cell):
                 got["result"] = o["data"].get("text/plain")
         elif kind == "error":
             got["error"] = o["ename"]
+            got["evalue"] = o.get("evalue", "")
     return got
 
 
@@ -39,7 +41,7 @@ def problems(cell):
     tagged = "raises-exception" in cell.metadata.get("tags", [])
     if exp is None:
         if got["error"] and not tagged:
-            return [f"unexpected error {got['error']}"]
+            return [f"unexpected error {got['error']}: {got['evalue'][:300]}"]
         return []
     errs = []
     for k in ("stdout", "stderr", "result"):
@@ -106,7 +108,7 @@ def main():
             print(f"     note: tagged raises-exception but did not fail")
         if errs:
             failed += 1
-            print("     FAIL " + "; ".join(errs))
+            print(f"     FAIL cell [{i}] {first!r}: " + "; ".join(errs))
         else:
             ok += 1
     print(f"{ok} cells ok, {failed} failed")
