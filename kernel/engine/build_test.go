@@ -183,3 +183,19 @@ func TestWorkspaceKeepsCallersOtherFiles(t *testing.T) {
 		t.Errorf("go.mod left behind: %v", err)
 	}
 }
+
+func TestFindToolchainWithoutGoOnPath(t *testing.T) {
+	want, err := findToolchain(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", t.TempDir()) // no go here
+	t.Setenv("GOROOT", want.goroot)
+	have, err := findToolchain(t.Context(), "")
+	if err != nil {
+		t.Fatalf("with GOROOT set and go not on PATH: %v", err)
+	}
+	if have.version != want.version || have.toolDir != want.toolDir {
+		t.Errorf("have %+v, want %+v", have, want)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -20,16 +21,33 @@ type toolchain struct {
 	langVer string // "1.26", for go.mod and -lang
 }
 
-// findToolchain locates the go command (goBin, else "go" on PATH, else
-// $GOROOT/bin/go) and asks it where its tools are, with one `go env` call.
+// findToolchain locates the go command and asks it where its tools are,
+// with one `go env` call. It takes goBin, else "go" on PATH, else the first
+// of $GOROOT/bin/go, the Go the kernel was built with and the usual install
+// places that exists: Jupyter often starts kernels with a PATH that lacks
+// Go (a classic complaint about Go kernels).
 func findToolchain(ctx context.Context, goBin string) (*toolchain, error) {
 	if goBin == "" {
-		if p, err := exec.LookPath("go"); err == nil {
-			goBin = p
-		} else if root := os.Getenv("GOROOT"); root != "" {
-			goBin = filepath.Join(root, "bin", "go")
-		} else {
-			return nil, fmt.Errorf("find the go command: not on PATH and GOROOT is not set: %w", err)
+		var err error
+		goBin, err = exec.LookPath("go")
+		if err != nil {
+			candidates := []string{os.Getenv("GOROOT"), runtime.GOROOT(), "/usr/local/go", "/usr/lib/go"}
+			if home, herr := os.UserHomeDir(); herr == nil {
+				candidates = append(candidates, filepath.Join(home, "go"), filepath.Join(home, "sdk", "go"))
+			}
+			goBin = ""
+			for _, root := range candidates {
+				if root == "" {
+					continue
+				}
+				if info, serr := os.Stat(filepath.Join(root, "bin", "go")); serr == nil && !info.IsDir() {
+					goBin = filepath.Join(root, "bin", "go")
+					break
+				}
+			}
+			if goBin == "" {
+				return nil, fmt.Errorf("find the go command: not on PATH, not in GOROOT (%q) nor in the usual places; install Go or set GOROOT: %w", os.Getenv("GOROOT"), err)
+			}
 		}
 	}
 	cmd := exec.CommandContext(ctx, goBin, "env", "-json", "GOROOT", "GOTOOLDIR", "GOVERSION")
