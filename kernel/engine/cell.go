@@ -62,8 +62,9 @@ type magicCall struct {
 	Out  *splitCell // the cell being split: settings to change, notes to print
 }
 
-// magics is the table of known magics, looked up by name. Later issues add
-// %who, %reset, %env, %cd, %%writefile, %%bash ... here.
+// magics is the table of known magics, looked up by name. The state magics
+// are in magics_state.go, shell and script magics in magics_shell.go, %go in
+// modules.go, %doc in help.go.
 var magics []*magic
 
 func init() {
@@ -73,6 +74,16 @@ func init() {
 		{Name: "limit", Usage: "%limit [default] memory=256MB procs=64 cpu=10s output=10MB", Short: "limit this cell's (with default: every cell's) memory, processes, CPU time and output", Apply: limitMagic},
 		{Name: "doc", Usage: "%doc NAME", Short: "print the documentation of NAME (fmt, fmt.Println, a name of the notebook); NAME? shows it in the pager", Apply: docMagic},
 		{Name: "help", Usage: "%help", Short: "list the magics", Apply: helpMagic},
+		{Name: "who", Usage: "%who", Short: "list the remembered imports and declarations and the cell each came from", Apply: whoMagic},
+		{Name: "reset", Usage: "%reset [NAME ...]", Short: "forget every remembered declaration and import (or only NAME ...)", Apply: resetMagic},
+		{Name: "env", Usage: "%env [NAME[=VALUE]]", Short: "list the environment, show NAME, or set it for later cells and commands ($VAR expanded)", Apply: envMagic},
+		{Name: "cd", Usage: "%cd [DIR]", Short: "change the working directory of later cells and commands", Apply: cdMagic},
+		{Name: "go", Usage: "%go get MODULE@VERSION", Short: "run go (get, list, mod, doc, env, version) in the kernel's module, e.g. pin a module version", Apply: goMagic},
+		{Name: "!", Usage: "!COMMAND", Short: "run a shell command (sh -c) before the cell's Go code; its exit status is shown", Apply: shellLineMagic},
+		{Name: "writefile", Usage: "%%writefile [-a] FILE", Short: "write (with -a: append) the rest of the cell to FILE", Cell: true, Apply: writefileMagic},
+		{Name: "bash", Usage: "%%bash", Short: "run the rest of the cell with bash (streamed, interruptible)", Cell: true, Apply: scriptMagic("bash")},
+		{Name: "sh", Usage: "%%sh", Short: "run the rest of the cell with sh (streamed, interruptible)", Cell: true, Apply: scriptMagic("sh")},
+		{Name: "python3", Usage: "%%python3", Short: "run the rest of the cell with python3 from PATH (streamed, interruptible)", Cell: true, Apply: scriptMagic("python3")},
 		{Name: "lsmagic", Usage: "%lsmagic", Short: "list the magics (same as %help)", Apply: helpMagic},
 	}
 }
@@ -110,7 +121,7 @@ func split(code string, notebook settings) (splitCell, error) {
 			continue
 		}
 		text := strings.TrimSpace(line)
-		if isShellLine(code, lines, i) {
+		if isShellLine(lines, i) {
 			text = "%" + text // `!cmd` is the line magic "!" (magics_shell.go)
 		}
 		if !strings.HasPrefix(text, "%") {
@@ -219,6 +230,9 @@ func unknownMagicMessage(name string, cell bool) string {
 	}
 	best, bestDist := "", 1<<30
 	for _, m := range magics {
+		if m.Name == "!" {
+			continue // one character: close to every short typo
+		}
 		if d := editDistance(name, m.Name); d < bestDist {
 			best, bestDist = m.Name, d
 		}

@@ -37,7 +37,7 @@ func TestSplit(t *testing.T) {
 		{name: "bad race arg", code: "%race maybe", err: `want no argument, on or off`},
 		{name: "bad limit key", code: "%limit disk=1GB", err: `unknown limit "disk"`},
 		{name: "bad size", code: "%limit memory=lots", err: `bad size`},
-		{name: "cell magic unknown", code: "%%bash\necho hi", err: "unknown magic %%bash"},
+		{name: "cell magic unknown", code: "%%bsh\necho hi", err: "unknown magic %%bsh; did you mean %%bash?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

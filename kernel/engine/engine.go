@@ -271,6 +271,10 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 			return nil, buildFailed(err)
 		}
 	}
+	// Imports outside the standard library: fetch their modules (modules.go).
+	if err := e.ensureModules(ctx, paths, out); err != nil {
+		return nil, err
+	}
 	start = time.Now()
 	built, err := e.build.build(ctx, buildRequest{Cell: count, Source: prog.Source, Imports: paths, Race: sc.Cell.Race})
 	e.stage(count, "build", start, "how", built.How)

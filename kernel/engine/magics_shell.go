@@ -1,10 +1,19 @@
 package engine
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"go/scanner"
 	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/gokernel/gokernel/kernel/interp"
 )
 
 // errWantOneName is the usage error of magics that take one name.
@@ -13,18 +22,15 @@ var errWantOneName = errors.New("want one name")
 // isShellLine reports whether line i of code is a `!cmd` shell line: it
 // starts with "!" (not "!=") at the start of a statement, that is outside
 // brackets and braces (top level only) and not continuing an expression (`a &&\n\t!b` is Go).
-func isShellLine(code string, lines []string, i int) bool {
+func isShellLine(lines []string, i int) bool {
 	text := strings.TrimSpace(lines[i])
 	if !strings.HasPrefix(text, "!") || strings.HasPrefix(text, "!=") || len(text) == 1 {
 		return false
 	}
-	off := 0
-	for _, l := range lines[:i] {
-		off += len(l)
-	}
+	// lines has the magic lines before i already blanked: only Go is scanned.
 	var s scanner.Scanner
 	fset := token.NewFileSet()
-	before := code[:off]
+	before := strings.Join(lines[:i], "")
 	s.Init(fset.AddFile("", -1, len(before)), []byte(before), nil, 0)
 	depth := 0
 	last := token.SEMICOLON
@@ -44,4 +50,108 @@ func isShellLine(code string, lines []string, i int) bool {
 		}
 	}
 	return depth <= 0 && !continuesLine(last)
+}
+
+// This file also runs cells and lines with other interpreters, the IPython
+// way: `!cmd` lines (sh -c, before the cell's Go code, in order with the
+// other line magics), and the cell magics %%bash, %%sh and %%python3, which
+// run the rest of the cell. They go through the run stage (run.go) like a
+// Go cell: own process group, output streamed live and coalesced,
+// interrupt and %timeout kill the whole group, limits apply.
+
+// scriptInterpreters are the cell magics that run their body with an
+// interpreter: name -> command and flags before the body. python3 -u: its
+// output is a pipe, unbuffered so it streams as it prints.
+var scriptInterpreters = map[string][]string{
+	"bash":    {"bash", "-c"},
+	"sh":      {"sh", "-c"},
+	"python3": {"python3", "-u", "-c"},
+}
+
+// scriptMagic returns the Apply of %%name running the body with its interpreter.
+func scriptMagic(name string) func(c *magicCall) error {
+	return func(c *magicCall) error {
+		if c.Args != "" {
+			return fmt.Errorf("takes no arguments (the cell below the %%%%%s line is the script)", name)
+		}
+		argv := scriptInterpreters[name]
+		body, cell := c.Body, c.Out
+		c.Out.Run = func(ctx context.Context, e *Engine, out interp.Output) (*interp.ExecuteResult, error) {
+			args := append(slices.Clone(argv[1:]), body)
+			if name != "python3" {
+				args = append(args, name) // $0 of the script
+			}
+			return nil, e.runScript(ctx, out, argv[0], args, cell.Cell)
+		}
+		return nil
+	}
+}
+
+// shellLineMagic is `!cmd`: run cmd with sh -c before the cell's Go code. A
+// failing command shows its exit status and the cell goes on, as in IPython.
+func shellLineMagic(c *magicCall) error {
+	command := c.Args
+	if strings.TrimSpace(command) == "" {
+		return errors.New("missing command")
+	}
+	cell := c.Out
+	c.Out.Effects = append(c.Out.Effects, func(ctx context.Context, e *Engine, out interp.Output) error {
+		err := e.runScript(ctx, out, "sh", []string{"-c", command, "sh"}, cell.Cell)
+		var ie *interp.Error
+		if errors.As(err, &ie) && ie.Name == "ExitError" {
+			out.Stream("stderr", fmt.Sprintf("!%s: %s\n", command, ie.Value))
+			return nil
+		}
+		return err
+	})
+	return nil
+}
+
+// interpreterNotFound is the error name of a script magic whose interpreter
+// is not installed.
+const interpreterNotFound = "InterpreterNotFound"
+
+// runScript runs interpreter (looked up on the kernel's PATH) with args in
+// the cells' directory and environment, through the run stage.
+func (e *Engine) runScript(ctx context.Context, out interp.Output, interpreter string, args []string, cell settings) error {
+	bin, err := exec.LookPath(interpreter)
+	if err != nil {
+		msg := fmt.Sprintf("%s is not installed: it was not found on PATH", interpreter)
+		return &interp.Error{Name: interpreterNotFound, Value: msg, Traceback: []string{
+			interpreterNotFound + ": " + msg,
+			"Install it, or put its directory on PATH (e.g. %env PATH=/opt/bin:$PATH is not expanded: give the full value).",
+		}}
+	}
+	_, err = run(ctx, runSpec{
+		Binary:  bin,
+		Args:    args,
+		Script:  true,
+		Dir:     e.runDir(),
+		Env:     e.cellEnv(false),
+		Timeout: cell.Timeout,
+		Limits:  cell.Limits,
+	}, out)
+	return err
+}
+
+// describeScriptEnd is describeEnd for an interpreter: what stopped it, or
+// its exit status. Its stderr is its own: nothing is held back as a crash.
+func describeScriptEnd(stop stopReason, limit limitExceeded, spec runSpec, state *os.ProcessState, stderrF *stderrFilter, took time.Duration) *interp.Error {
+	stderrF.releaseCrash()
+	name := filepath.Base(spec.Binary)
+	var e *interp.Error
+	switch {
+	case stop == stopInterrupted:
+		e = &interp.Error{Name: "Interrupted", Value: fmt.Sprintf("the %s cell was interrupted after %s; its processes were killed", name, roundDuration(took))}
+	case stop == stopTimeout:
+		e = &interp.Error{Name: "Timeout", Value: fmt.Sprintf("the %s cell ran longer than its %s timeout and was stopped", name, spec.Timeout)}
+	case stop == stopLimit:
+		e = &interp.Error{Name: "LimitExceeded", Value: limit.What}
+	case state == nil || state.Success():
+		return nil
+	default:
+		e = &interp.Error{Name: "ExitError", Value: state.String()} // "exit status 3"
+	}
+	e.Traceback = []string{e.Name + ": " + e.Value}
+	return e
 }

@@ -32,7 +32,12 @@ import (
 
 // runSpec says how to run one built cell program.
 type runSpec struct {
-	Binary     string
+	Binary string
+	Args   []string // arguments after the binary (a script's interpreter flags)
+	// Script says the program is not a Go cell (an interpreter running a
+	// %%bash or %%python3 cell): no SIGQUIT goroutine dump on interrupt,
+	// no Go crash parsing of its exit, only its status.
+	Script     bool
 	Dir        string   // working directory of the program
 	Env        []string // full environment of the program; nil: the kernel's own
 	AllowStdin bool
@@ -97,7 +102,7 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 		return nil, err
 	}
 
-	cmd := exec.Command(spec.Binary)
+	cmd := exec.Command(spec.Binary, spec.Args...)
 	cmd.Dir = spec.Dir
 	cmd.Env = cellEnv(spec)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdinChild, stdoutChild, stderrChild
@@ -171,7 +176,7 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 	}
 	stopWatching()
 	if !exited {
-		if stop != stopLimit {
+		if stop != stopLimit && !spec.Script {
 			// Ask the Go runtime for every goroutine's stack, then give up waiting.
 			sendQuit(pid)
 			select {
@@ -201,6 +206,9 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 // describeEnd turns how the program ended into the cell's error, or nil.
 // Kept crash text that the error does not use is streamed as stderr.
 func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *os.ProcessState, stderrF *stderrFilter, took time.Duration) *interp.Error {
+	if spec.Script {
+		return describeScriptEnd(stop, limit, spec, state, stderrF, took)
+	}
 	crash := stderrF.crash.String()
 	traces := parseGoroutines(crash)
 	view, _ := formatGoroutineView(traces, goroutineViewOptions{})

@@ -1,0 +1,283 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/mod/module"
+
+	"github.com/gokernel/gokernel/kernel/interp"
+)
+
+// This file brings in modules beyond the standard library. A cell that
+// imports a package no required module provides (import
+// "golang.org/x/sync/errgroup") has its module fetched with `go get`
+// through the configured Go module proxy before the build, with go's
+// progress lines streamed to the cell; the requirement lands in the
+// workspace go.mod, so later cells build at once (on the `go build` path;
+// standard-library cells keep the direct compile + link path). %go get
+// MODULE@VERSION pins a version. Offline, the cell fails with a
+// ModuleNotFound error that says how to make the module available.
+
+// modulesMu serialises changes to the workspace go.mod (Execute runs one
+// cell at a time, but completion reads it too).
+var modulesMu sync.Mutex
+
+// requiredModules reads the module paths and versions the workspace go.mod
+// requires (the replaced gokernel module included).
+func (e *Engine) requiredModules() map[string]string {
+	modulesMu.Lock()
+	defer modulesMu.Unlock()
+	data, err := os.ReadFile(e.ws.path("go.mod"))
+	if err != nil {
+		return nil
+	}
+	return parseRequires(data)
+}
+
+// parseRequires reads the require directives of a go.mod as go writes it.
+func parseRequires(data []byte) map[string]string {
+	mods := map[string]string{}
+	inBlock := false
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if i := strings.Index(line, "//"); i >= 0 {
+			line = strings.TrimSpace(line[:i])
+		}
+		switch {
+		case line == "require (":
+			inBlock = true
+			continue
+		case inBlock && line == ")":
+			inBlock = false
+			continue
+		case strings.HasPrefix(line, "require "):
+			line = strings.TrimPrefix(line, "require ")
+		case !inBlock:
+			continue
+		}
+		if f := strings.Fields(line); len(f) == 2 {
+			mods[strings.Trim(f[0], `"`)] = strings.Trim(f[1], `"`)
+		}
+	}
+	return mods
+}
+
+// moduleOf returns the required module that provides package path (the
+// longest module path that is a prefix of it), or "".
+func moduleOf(path string, mods map[string]string) string {
+	best := ""
+	for m := range mods {
+		if (path == m || strings.HasPrefix(path, m+"/")) && len(m) > len(best) {
+			best = m
+		}
+	}
+	return best
+}
+
+// externalImports are the paths of imports that are neither standard nor
+// the cell packages.
+func (e *Engine) externalImports(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if !e.build.fastPathOK([]string{p}) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ensureModules fetches the modules of the cell's imports that no required
+// module provides. It does nothing (and reads nothing) for a cell that
+// imports only standard packages.
+func (e *Engine) ensureModules(ctx context.Context, paths []string, out interp.Output) error {
+	external := e.externalImports(paths)
+	if len(external) == 0 {
+		return nil
+	}
+	mods := e.requiredModules()
+	var missing []string
+	for _, p := range external {
+		if moduleOf(p, mods) == "" {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	out.Stream("stderr", fmt.Sprintf("gokernel: fetching the module of %s ...\n", strings.Join(missing, ", ")))
+	start := time.Now()
+	log, err := e.goCommand(ctx, out, append([]string{"get"}, missing...)...)
+	if err != nil {
+		if ctx.Err() != nil {
+			return &interp.Error{Name: "Interrupted", Value: "interrupted while fetching modules"}
+		}
+		return moduleNotFound(missing, log, err)
+	}
+	out.Stream("stderr", fmt.Sprintf("gokernel: module ready in %.1f s (recorded in the kernel's go.mod; later cells reuse it)\n", time.Since(start).Seconds()))
+	return nil
+}
+
+// moduleNotFound explains a failed fetch and how to make the module available.
+func moduleNotFound(paths []string, log string, err error) *interp.Error {
+	msg := fmt.Sprintf("could not fetch the module of %s", strings.Join(paths, ", "))
+	tb := []string{"ModuleNotFound: " + msg}
+	if s := strings.TrimSpace(log); s != "" {
+		tb = append(tb, "go get said:")
+		for _, l := range strings.Split(s, "\n") {
+			tb = append(tb, "    "+l)
+		}
+	} else {
+		tb = append(tb, "go get: "+err.Error())
+	}
+	tb = append(tb, "To make it available:")
+	proxy := os.Getenv("GOPROXY")
+	if proxy == "off" || strings.Contains(log, "GOPROXY=off") {
+		tb = append(tb, "  - module downloads are off (GOPROXY=off): go online and set GOPROXY to a module proxy (or \"direct\"),",
+			"    e.g. %env GOPROXY= (empty: go's default proxy), then run the cell again;")
+	} else {
+		tb = append(tb, "  - check the network and GOPROXY (now "+goproxyOrDefault(proxy)+"), GOPRIVATE and GONOSUMDB for private modules;")
+	}
+	tb = append(tb,
+		"  - when online, pin it once with %go get MODULE@VERSION (e.g. %go get golang.org/x/sync@latest);",
+		"  - offline, a version already in the module cache (go env GOMODCACHE) can be pinned with",
+		"    %go get MODULE@VERSION even with GOPROXY=off (the kernel builds with GOFLAGS=-mod=mod).")
+	return &interp.Error{Name: "ModuleNotFound", Value: msg, Traceback: tb}
+}
+
+func goproxyOrDefault(p string) string {
+	if p == "" {
+		return "go's default"
+	}
+	return p
+}
+
+// goMagic is %go SUBCOMMAND ARGS: the go command in the kernel's workspace
+// module, e.g. %go get golang.org/x/sync@v0.10.0 to pin a version, or
+// %go list -m all to see what is required. Its output streams to the cell.
+func goMagic(c *magicCall) error {
+	args := strings.Fields(c.Args)
+	if len(args) == 0 {
+		return errors.New("missing go subcommand")
+	}
+	switch args[0] {
+	case "get", "list", "version", "env", "doc", "mod":
+	default:
+		return fmt.Errorf("%q is not available here (get, list, version, env, doc and mod are)", args[0])
+	}
+	if args[0] == "get" {
+		for _, a := range args[1:] {
+			if p, _, _ := strings.Cut(a, "@"); !strings.HasPrefix(a, "-") {
+				if err := module.CheckImportPath(p); err != nil {
+					return fmt.Errorf("bad module path: %w", err)
+				}
+			}
+		}
+	}
+	c.Out.Effects = append(c.Out.Effects, func(ctx context.Context, e *Engine, out interp.Output) error {
+		log, err := e.goCommand(ctx, out, args...)
+		if err != nil {
+			if ctx.Err() != nil {
+				return &interp.Error{Name: "Interrupted", Value: "interrupted: go " + args[0]}
+			}
+			if args[0] == "get" {
+				return moduleNotFound(args[1:], log, err)
+			}
+			msg := fmt.Sprintf("go %s: %v", strings.Join(args, " "), err)
+			return &interp.Error{Name: "GoCommandError", Value: msg, Traceback: []string{"GoCommandError: " + msg}}
+		}
+		return nil
+	})
+	return nil
+}
+
+// goCommand runs the go command in the workspace module with the build's
+// environment, streaming its output (go get prints its progress on stderr)
+// line by line and returning it. An interrupt kills its process group.
+func (e *Engine) goCommand(ctx context.Context, out interp.Output, args ...string) (string, error) {
+	modulesMu.Lock()
+	defer modulesMu.Unlock()
+	cmd := exec.Command(e.tc.goBin, args...)
+	cmd.Dir = e.ws.dir
+	cmd.Env = e.build.env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("start go %s: %w", args[0], err)
+	}
+	var log strings.Builder
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text() + "\n"
+			log.WriteString(line)
+			out.Stream("stderr", line)
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait(); pw.Close() }()
+	var err error
+	select {
+	case err = <-waitErr:
+	case <-ctx.Done():
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		err = <-waitErr
+	}
+	<-read
+	return log.String(), err
+}
+
+// moduleDir returns the directory of non-standard package path in the
+// module cache, if a required module provides it and is downloaded.
+func (e *Engine) moduleDir(path string) string {
+	mods := e.requiredModules()
+	m := moduleOf(path, mods)
+	if m == "" {
+		return ""
+	}
+	escaped, err := module.EscapePath(m)
+	if err != nil {
+		return ""
+	}
+	ver, err := module.EscapeVersion(mods[m])
+	if err != nil {
+		return ""
+	}
+	dir := filepath.Join(e.modCache(), filepath.FromSlash(escaped)+"@"+ver, filepath.FromSlash(strings.TrimPrefix(path[len(m):], "/")))
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return ""
+	}
+	return dir
+}
+
+var modCacheOnce struct {
+	sync.Once
+	dir string
+}
+
+// modCache is the module cache directory (go env GOMODCACHE, asked once).
+func (e *Engine) modCache() string {
+	modCacheOnce.Do(func() {
+		out, err := exec.Command(e.tc.goBin, "env", "GOMODCACHE").Output()
+		if err == nil {
+			modCacheOnce.dir = strings.TrimSpace(string(out))
+		}
+	})
+	return modCacheOnce.dir
+}
