@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -27,6 +28,7 @@ var ChildFuncs = map[string]any{
 	"childTimeline":   childTimeline,
 	"renamed":         childRenamed, // registered under another name than its own
 	"childGetTimeout": childGetTimeout,
+	"childBigDisplay": childBigDisplay,
 }
 
 // childRenamed checks that a function is found by its code, whatever the
@@ -151,5 +153,13 @@ func childGetTimeout(q *Queue[int], d time.Duration) {
 	default:
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
+	}
+}
+
+// childBigDisplay shows n big SVG images of size bytes.
+func childBigDisplay(size, n int) {
+	body := strings.Repeat("x", size)
+	for range n {
+		SVG("<svg>" + body + "</svg>")
 	}
 }

@@ -123,6 +123,7 @@
 //	progress.go   Progress
 //	process.go    Process, Proc, Start, Run, ExitError; the child-side dispatcher installed in cellrt
 //	queue.go      Queue and its unix-socket server
+//	relay.go      passes a child's stdout on so that each of its displays reaches the kernel in one write
 //	unixsock.go   unix sockets on syscall + pollable os.File (package net would cost a nb cell ~20 ms of link time)
 //	timeline.go   Timeline, Lane, State and the SVG renderer
 //	timeline_share.go  lanes recorded by child processes

@@ -33,7 +33,9 @@ const argsFD = 3
 type Proc struct {
 	// Stdout and Stderr receive the child's output. They default to the
 	// cell's own os.Stdout and os.Stderr, so the child's prints (and its
-	// displays) stream to the notebook. Set them before Start.
+	// displays) stream to the notebook. Set them before Start. Stdout is
+	// relayed by this process so that the child's displays reach it whole
+	// (see relay.go); Join returns once all of it is passed on.
 	Stdout, Stderr io.Writer
 
 	fn   reflect.Value
@@ -134,7 +136,11 @@ func (p *Proc) Start() error {
 	cmd := exec.Command(exe)
 	cmd.Args = []string{os.Args[0]}
 	cmd.Env = append(os.Environ(), cellrt.EnvChild+"="+name)
-	cmd.Stdout, cmd.Stderr = p.Stdout, p.Stderr
+	relay := newFrameRelay(p.Stdout)
+	cmd.Stdout, cmd.Stderr = relay, p.Stderr
+	// A grandchild that outlives the child would keep the relay's pipe
+	// open and Join waiting; after this delay the pipe is closed.
+	cmd.WaitDelay = 2 * time.Second
 	cmd.ExtraFiles = []*os.File{r}
 	if err := cmd.Start(); err != nil {
 		r.Close()
@@ -157,7 +163,7 @@ func (p *Proc) Start() error {
 	}
 	p.cmd, p.started, p.done, p.name = cmd, true, make(chan struct{}), name
 	trackProc(p)
-	go p.wait(cmd)
+	go p.wait(cmd, relay)
 	return nil
 }
 
@@ -215,14 +221,16 @@ func (p *Proc) doneChan() (chan struct{}, error) {
 	return done, nil
 }
 
-// wait reaps the child, records how it ended, and closes done. One
+// wait reaps the child, passes on the rest of its output, records how it
+// ended, and closes done. One
 // goroutine per child runs it; the end of the cell joins every child, so
 // none of these goroutines outlives the cell.
-func (p *Proc) wait(cmd *exec.Cmd) {
+func (p *Proc) wait(cmd *exec.Cmd, relay *frameRelay) {
 	err := cmd.Wait()
+	relay.flush()
 	var exitErr *exec.ExitError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, exec.ErrWaitDelay):
 		p.setExitCode(0)
 	case errors.As(err, &exitErr):
 		e := &ExitError{Name: p.Name(), Pid: cmd.Process.Pid, Code: exitErr.ExitCode()}
