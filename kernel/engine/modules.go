@@ -271,8 +271,12 @@ var modCacheOnce struct {
 	dir string
 }
 
-// modCache is the module cache directory (go env GOMODCACHE, asked once).
+// modCache is the module cache directory: $GOMODCACHE, else what
+// go env says (asked once).
 func (e *Engine) modCache() string {
+	if dir := os.Getenv("GOMODCACHE"); dir != "" {
+		return dir
+	}
 	modCacheOnce.Do(func() {
 		out, err := exec.Command(e.tc.goBin, "env", "GOMODCACHE").Output()
 		if err == nil {

@@ -1,0 +1,141 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gokernel/gokernel/kernel/interp"
+)
+
+func TestParseRequiresAndModuleOf(t *testing.T) {
+	gomod := []byte("module gokernel.local/cell\n\ngo 1.26.0\n\nrequire github.com/gokernel/gokernel v0.0.0\n\nrequire (\n\tgolang.org/x/sync v0.25.0 // indirect\n\tgolang.org/x/text v0.15.0\n)\n\nreplace github.com/gokernel/gokernel => ./gokernel\n")
+	mods := parseRequires(gomod)
+	want := map[string]string{"github.com/gokernel/gokernel": "v0.0.0", "golang.org/x/sync": "v0.25.0", "golang.org/x/text": "v0.15.0"}
+	if len(mods) != len(want) {
+		t.Fatalf("have %v, want %v", mods, want)
+	}
+	for m, v := range want {
+		if mods[m] != v {
+			t.Errorf("%s: have %q, want %q", m, mods[m], v)
+		}
+	}
+	for path, wantMod := range map[string]string{
+		"golang.org/x/sync/errgroup": "golang.org/x/sync",
+		"golang.org/x/sync":          "golang.org/x/sync",
+		"golang.org/x/syncthing":     "",
+		"example.com/other":          "",
+	} {
+		if have := moduleOf(path, mods); have != wantMod {
+			t.Errorf("moduleOf(%s): have %q, want %q", path, have, wantMod)
+		}
+	}
+}
+
+const errgroupCell = `import "golang.org/x/sync/errgroup"
+
+var g errgroup.Group
+for i := range 3 {
+	g.Go(func() error { fmt.Println("task", i); return nil })
+}
+fmt.Println("wait:", g.Wait())
+`
+
+// TestModuleFetchedThroughProxy needs the Go module proxy (CI reaches it).
+func TestModuleFetchedThroughProxy(t *testing.T) {
+	if os.Getenv("GOPROXY") == "off" {
+		t.Skip("GOPROXY=off: this test fetches a module")
+	}
+	e := newTestEngine(t)
+	var rec recordingOutput
+	start := time.Now()
+	_, err := e.Execute(context.Background(), interp.ExecuteRequest{Code: errgroupCell, Count: 1}, &rec)
+	if err != nil {
+		t.Fatalf("errgroup cell: %v\nstderr: %s", err, rec.text("stderr"))
+	}
+	t.Logf("first errgroup cell: %v", time.Since(start))
+	if have := rec.text("stdout"); !strings.Contains(have, "wait: <nil>") || strings.Count(have, "task") != 3 {
+		t.Errorf("stdout: have %q", have)
+	}
+	if have := rec.text("stderr"); !strings.Contains(have, "fetching the module of golang.org/x/sync/errgroup") {
+		t.Errorf("stderr: have %q, want fetch progress", have)
+	}
+	gomod, _ := os.ReadFile(e.ws.path("go.mod"))
+	if !strings.Contains(string(gomod), "golang.org/x/sync v") {
+		t.Errorf("workspace go.mod lacks golang.org/x/sync:\n%s", gomod)
+	}
+	// A later cell uses the remembered import: no fetch again.
+	rec = recordingOutput{}
+	start = time.Now()
+	_, err = e.Execute(context.Background(), interp.ExecuteRequest{Code: "var g2 errgroup.Group\ng2.Go(func() error { return nil })\nfmt.Println(g2.Wait())", Count: 2}, &rec)
+	if err != nil {
+		t.Fatalf("second cell: %v", err)
+	}
+	t.Logf("second errgroup cell: %v", time.Since(start))
+	if have := rec.text("stderr"); strings.Contains(have, "fetching") {
+		t.Errorf("second cell fetched again: %q", have)
+	}
+	// Pin a version.
+	rec = recordingOutput{}
+	if _, err := e.Execute(context.Background(), interp.ExecuteRequest{Code: "%go get golang.org/x/sync@v0.24.0", Count: 3}, &rec); err != nil {
+		t.Fatalf("%%go get: %v\n%s", err, rec.text("stderr"))
+	}
+	gomod, _ = os.ReadFile(e.ws.path("go.mod"))
+	if !strings.Contains(string(gomod), "golang.org/x/sync v0.24.0") {
+		t.Errorf("after %%go get @v0.24.0 go.mod says:\n%s", gomod)
+	}
+	// Standard-library cells keep the direct build.
+	built, err := e.build.build(context.Background(), buildRequest{Source: []byte("package main\nfunc main() {}\n"), Imports: []string{"fmt"}})
+	if err != nil || built.How != "direct" {
+		t.Errorf("std cell: have %q, %v; want direct", built.How, err)
+	}
+}
+
+// TestModuleDownloadProgress fetches errgroup into an empty module cache:
+// go's "downloading" lines reach the cell while it downloads.
+func TestModuleDownloadProgress(t *testing.T) {
+	if os.Getenv("GOPROXY") == "off" {
+		t.Skip("GOPROXY=off: this test fetches a module")
+	}
+	cache := t.TempDir()
+	t.Setenv("GOMODCACHE", cache)
+	t.Cleanup(func() {
+		// The module cache is read-only: let go remove it.
+		cmd := exec.Command("go", "clean", "-modcache")
+		cmd.Env = append(os.Environ(), "GOMODCACHE="+cache)
+		cmd.Run()
+	})
+	e := newTestEngine(t)
+	var rec recordingOutput
+	if _, err := e.Execute(context.Background(), interp.ExecuteRequest{Code: errgroupCell, Count: 1}, &rec); err != nil {
+		t.Fatalf("errgroup cell: %v\nstderr: %s", err, rec.text("stderr"))
+	}
+	if have := rec.text("stderr"); !strings.Contains(have, "go: downloading golang.org/x/sync") {
+		t.Errorf("stderr: have %q, want go's download progress", have)
+	}
+	if dir := e.moduleDir("golang.org/x/sync/errgroup"); !strings.HasPrefix(dir, cache) {
+		t.Errorf("moduleDir: have %q, want it under %s", dir, cache)
+	}
+}
+
+func TestModuleOffline(t *testing.T) {
+	t.Setenv("GOPROXY", "off")
+	e := newTestEngine(t)
+	var rec recordingOutput
+	code := strings.Replace(errgroupCell, "golang.org/x/sync/errgroup", "golang.org/x/exp/gokernelnothere", 1)
+	code = strings.ReplaceAll(code, "errgroup.", "gokernelnothere.")
+	_, err := e.Execute(context.Background(), interp.ExecuteRequest{Code: code, Count: 1}, &rec)
+	ie := cellError(t, err, "ModuleNotFound")
+	if want := "could not fetch the module of golang.org/x/exp/gokernelnothere"; ie.Value != want {
+		t.Errorf("have %q, want %q", ie.Value, want)
+	}
+	tb := strings.Join(ie.Traceback, "\n")
+	for _, want := range []string{"GOPROXY=off", "%go get MODULE@VERSION", "GOFLAGS=-mod=mod"} {
+		if !strings.Contains(tb, want) {
+			t.Errorf("traceback lacks %q:\n%s", want, tb)
+		}
+	}
+}
