@@ -4,9 +4,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -86,10 +88,53 @@ func show(data map[string]any, id string, update bool) {
 // as the plain fallback (a string is shown quoted, as for a cell's value).
 func Display(v any) { show(bundleOf(v), "", false) }
 
-// HTML shows s as HTML.
+// HTML shows s as HTML. The plain-text fallback (what `gokernel run` prints
+// in a terminal) is the text of s without its tags.
 func HTML(s string) {
-	show(map[string]any{"text/html": s, "text/plain": "<HTML output>"}, "", false)
+	show(map[string]any{"text/html": s, "text/plain": htmlText(s)}, "", false)
 }
+
+// htmlText is a rough plain-text reading of an HTML fragment: tags dropped
+// (with the content of script and style elements), entities decoded, runs
+// of white space made one space. "<HTML output>" if nothing is left.
+func htmlText(s string) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:i])
+		s = s[i:]
+		j := strings.IndexByte(s, '>')
+		if j < 0 {
+			b.WriteString(s)
+			break
+		}
+		tag := strings.ToLower(s[1:j])
+		s = s[j+1:]
+		for _, skip := range []string{"script", "style"} {
+			if strings.HasPrefix(tag, skip) {
+				if k := strings.Index(strings.ToLower(s), "</"+skip); k >= 0 {
+					s = s[k:]
+				}
+			}
+		}
+		// Block-level tags separate words.
+		if name := strings.TrimPrefix(strings.Fields(tag + " ")[0], "/"); blockTags[name] {
+			b.WriteByte(' ')
+		}
+	}
+	text := strings.Join(strings.Fields(html.UnescapeString(b.String())), " ")
+	if text == "" {
+		return "<HTML output>"
+	}
+	return text
+}
+
+var blockTags = map[string]bool{"br": true, "p": true, "div": true, "li": true, "tr": true, "td": true, "th": true,
+	"h1": true, "h2": true, "h3": true, "h4": true, "table": true, "ul": true, "ol": true, "pre": true}
 
 // Markdown shows s rendered as Markdown; the plain fallback is s itself.
 func Markdown(s string) {

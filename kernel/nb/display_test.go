@@ -77,7 +77,7 @@ func TestDisplayBundles(t *testing.T) {
 		show func()
 		want map[string]any
 	}{
-		{"HTML", func() { HTML("<i>x</i>") }, map[string]any{"text/html": "<i>x</i>", "text/plain": "<HTML output>"}},
+		{"HTML", func() { HTML("<i>x</i>") }, map[string]any{"text/html": "<i>x</i>", "text/plain": "x"}},
 		{"Markdown", func() { Markdown("**x**") }, map[string]any{"text/markdown": "**x**", "text/plain": "**x**"}},
 		{"SVG", func() { SVG("<svg/>") }, map[string]any{"image/svg+xml": "<svg/>", "text/plain": "<SVG image>"}},
 		{"PNG", func() { PNG(png) }, map[string]any{"image/png": base64.StdEncoding.EncodeToString(png), "text/plain": "<image/png image, 9 bytes>"}},
@@ -132,7 +132,7 @@ func TestDisplayWithoutKernelPrintsText(t *testing.T) {
 	HTML("<b>x</b>")
 	Display(htmlValue{})
 	ClearOutput(false)
-	if have, want := buf.String(), "<HTML output>\nplain\n"; have != want {
+	if have, want := buf.String(), "x\nplain\n"; have != want {
 		t.Errorf("have %q, want %q", have, want)
 	}
 }
@@ -212,5 +212,22 @@ func TestProgressFromManyGoroutines(t *testing.T) {
 	}
 	if html, _ := last.Data["text/html"].(string); !strings.Contains(html, `value="40000" max="40000"`) {
 		t.Errorf("final HTML: have %q, want a full progress element", html)
+	}
+}
+
+func TestHTMLText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"<b>Total:</b> 42", "Total: 42"},
+		{"<table><tr><td>a</td><td>b</td></tr></table>", "a b"},
+		{"<p>one</p><p>two &amp; three</p>", "one two & three"},
+		{"<style>p { color: red }</style><script>alert(1)</script>shown", "shown"},
+		{"<img src=x>", "<HTML output>"},
+		{"a < b", "a < b"},
+		{"", "<HTML output>"},
+	}
+	for _, tt := range tests {
+		if have := htmlText(tt.in); have != tt.want {
+			t.Errorf("htmlText(%q): have %q, want %q", tt.in, have, tt.want)
+		}
 	}
 }

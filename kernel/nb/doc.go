@@ -11,7 +11,7 @@
 // # Display
 //
 //	nb.Display(v any)                  // show v in its richest form (methods below), text/plain fallback
-//	nb.HTML(s string)                  // text/html
+//	nb.HTML(s string)                  // text/html; plain fallback: the text without tags
 //	nb.Markdown(s string)              // text/markdown
 //	nb.SVG(s string)                   // image/svg+xml
 //	nb.PNG(b []byte)                   // image/png (base64 on the wire)

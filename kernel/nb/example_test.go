@@ -38,8 +38,8 @@ func ExampleDisplay_richValue() {
 }
 
 func ExampleHTML() {
-	nb.HTML("<b>bold</b>")
-	// Output: <HTML output>
+	nb.HTML("<b>bold</b> and <i>italic</i>")
+	// Output: bold and italic
 }
 
 func ExampleMarkdown() {

@@ -169,7 +169,7 @@ func TestWithJupyterClient(t *testing.T) {
 	results := runWithJupyterClient(t, env, cells)
 	want := [][]string{
 		nil,
-		{"stream stdout A\n", "display_data text/html=<b>B</b> text/plain=<HTML output>", "stream stdout C\n"},
+		{"stream stdout A\n", "display_data text/html=<b>B</b> text/plain=B", "stream stdout C\n"},
 		{`display_data text/plain="v1" [id]`, "update_display_data text/html=<i>v2</i> text/plain=v2 [id]"},
 		{"stream stdout old\n", "clear_output wait", "stream stdout new\n"},
 		{"stream stdout <nil> 1\n"},
