@@ -124,24 +124,36 @@ func Result(v any) {
 //	Markdown() string           // text/markdown
 //
 // A value from MIMEBundle wins over the single-type methods; a "text/plain"
-// it provides replaces the %v text.
+// it provides replaces the %v text. A method that panics (say, on a nil
+// pointer) is left out rather than crashing the cell.
 func Bundle(v any) map[string]any {
 	out := map[string]any{"text/plain": plainText(v)}
 	if r, ok := v.(interface{ HTML() string }); ok {
-		out["text/html"] = r.HTML()
+		addForm(out, "text/html", r.HTML)
 	}
 	if r, ok := v.(interface{ SVG() string }); ok {
-		out["image/svg+xml"] = r.SVG()
+		addForm(out, "image/svg+xml", r.SVG)
 	}
 	if r, ok := v.(interface{ Markdown() string }); ok {
-		out["text/markdown"] = r.Markdown()
+		addForm(out, "text/markdown", r.Markdown)
 	}
 	if r, ok := v.(interface{ MIMEBundle() map[string]any }); ok {
-		for k, x := range r.MIMEBundle() {
-			out[k] = x
-		}
+		func() {
+			defer func() { recover() }() // as below: a broken form is left out
+			for k, x := range r.MIMEBundle() {
+				out[k] = x
+			}
+		}()
 	}
 	return out
+}
+
+// addForm adds the form render returns, or leaves it out if render panics
+// (e.g. a method called on a nil pointer): the plain text still shows the
+// value, as fmt shows a panicking String method.
+func addForm(out map[string]any, mime string, render func() string) {
+	defer func() { recover() }()
+	out[mime] = render()
 }
 
 func plainText(v any) string {

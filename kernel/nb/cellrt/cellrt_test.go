@@ -258,6 +258,18 @@ func TestFrameEncoding(t *testing.T) {
 	}
 }
 
+type nilUnsafe struct{ s string }
+
+func (n *nilUnsafe) HTML() string { return n.s } // panics on a nil *nilUnsafe
+
+func TestBundlePanickingMethod(t *testing.T) {
+	var v *nilUnsafe
+	b := Bundle(v)
+	if _, ok := b["text/html"]; ok || b["text/plain"] != "<nil>" {
+		t.Errorf("bundle of a nil pointer whose HTML panics: have %v, want text/plain <nil> only", b)
+	}
+}
+
 func TestBundle(t *testing.T) {
 	if have := Bundle("x")["text/plain"]; have != `"x"` {
 		t.Errorf("string: have %v, want quoted", have)
