@@ -106,7 +106,7 @@ func (f *importFixer) fix(body []byte, candidates []importSpec) ([]importSpec, e
 	bound := map[string]bool{}
 	for _, imp := range candidates {
 		name := imp.localName()
-		if imp.Name == "_" || imp.Name == "." || n.refs[name] != nil {
+		if imp.Name == "_" || imp.Name == "." || (n.refs[name] != nil && !n.topLevel[name]) {
 			kept = append(kept, imp)
 			bound[name] = true
 		}

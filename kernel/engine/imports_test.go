@@ -27,6 +27,8 @@ func TestImportFixer(t *testing.T) {
 		{name: "local variable is not a package", body: "func main() { strings := []string{}; _ = len(strings); var b bytes.Buffer; b.Len() }", want: []string{"bytes"}},
 		{name: "struct field named like a package", body: "type E struct{ time time.Time }\nfunc main() { _ = E{time: time.Now()} }", want: []string{"time"}},
 		{name: "parameter shadows a package in one function only", body: "func f(strings []string) int { return len(strings) }\nfunc main() { _ = strings.ToUpper(\"x\") }", want: []string{"strings"}},
+		{name: "package-level name beats an import of that name", body: "type T struct{ X int }\nvar nb T\nfunc main() { _ = nb.X }",
+			candidates: []importSpec{{Path: nbImportPath}}, want: nil},
 		{name: "blank import kept", body: "func main() {}", candidates: []importSpec{{Name: "_", Path: "embed"}}, want: []string{"_embed"}},
 	}
 	for _, tt := range tests {
