@@ -118,7 +118,7 @@ const maxDocPackages = 24
 type docCache struct {
 	goroot string
 	mu     sync.Mutex
-	pkgs   map[string]*docPackage
+	pkgs   map[string]*docPackage // by directory
 }
 
 type docPackage struct {
@@ -132,16 +132,21 @@ func newDocCache(goroot string) *docCache {
 
 // load returns the documentation of the standard package path, or nil.
 func (c *docCache) load(path string) *docPackage {
+	return c.loadDir(path, filepath.Join(c.goroot, "src", filepath.FromSlash(path)))
+}
+
+// loadDir returns the documentation of package path in dir (a module's
+// package in the module cache, see modules.go), or nil.
+func (c *docCache) loadDir(path, dir string) *docPackage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p, ok := c.pkgs[path]; ok {
+	if p, ok := c.pkgs[dir]; ok {
 		return p
 	}
 	if len(c.pkgs) >= maxDocPackages {
 		clear(c.pkgs) // bound the kernel's memory: parsed packages are large
 	}
-	c.pkgs[path] = nil
-	dir := filepath.Join(c.goroot, "src", filepath.FromSlash(path))
+	c.pkgs[dir] = nil
 	ctxt := build.Default
 	ctxt.GOROOT = c.goroot
 	bp, err := ctxt.ImportDir(dir, 0)
@@ -168,8 +173,8 @@ func (c *docCache) load(path string) *docPackage {
 	if err != nil {
 		return nil
 	}
-	c.pkgs[path] = &docPackage{fset: fset, doc: d}
-	return c.pkgs[path]
+	c.pkgs[dir] = &docPackage{fset: fset, doc: d}
+	return c.pkgs[dir]
 }
 
 // member is one documented name of a package.
@@ -316,6 +321,11 @@ func (e *Engine) Complete(ctx context.Context, code string, cursor int) interp.C
 			cands = append(cands, name)
 		}
 		cands = append(cands, decls.names()...)
+		for _, imp := range decls.Imports {
+			if imp.Name != "_" && imp.Name != "." {
+				cands = append(cands, imp.localName()) // third-party packages too
+			}
+		}
 		cands = append(cands, identifiersIn(code)...)
 	}
 	var matches []string
@@ -426,6 +436,9 @@ func (e *Engine) packageFor(qual string, decls *declSet) *docPackage {
 	}
 	for _, imp := range decls.Imports {
 		if imp.localName() == qual {
+			if dir := e.moduleDir(imp.Path); dir != "" {
+				return e.docs.loadDir(imp.Path, dir) // a fetched module's package
+			}
 			return e.docs.load(imp.Path)
 		}
 	}

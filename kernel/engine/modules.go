@@ -246,6 +246,9 @@ func (e *Engine) goCommand(ctx context.Context, out interp.Output, args ...strin
 // moduleDir returns the directory of non-standard package path in the
 // module cache, if a required module provides it and is downloaded.
 func (e *Engine) moduleDir(path string) string {
+	if e.build.isStd(path) {
+		return ""
+	}
 	mods := e.requiredModules()
 	m := moduleOf(path, mods)
 	if m == "" {
