@@ -263,3 +263,26 @@ func TestExecuteUnwritableBuildCache(t *testing.T) {
 		t.Errorf("next cell: have %+v", got)
 	}
 }
+
+func TestInterruptDuringBuild(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, `fmt.Println("warm")`)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Millisecond) // inside compile or link
+	defer cancel()
+	var rec recorder
+	start := time.Now()
+	_, err := e.Execute(ctx, interp.ExecuteRequest{Code: `fmt.Println("never")`, Count: 2}, &rec)
+	var ie *interp.Error
+	if !errors.As(err, &ie) || ie.Name != "Interrupted" {
+		t.Fatalf("have %v, want an Interrupted error", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("interrupt took %v", took)
+	}
+	if strings.Contains(rec.stdout.String(), "never") {
+		t.Error("the interrupted cell ran")
+	}
+	if got := execCell(t, e, 3, `fmt.Println("next")`); got.Stdout != "next\n" {
+		t.Errorf("next cell: have %+v", got)
+	}
+}
