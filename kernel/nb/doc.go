@@ -73,7 +73,7 @@
 //
 // # Queues between processes (Python's multiprocessing.Queue)
 //
-//	q := nb.NewQueue[T]()              // *nb.Queue[T]; served on a unix socket once passed to a child
+//	q := nb.NewQueue[T]()              // *nb.Queue[T]; served on a unix socket (this user only) once passed to a child
 //	q.Put(v T) error                   // v is copied (gob)
 //	q.Get() (T, error)                 // blocks; ErrClosed once closed and drained
 //	q.GetTimeout(d) (T, error)         // ErrTimeout after d
@@ -124,6 +124,8 @@
 //	process.go    Process, Proc, Start, Run, ExitError; the child-side dispatcher installed in cellrt
 //	queue.go      Queue and its unix-socket server
 //	relay.go      passes a child's stdout on so that each of its displays reaches the kernel in one write
+//	sockaddr_linux.go  abstract socket names (nothing left in /tmp), peer uid check
+//	sockaddr_other.go  other unix systems: a socket file in a private directory
 //	unixsock.go   unix sockets on syscall + pollable os.File (package net would cost a nb cell ~20 ms of link time)
 //	timeline.go   Timeline, Lane, State and the SVG renderer
 //	timeline_share.go  lanes recorded by child processes

@@ -11,7 +11,6 @@ import (
 	"io"
 	"iter"
 	"os"
-	"path/filepath"
 	"reflect"
 	"sync"
 	"time"
@@ -381,10 +380,10 @@ func (s *queueStore) len() int {
 
 // queueServer serves one queueStore on a unix socket.
 type queueServer struct {
-	store *queueStore
-	dir   string
-	addr  string
-	ln    *os.File
+	store   *queueStore
+	cleanup func() // removes the socket's file, if it has one
+	addr    string
+	ln      *os.File
 
 	mu    sync.Mutex
 	conns map[*os.File]struct{}
@@ -398,19 +397,16 @@ var (
 )
 
 func serveQueue(store *queueStore) (*queueServer, error) {
-	// A private directory: the socket is reachable only by this user, and
-	// its path stays far below the 108-byte limit of unix socket names.
-	dir, err := os.MkdirTemp("", "gokernel-q-")
+	addr, cleanup, err := newSocketAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := filepath.Join(dir, "q")
 	ln, err := listenUnix(addr)
 	if err != nil {
-		os.RemoveAll(dir)
+		cleanup()
 		return nil, err
 	}
-	s := &queueServer{store: store, dir: dir, addr: addr, ln: ln, conns: map[*os.File]struct{}{}}
+	s := &queueServer{store: store, cleanup: cleanup, addr: addr, ln: ln, conns: map[*os.File]struct{}{}}
 	s.wg.Add(1)
 	go s.accept()
 	serversMu.Lock()
@@ -423,6 +419,11 @@ func (s *queueServer) accept() {
 	defer s.wg.Done()
 	for {
 		c, err := acceptUnix(s.ln)
+		var refused errRefused
+		if errors.As(err, &refused) {
+			fmt.Fprintln(os.Stderr, refused)
+			continue
+		}
 		if err != nil {
 			return
 		}
@@ -543,7 +544,7 @@ func (s *queueServer) close() {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
-	os.RemoveAll(s.dir)
+	s.cleanup()
 }
 
 // closeQueueServers stops every queue server of this process (at the end

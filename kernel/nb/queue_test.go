@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -317,4 +319,34 @@ func TestQueueNilAndZeroValues(t *testing.T) {
 			t.Errorf("Put of an unregistered type in an interface: have %v, want gob's 'not registered' error", err)
 		}
 	})
+}
+
+// TestQueueLeavesNoFiles: a served queue creates nothing in the temporary
+// directory on Linux (an abstract socket), so a cell that dies before it
+// cleans up leaks nothing.
+func TestQueueLeavesNoFiles(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("abstract sockets are Linux only")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	q := NewQueue[int]()
+	p, err := Start(childGetOnce, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Put(1)
+	if err := p.Join(); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("files in TMPDIR while a queue is served: have %v, want none", entries)
+	}
+	if addr, _ := q.GobEncode(); !strings.HasPrefix(string(addr), "@") {
+		t.Errorf("address: have %q, want an abstract name (@...)", addr)
+	}
 }

@@ -72,6 +72,10 @@ func acceptUnix(ln *os.File) (*os.File, error) {
 	if acceptErr != nil {
 		return nil, os.NewSyscallError("accept", acceptErr)
 	}
+	if err := checkPeer(nfd); err != nil {
+		syscall.Close(nfd)
+		return nil, errRefused{err}
+	}
 	if err := syscall.SetNonblock(nfd, true); err != nil {
 		syscall.Close(nfd)
 		return nil, os.NewSyscallError("setnonblock", err)
@@ -101,3 +105,9 @@ func dialUnix(path string) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fd), path), nil
 }
+
+// errRefused is a connection acceptUnix closed at once (another user's):
+// the server goes on accepting.
+type errRefused struct{ err error }
+
+func (e errRefused) Error() string { return "nb: queue: " + e.err.Error() }
