@@ -46,6 +46,7 @@ func TestLessonsRun(t *testing.T) {
 
 	for _, path := range lessonPaths(t) {
 		t.Run(path, func(t *testing.T) {
+			t.Parallel() // -parallel bounds it; cells are small, the machine has few cores
 			in := path
 			if pyErr != nil {
 				in = withoutPythonCells(t, path)
