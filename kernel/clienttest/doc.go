@@ -30,6 +30,8 @@
 //   - console_test.go: jupyter console in tmux, typing a multi-line cell.
 //   - browser_test.go: the classic Notebook in headless Chromium (playwright-core).
 //   - labservices_test.go: @jupyterlab/services 7 through jupyter_server.
+//   - smarts_test.go: TestSmarts, issue 6 through jupyter_client (completion, inspect, pager,
+//     magics, %%bash, %%python3, history across restarts); testdata/smarts/test_smarts.py.
 //   - testdata/conformance: test_conformance.py and the code samples per language.
 //   - testdata/notebooks: make_notebook.py, nb_check.py and the generated notebooks' cells.
 //   - testdata/console: console_tmux.py and the cells it types.
