@@ -28,7 +28,13 @@
 // and around them:
 //
 //	engine.go     Engine: New, Warm, Info, Execute (the pipeline), Close
-//	complete.go   IsComplete, Complete, Inspect (go/scanner, go/doc on $GOROOT/src)
+//	complete.go   IsComplete, Complete, Inspect (go/scanner, go/doc on $GOROOT/src
+//	              and on fetched modules in the module cache)
+//	help.go       name? / ?name pager payloads, %doc
+//	magics_state.go  %who, %reset, %env, %cd, %%writefile
+//	magics_shell.go  !cmd lines, %%bash, %%sh, %%python3 (through the run stage)
+//	modules.go    modules beyond the standard library: go get before the build,
+//	              %go get MODULE@VERSION, the offline error
 //	workspace.go  the private workspace module, with the cell packages written
 //	              from kernel.CellSources
 //	toolchain.go  where the go command and its tools are
