@@ -1,7 +1,6 @@
 package clienttest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -119,22 +118,12 @@ func buildGokernel(t *testing.T, e *jupyterEnv) string {
 }
 
 // installKernelspec runs `gokernel install --prefix DIR` into the private Jupyter directory
-// and returns the kernelspec name it wrote. Until that command exists it writes kernel.json
-// itself from the repository's template (say so loudly: the install path is then untested).
+// (the user's path, without Python) and returns the kernelspec name it wrote.
 func installKernelspec(t *testing.T, e *jupyterEnv, bin string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := e.command(ctx, e.dir, bin, "install", "--prefix", e.dir)
-	out, err := cmd.CombinedOutput()
-	t.Logf("gokernel install --prefix %s: %s", e.dir, out)
-	switch {
-	case err == nil:
-	case bytes.Contains(out, []byte(`unknown command "install"`)):
-		t.Logf("!!! gokernel has no install command yet: writing kernel.json by hand")
-		writeKernelJSON(t, e, bin)
-	default:
-		t.Fatalf("gokernel install --prefix %s: %v", e.dir, err)
+	out, err := e.runClient(t, 2*time.Minute, e.dir, bin, "install", "--prefix", e.dir)
+	if err != nil {
+		t.Fatalf("gokernel install --prefix %s: %v\n%s", e.dir, err, out)
 	}
 	name, err := findKernelspec(e.kernelsDir(), bin)
 	if err != nil {
@@ -182,31 +171,6 @@ func readKernelJSON(path string) (kernelJSON, error) {
 		return spec, errors.New(path + ": " + err.Error())
 	}
 	return spec, nil
-}
-
-// writeKernelJSON is the stand-in for `gokernel install` while it does not exist.
-func writeKernelJSON(t *testing.T, e *jupyterEnv, bin string) {
-	t.Helper()
-	spec := kernelJSON{
-		Argv:        []string{bin, "kernel", "--connection-file", "{connection_file}"},
-		DisplayName: "Go (gokernel)",
-		Language:    "go",
-	}
-	if template, err := readKernelJSON(filepath.Join(moduleRoot(t), "kernel.json")); err == nil && len(template.Argv) > 0 {
-		spec = template
-		spec.Argv = append([]string{bin}, template.Argv[1:]...)
-	}
-	dir := filepath.Join(e.kernelsDir(), "gokernel")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	data, err := json.MarshalIndent(spec, "", " ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "kernel.json"), data, 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // testKernelspec checks that Jupyter itself (jupyter_client's KernelSpecManager, what
