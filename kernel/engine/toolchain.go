@@ -50,6 +50,9 @@ func findToolchain(ctx context.Context, goBin string) (*toolchain, error) {
 			}
 		}
 	}
+	if tc, ok := savedToolchain(goBin); ok {
+		return tc, nil
+	}
 	cmd := exec.CommandContext(ctx, goBin, "env", "-json", "GOROOT", "GOTOOLDIR", "GOVERSION")
 	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
 	var stderr bytes.Buffer
@@ -70,5 +73,68 @@ func findToolchain(ctx context.Context, goBin string) (*toolchain, error) {
 	if parts := strings.SplitN(version, ".", 3); len(parts) >= 2 {
 		langVer = parts[0] + "." + parts[1]
 	}
-	return &toolchain{goBin: goBin, goroot: env.GOROOT, toolDir: env.GOTOOLDIR, version: version, langVer: langVer}, nil
+	tc := &toolchain{goBin: goBin, goroot: env.GOROOT, toolDir: env.GOTOOLDIR, version: version, langVer: langVer}
+	saveToolchain(tc)
+	return tc, nil
+}
+
+// toolchainRecord is what savedToolchain keeps: `go env` costs 5-20 ms of a
+// kernel's start (kernel_info waits for it), and its answer changes only
+// when the go command or the environment it reads does.
+type toolchainRecord struct {
+	Key                                      string
+	GoBin, GOROOT, ToolDir, Version, LangVer string
+}
+
+// toolchainKey identifies a go command and the environment `go env` reads.
+func toolchainKey(goBin string) string {
+	info, err := os.Stat(goBin)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s %d %d %s %s %s", goBin, info.Size(), info.ModTime().UnixNano(),
+		os.Getenv("GOROOT"), os.Getenv("GOTOOLCHAIN"), os.Getenv("GOENV"))
+}
+
+func toolchainFile() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "gokernel", "toolchain.json")
+}
+
+// savedToolchain returns what an earlier `go env` said about goBin, if it
+// still holds (same binary, same environment, tools still there).
+func savedToolchain(goBin string) (*toolchain, bool) {
+	name, key := toolchainFile(), toolchainKey(goBin)
+	if name == "" || key == "" {
+		return nil, false
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, false
+	}
+	var r toolchainRecord
+	if json.Unmarshal(data, &r) != nil || r.Key != key {
+		return nil, false
+	}
+	if _, err := os.Stat(filepath.Join(r.ToolDir, "compile")); err != nil {
+		return nil, false
+	}
+	return &toolchain{goBin: r.GoBin, goroot: r.GOROOT, toolDir: r.ToolDir, version: r.Version, langVer: r.LangVer}, true
+}
+
+func saveToolchain(tc *toolchain) {
+	name, key := toolchainFile(), toolchainKey(tc.goBin)
+	if name == "" || key == "" {
+		return
+	}
+	data, err := json.Marshal(toolchainRecord{Key: key, GoBin: tc.goBin, GOROOT: tc.goroot, ToolDir: tc.toolDir, Version: tc.version, LangVer: tc.langVer})
+	if err != nil || os.MkdirAll(filepath.Dir(name), 0o700) != nil {
+		return
+	}
+	if writePrivateFile(name+".tmp", data) == nil {
+		os.Rename(name+".tmp", name)
+	}
 }
