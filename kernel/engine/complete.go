@@ -308,6 +308,9 @@ func runeToByte(s string, runes int) int {
 // package names and the notebook's own names.
 func (e *Engine) Complete(ctx context.Context, code string, cursor int) interp.Completion {
 	off := runeToByte(code, cursor)
+	if matches, start, ok := completeMagic(code, off); ok { // %wh -> %who (complete_magics.go)
+		return interp.Completion{Matches: matches, CursorStart: utf8.RuneCountInString(code[:start]), CursorEnd: cursor, Metadata: map[string]any{}}
+	}
 	qual, word, start, _ := wordAt(code, off, false)
 	decls := e.snapshot(code)
 	var cands []string

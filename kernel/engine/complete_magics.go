@@ -1,0 +1,38 @@
+package engine
+
+import (
+	"slices"
+	"strings"
+)
+
+// completeMagic completes a magic's name: the cursor (byte offset off) is
+// right after "%na" or "%%na" at the start of a line. It returns the
+// matches with their % or %% and the byte offset where the replaced text
+// starts; ok is false when the cursor is not on a magic name.
+func completeMagic(code string, off int) (matches []string, start int, ok bool) {
+	lineStart := strings.LastIndexByte(code[:off], '\n') + 1
+	word := code[lineStart:off]
+	indent := len(word) - len(strings.TrimLeft(word, " \t"))
+	word = word[indent:]
+	if !strings.HasPrefix(word, "%") || strings.ContainsAny(word, " \t") {
+		return nil, 0, false
+	}
+	cell := strings.HasPrefix(word, "%%")
+	if cell && lineStart != 0 {
+		return nil, lineStart + indent, true // a cell magic is only valid on the first line
+	}
+	for _, m := range magics {
+		if m.Name == "!" {
+			continue
+		}
+		name := "%" + m.Name
+		if m.Cell {
+			name = "%%" + m.Name
+		}
+		if strings.HasPrefix(name, word) && !(m.Cell && lineStart != 0) {
+			matches = append(matches, name)
+		}
+	}
+	slices.Sort(matches)
+	return matches, lineStart + indent, true
+}

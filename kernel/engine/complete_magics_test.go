@@ -1,0 +1,36 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestCompleteMagicNames(t *testing.T) {
+	e := newTestEngine(t)
+	tests := []struct {
+		code      string
+		want      []string
+		wantStart int
+	}{
+		{"%wh", []string{"%who"}, 0},
+		{"%%b", []string{"%%bash"}, 0},
+		{"%%", []string{"%%bash", "%%python3", "%%sh", "%%writefile"}, 0},
+		{"%r", []string{"%race", "%reset"}, 0},
+		{"fmt.Println(1)\n%ti", []string{"%timeout"}, 15},
+		{"x := 1\n%%b", nil, 7}, // cell magics only on the first line
+		{"%doc fmt.Pri", []string{"Print", "Printf", "Println"}, 9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			c := e.Complete(context.Background(), tt.code, utf8.RuneCountInString(tt.code))
+			if !slices.Equal(c.Matches, tt.want) {
+				t.Errorf("matches: have %q, want %q", c.Matches, tt.want)
+			}
+			if c.CursorStart != tt.wantStart {
+				t.Errorf("cursor_start: have %d, want %d", c.CursorStart, tt.wantStart)
+			}
+		})
+	}
+}
