@@ -93,8 +93,13 @@ func (s *declSet) merge(pc *parsedCell, cell int) {
 	}
 }
 
-// conflicts reports whether the later declaration b replaces a.
+// conflicts reports whether the later declaration b replaces a. An
+// identical declaration replaces its earlier copy even when it declares
+// only "_" (a cell run twice must not make `var _ = f()` run twice).
 func conflicts(a, b decl) bool {
+	if a.Kind == b.Kind && a.Keyword+a.Text.Text == b.Keyword+b.Text.Text {
+		return true
+	}
 	if a.Kind == "method" || b.Kind == "method" {
 		return a.Kind == b.Kind && a.key() == b.key()
 	}

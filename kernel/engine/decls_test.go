@@ -18,6 +18,7 @@ func TestDeclSetMerge(t *testing.T) {
 		{name: "methods by receiver", cells: []string{"type A int\ntype B int\nfunc (A) M() {}\nfunc (B) M() {}", "func (a *A) M() {}"},
 			keys: []string{"type:A", "type:B", "method:B.M", "method:A.M"}},
 		{name: "multi-name var replaced by one", cells: []string{"var a, b = 1, 2", "var b = 3"}, keys: []string{"var:b"}},
+		{name: "blank var run twice is remembered once", cells: []string{"var _ = f()", "var _ = f()", "var _ = g()"}, keys: []string{"var:_", "var:_"}},
 		{name: "imports by name", cells: []string{"import \"math/rand\"\nimport \"fmt\"", "import \"crypto/rand\""}, imports: []string{"fmt", "rand"}},
 	}
 	for _, tt := range tests {
