@@ -27,8 +27,9 @@ import (
 // progress lines streamed to the cell; the requirement lands in the
 // workspace go.mod, so later cells build at once (on the `go build` path;
 // standard-library cells keep the direct compile + link path). %go get
-// MODULE@VERSION pins a version. Offline, the cell fails with a
-// ModuleNotFound error that says how to make the module available.
+// MODULE@VERSION pins a version. With GOPROXY=off a version already in the
+// module cache is used; failing that, the cell ends with a ModuleNotFound
+// error that says how to make the module available.
 
 // modulesMu serialises changes to the workspace go.mod (Execute runs one
 // cell at a time, but completion reads it too).
@@ -119,7 +120,16 @@ func (e *Engine) ensureModules(ctx context.Context, paths []string, out interp.O
 	}
 	out.Stream("stderr", fmt.Sprintf("gokernel: fetching the module of %s ...\n", strings.Join(missing, ", ")))
 	start := time.Now()
-	log, err := e.goCommand(ctx, out, append([]string{"get"}, missing...)...)
+	log, err := e.goCommand(ctx, out, nil, append([]string{"get"}, missing...)...)
+	if err != nil && ctx.Err() == nil && os.Getenv("GOPROXY") == "off" {
+		// Downloads are off: a version already in the module cache will do
+		// (the cache's download directory is a module proxy of its own).
+		out.Stream("stderr", "gokernel: module downloads are off (GOPROXY=off); looking in the module cache ...\n")
+		local := []string{"GOPROXY=file://" + filepath.ToSlash(filepath.Join(e.modCache(), "cache", "download")), "GOSUMDB=off"}
+		var more string
+		more, err = e.goCommand(ctx, out, local, append([]string{"get"}, missing...)...)
+		log += more
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return &interp.Error{Name: "Interrupted", Value: "interrupted while fetching modules"}
@@ -187,7 +197,7 @@ func goMagic(c *magicCall) error {
 		}
 	}
 	c.Out.Effects = append(c.Out.Effects, func(ctx context.Context, e *Engine, out interp.Output) error {
-		log, err := e.goCommand(ctx, out, args...)
+		log, err := e.goCommand(ctx, out, nil, args...)
 		if err != nil {
 			if ctx.Err() != nil {
 				return &interp.Error{Name: "Interrupted", Value: "interrupted: go " + args[0]}
@@ -204,14 +214,17 @@ func goMagic(c *magicCall) error {
 }
 
 // goCommand runs the go command in the workspace module with the build's
-// environment, streaming its output (go get prints its progress on stderr)
-// line by line and returning it. An interrupt kills its process group.
-func (e *Engine) goCommand(ctx context.Context, out interp.Output, args ...string) (string, error) {
+// environment (plus env), streaming its output (go get prints its progress
+// on stderr) line by line and returning it. An interrupt kills its process
+// group.
+func (e *Engine) goCommand(ctx context.Context, out interp.Output, env []string, args ...string) (string, error) {
 	modulesMu.Lock()
 	defer modulesMu.Unlock()
 	cmd := exec.Command(e.tc.goBin, args...)
 	cmd.Dir = e.ws.dir
-	cmd.Env = e.build.env
+	// The kernel's environment now, not the builder's from its start: %env
+	// GOPROXY=... takes effect for the next fetch.
+	cmd.Env = append(buildEnv(os.Environ()), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw

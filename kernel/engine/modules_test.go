@@ -121,6 +121,38 @@ func TestModuleDownloadProgress(t *testing.T) {
 	}
 }
 
+// TestModuleOfflineFromCache: with GOPROXY=off, a module already in the
+// module cache (fetched here first, into a private cache) is used.
+func TestModuleOfflineFromCache(t *testing.T) {
+	if os.Getenv("GOPROXY") == "off" {
+		t.Skip("GOPROXY=off: this test fills a module cache first")
+	}
+	cache := t.TempDir()
+	t.Setenv("GOMODCACHE", cache)
+	t.Cleanup(func() {
+		cmd := exec.Command("go", "clean", "-modcache")
+		cmd.Env = append(os.Environ(), "GOMODCACHE="+cache)
+		cmd.Run()
+	})
+	online := newTestEngine(t)
+	var rec recordingOutput
+	if _, err := online.Execute(context.Background(), interp.ExecuteRequest{Code: errgroupCell, Count: 1}, &rec); err != nil {
+		t.Fatalf("online: %v\n%s", err, rec.text("stderr"))
+	}
+	t.Setenv("GOPROXY", "off")
+	offline := newTestEngine(t)
+	rec = recordingOutput{}
+	if _, err := offline.Execute(context.Background(), interp.ExecuteRequest{Code: errgroupCell, Count: 1}, &rec); err != nil {
+		t.Fatalf("offline with the module cached: %v\n%s", err, rec.text("stderr"))
+	}
+	if have := rec.text("stderr"); !strings.Contains(have, "looking in the module cache") {
+		t.Errorf("stderr: have %q, want the module-cache note", have)
+	}
+	if have := rec.text("stdout"); !strings.Contains(have, "wait: <nil>") {
+		t.Errorf("stdout: have %q", have)
+	}
+}
+
 func TestModuleOffline(t *testing.T) {
 	t.Setenv("GOPROXY", "off")
 	e := newTestEngine(t)
