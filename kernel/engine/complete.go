@@ -182,7 +182,8 @@ type member struct {
 	Name string
 	Decl ast.Node // *ast.FuncDecl or *ast.GenDecl
 	Doc  string
-	Type *doc.Type // for types: methods and fields
+	Type *doc.Type   // for types: methods and fields
+	pkg  *docPackage // where Decl's positions are, for printing it
 }
 
 // members lists the exported names of p.
@@ -219,7 +220,7 @@ func (p *docPackage) typeMembers(name string) []member {
 		}
 		var out []member
 		for _, m := range t.Methods {
-			out = append(out, member{Name: m.Name, Decl: m.Decl, Doc: m.Doc})
+			out = append(out, member{Name: m.Name, Decl: m.Decl, Doc: m.Doc, pkg: p})
 		}
 		for _, spec := range t.Decl.Specs {
 			if ts, ok := spec.(*ast.TypeSpec); ok {
@@ -572,10 +573,8 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 		for _, m := range e.valueMembers(qual, code, decls) {
 			if m.Name == word {
 				text := m.Name
-				if m.Decl != nil {
-					if pkg := e.docs.load("builtin"); pkg != nil {
-						text = pkg.signature(m.Decl)
-					}
+				if m.Decl != nil && m.pkg != nil {
+					text = m.pkg.signature(m.Decl)
 				}
 				return found(text + "\n\n" + m.Doc)
 			}

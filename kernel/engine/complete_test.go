@@ -107,6 +107,7 @@ func TestInspect(t *testing.T) {
 		{name: "package", code: "strings", cursor: 3, found: true, contains: []string{"package strings", "UTF-8"}},
 		{name: "user func with comment", code: "Greet(\"x\")", cursor: 2, found: true, contains: []string{"Greet says hello.", "func Greet(name string) string"}},
 		{name: "builtin", code: "len(x)", cursor: 1, found: true, contains: []string{"func len(v Type) int"}},
+		{name: "method of a std-typed var", code: "var mu sync.Mutex\nmu.Lock()", cursor: 22, found: true, contains: []string{"func (m *Mutex) Lock()", "Lock locks m."}},
 		{name: "declaration in the cell being edited", code: "// Twice doubles.\nfunc Twice(x int) int { return 2 * x }\nTwice(2)", cursor: 58, found: true, contains: []string{"Twice doubles.", "func Twice(x int) int"}},
 		{name: "unknown", code: "nothingHere", cursor: 3, found: false},
 	}

@@ -12,7 +12,7 @@ import (
 // the kernel, so no cell collides with them by accident; report.go keeps
 // them out of what the user sees.
 const (
-	cellrtAlias  = "_gokernel_cellrt"
+	cellrtAlias = "_gokernel_cellrt"
 	// generatedFile is the file name //line gives the generated lines, so no
 	// generated line is counted as a line of a cell.
 	generatedFile = "gokernel.go"
