@@ -357,7 +357,7 @@ func (e *Engine) memberNames(qual, code string, decls *declSet) []string {
 		names = append(names, m.Name)
 	}
 	if len(names) == 0 {
-		names = e.typedMembers(qual, code, decls)
+		names, _ = e.typedMembers(qual, code, decls)
 	}
 	return names
 }
@@ -371,15 +371,15 @@ const completionCell = 0
 // declarations and code are composed into a program (brackets left open
 // are closed) and type-checked. It is used only when cheap: every package
 // the program imports must already have export data.
-func (e *Engine) typedMembers(qual, code string, decls *declSet) []string {
+func (e *Engine) typedMembers(qual, code string, decls *declSet) ([]string, namedType) {
 	closed := code + closers(code)
 	sc, err := split(closed, settings{})
 	if err != nil {
-		return nil
+		return nil, namedType{}
 	}
 	pc, err := parse(sc.Code)
 	if err != nil {
-		return nil
+		return nil, namedType{}
 	}
 	line := 1 + strings.Count(code, "\n")
 	col := len(code) - strings.LastIndexByte(code, '\n') - len(qual)
@@ -389,11 +389,11 @@ func (e *Engine) typedMembers(qual, code string, decls *declSet) []string {
 	plain := compose(composition{Decls: used, Cell: pc, Count: completionCell})
 	imports, err := e.fixer.fix(plain.Source[plain.BodyOffset:], e.candidateImports(merged))
 	if err != nil {
-		return nil
+		return nil, namedType{}
 	}
 	for _, p := range importPaths(imports) {
 		if _, ok := e.build.exportFile(p); !ok {
-			return nil
+			return nil, namedType{}
 		}
 	}
 	prog := compose(composition{Decls: used, Cell: pc, Count: completionCell, Imports: imports})
@@ -553,7 +553,7 @@ func identifiersIn(code string) []string {
 // declaration of the notebook with its comment.
 func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) interp.Inspection {
 	off := runeToByte(code, cursor)
-	qual, word, _, _ := wordAt(code, off, true)
+	qual, word, start, _ := wordAt(code, off, true)
 	if word == "" {
 		return interp.Inspection{}
 	}
@@ -577,6 +577,16 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 					text = m.pkg.signature(m.Decl)
 				}
 				return found(text + "\n\n" + m.Doc)
+			}
+		}
+		// The value's type from go/types (r := bufio.NewReader(...); r.ReadString).
+		if _, t := e.typedMembers(qual, code[:start-1], decls); t.Path != "" {
+			if pkg := e.docs.load(t.Path); pkg != nil {
+				for _, m := range pkg.typeMembers(t.Name) {
+					if m.Name == word && m.Decl != nil {
+						return found(pkg.signature(m.Decl) + "\n\n" + m.Doc)
+					}
+				}
 			}
 		}
 		return interp.Inspection{}

@@ -108,6 +108,7 @@ func TestInspect(t *testing.T) {
 		{name: "user func with comment", code: "Greet(\"x\")", cursor: 2, found: true, contains: []string{"Greet says hello.", "func Greet(name string) string"}},
 		{name: "builtin", code: "len(x)", cursor: 1, found: true, contains: []string{"func len(v Type) int"}},
 		{name: "method of a std-typed var", code: "var mu sync.Mutex\nmu.Lock()", cursor: 22, found: true, contains: []string{"func (m *Mutex) Lock()", "Lock locks m."}},
+		{name: "method of a value typed by go/types", code: "r := bufio.NewReader(os.Stdin)\nline, _ := r.ReadString('\\n')", cursor: 45, found: true, contains: []string{"func (b *Reader) ReadString(delim byte) (string, error)", "ReadString reads until"}},
 		{name: "declaration in the cell being edited", code: "// Twice doubles.\nfunc Twice(x int) int { return 2 * x }\nTwice(2)", cursor: 58, found: true, contains: []string{"Twice doubles.", "func Twice(x int) int"}},
 		{name: "unknown", code: "nothingHere", cursor: 3, found: false},
 	}

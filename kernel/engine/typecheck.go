@@ -86,13 +86,13 @@ func (vc *valueChecker) valueCount(src []byte, off int) (n int, ok bool) {
 // members type-checks src and lists the fields and methods of the value
 // named by the identifier name at position file:line:col (after //line
 // directives): what may follow "x." in a completion.
-func (vc *valueChecker) members(src []byte, name, file string, line, col int) []string {
+func (vc *valueChecker) members(src []byte, name, file string, line, col int) ([]string, namedType) {
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "main.go", src, parser.SkipObjectResolution)
 	if err != nil {
-		return nil
+		return nil, namedType{}
 	}
 	var target *ast.Ident
 	ast.Inspect(f, func(n ast.Node) bool {
@@ -104,7 +104,7 @@ func (vc *valueChecker) members(src []byte, name, file string, line, col int) []
 		return target == nil
 	})
 	if target == nil {
-		return nil
+		return nil, namedType{}
 	}
 	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Defs: map[*ast.Ident]types.Object{}}
 	conf := types.Config{Importer: vc.imp, Error: func(error) {}, FakeImportC: true}
@@ -114,12 +114,16 @@ func (vc *valueChecker) members(src []byte, name, file string, line, col int) []
 		obj = info.Defs[target]
 	}
 	if obj == nil || obj.Type() == nil {
-		return nil
+		return nil, namedType{}
 	}
 	if _, isPkg := obj.(*types.PkgName); isPkg {
-		return nil
+		return nil, namedType{}
 	}
 	typ := obj.Type()
+	var named namedType
+	if n, ok := deref(typ).(*types.Named); ok && n.Obj().Pkg() != nil {
+		named = namedType{Path: n.Obj().Pkg().Path(), Name: n.Obj().Name()}
+	}
 	var names []string
 	seen := map[string]bool{}
 	add := func(o types.Object) {
@@ -148,5 +152,15 @@ func (vc *valueChecker) members(src []byte, name, file string, line, col int) []
 			add(s.Field(i))
 		}
 	}
-	return names
+	return names, named
+}
+
+// namedType is a defined type by package path and name ("bufio", "Reader").
+type namedType struct{ Path, Name string }
+
+func deref(t types.Type) types.Type {
+	if p, ok := t.Underlying().(*types.Pointer); ok {
+		return p.Elem()
+	}
+	return t
 }
