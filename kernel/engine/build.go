@@ -511,6 +511,20 @@ func parseDiagnostics(out string) []Diagnostic {
 	return diags
 }
 
+// missingExports lists the paths the importcfg for race lacks.
+func (b *builder) missingExports(race bool, paths []string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cfg := b.cfgs[race]
+	var missing []string
+	for _, p := range paths {
+		if cfg == nil || cfg.files[p] == "" {
+			missing = append(missing, p)
+		}
+	}
+	return missing
+}
+
 // exportFile returns the export data file of path from the non-race
 // importcfg (for the type checker).
 func (b *builder) exportFile(path string) (string, bool) {

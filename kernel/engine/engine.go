@@ -264,7 +264,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		return nil, buildFailed(err)
 	}
 
-	prog, paths := e.program(ctx, pc, merged, used, count, req.Silent)
+	prog, paths := e.program(ctx, pc, merged, used, count, req.Silent, sc.Cell.Race, out)
 
 	if sc.Cell.Race {
 		if err := e.waitRaceWarm(ctx, out); err != nil {
@@ -321,7 +321,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 // program runs the imports, types and compose stages: the program of a cell
 // whose declarations merged into merged (used: the ones it reaches), and
 // the import paths it needs.
-func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *declSet, count int, silent bool) (program, []string) {
+func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *declSet, count int, silent, race bool, out interp.Output) (program, []string) {
 	start := time.Now()
 	plain := compose(composition{Decls: used, Cell: pc, Count: count})
 	imports, err := e.fixer.fix(plain.Source[plain.BodyOffset:], e.candidateImports(merged))
@@ -332,6 +332,7 @@ func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *decl
 		imports = e.candidateImports(merged)
 	}
 	paths := importPaths(imports)
+	e.prepareExports(ctx, race, paths, out)
 
 	// Show the trailing expression if it has exactly one value; for a call
 	// only the type checker knows.
@@ -352,6 +353,34 @@ func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *decl
 	prog := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports, ShowTrailing: show && !silent})
 	e.stage(count, "compose", start, "bytes", len(prog.Source))
 	return prog, paths
+}
+
+// prepareExports compiles the standard packages paths need that no cell
+// used before (their export data joins the importcfg), telling the user
+// when that takes a while: net/http compiles for seconds the first time on
+// a machine. Failures are left for the build to report.
+func (e *Engine) prepareExports(ctx context.Context, race bool, paths []string, out interp.Output) {
+	if !e.build.fastPathOK(paths) {
+		return
+	}
+	missing := e.build.missingExports(race, paths)
+	if len(missing) == 0 {
+		return
+	}
+	done := make(chan struct{})
+	var told sync.WaitGroup
+	told.Add(1)
+	go func() {
+		defer told.Done()
+		select {
+		case <-done:
+		case <-time.After(700 * time.Millisecond):
+			out.Stream("stderr", fmt.Sprintf("gokernel: compiling %s for the first time...\n", strings.Join(missing, ", ")))
+		}
+	}()
+	e.build.importConfig(ctx, race, paths)
+	close(done)
+	told.Wait() // out must not be used after Execute returns
 }
 
 // buildFailed reports a build that could not be attempted (the toolchain

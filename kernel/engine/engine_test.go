@@ -286,3 +286,24 @@ func TestInterruptDuringBuild(t *testing.T) {
 		t.Errorf("next cell: have %+v", got)
 	}
 }
+
+func TestNewStdPackageSaysWhatItCompiles(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, `fmt.Println("warm")`)
+	var rec recorder
+	// A package the warm-up does not build: compiled now (quickly when the
+	// build cache has it, with a note on stderr when it takes a while).
+	res, err := e.Execute(context.Background(), interp.ExecuteRequest{Code: "import \"encoding/csv\"\ncsv.ErrQuote.Error()", Count: 2}, &rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if have := res.Data["text/plain"]; have != `"extraneous or missing \" in quoted-field"` {
+		t.Errorf("result: have %v", have)
+	}
+	if missing := e.build.missingExports(false, []string{"encoding/csv"}); len(missing) != 0 {
+		t.Errorf("encoding/csv still missing from the importcfg: %v", missing)
+	}
+	if s := rec.stderr.String(); s != "" && !strings.Contains(s, "compiling encoding/csv for the first time") {
+		t.Errorf("stderr: have %q", s)
+	}
+}
