@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"unicode/utf8"
 )
@@ -29,6 +30,22 @@ func BenchmarkComplete(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkCompleteFresh changes the code every time, so nothing is answered
+// from a memo of the same question (the type checker runs each time).
+func BenchmarkCompleteFresh(b *testing.B) {
+	e := newTestEngine(b)
+	execCell(b, e, 1, "var mu sync.Mutex")
+	e.Complete(context.Background(), "fmt.Pri", 7) // warm: standard library table, docs
+	i := 0
+	for b.Loop() {
+		i++
+		code := fmt.Sprintf("r%d := bufio.NewReader(os.Stdin)\nx := %d\nr%d.", i, i, i)
+		if len(e.Complete(context.Background(), code, utf8.RuneCountInString(code)).Matches) == 0 {
+			b.Fatal("no matches")
+		}
 	}
 }
 
