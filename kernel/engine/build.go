@@ -181,9 +181,7 @@ func (b *builder) saveImportConfig(race bool) {
 	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
 		return
 	}
-	if err := writePrivateFile(name+".tmp", data); err == nil {
-		os.Rename(name+".tmp", name)
-	}
+	replaceFile(name, data)
 }
 
 // restoreImportConfig loads the importcfg a previous run saved, if every

@@ -134,7 +134,5 @@ func saveToolchain(tc *toolchain) {
 	if err != nil || os.MkdirAll(filepath.Dir(name), 0o700) != nil {
 		return
 	}
-	if writePrivateFile(name+".tmp", data) == nil {
-		os.Rename(name+".tmp", name)
-	}
+	replaceFile(name, data)
 }

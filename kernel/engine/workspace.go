@@ -195,3 +195,16 @@ func (ws *workspace) remove() error {
 	}
 	return errors.Join(errs...)
 }
+
+// replaceFile writes data to name through a temporary file of this process
+// and a rename, so that kernels sharing the user's cache directory never
+// read half a file. Failing is harmless (it is a cache): errors are dropped.
+func replaceFile(name string, data []byte) {
+	tmp := fmt.Sprintf("%s.%d.tmp", name, os.Getpid())
+	if writePrivateFile(tmp, data) != nil {
+		return
+	}
+	if os.Rename(tmp, name) != nil {
+		os.Remove(tmp)
+	}
+}
