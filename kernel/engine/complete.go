@@ -49,6 +49,9 @@ func (e *Engine) IsComplete(code string) interp.IsCompleteResult {
 	if err != nil {
 		return interp.IsCompleteResult{Status: "invalid"}
 	}
+	if cellMagicPending(code) { // complete_magics.go
+		return interp.IsCompleteResult{Status: "incomplete", Indent: ""}
+	}
 	code = sc.Code
 	if strings.TrimSpace(code) == "" {
 		return interp.IsCompleteResult{Status: "complete"}

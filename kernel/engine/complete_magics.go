@@ -36,3 +36,13 @@ func completeMagic(code string, off int) (matches []string, start int, ok bool) 
 	slices.Sort(matches)
 	return matches, lineStart + indent, true
 }
+
+// cellMagicPending reports whether code is a cell magic's cell (%%bash ...)
+// that may go on: as in IPython, a console ends such a cell with an empty
+// line, since its body is not Go and has no brackets to balance.
+func cellMagicPending(code string) bool {
+	if !strings.HasPrefix(strings.TrimLeft(code, " \t\n"), "%%") {
+		return false
+	}
+	return !strings.HasSuffix(strings.TrimRight(code, " \t"), "\n\n")
+}

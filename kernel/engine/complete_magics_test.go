@@ -34,3 +34,24 @@ func TestCompleteMagicNames(t *testing.T) {
 		})
 	}
 }
+
+func TestIsCompleteCellMagic(t *testing.T) {
+	e := newTestEngine(t)
+	tests := []struct{ code, status string }{
+		{"%%bash", "incomplete"},
+		{"%%bash\necho hi", "incomplete"},
+		{"%%bash\necho hi\n", "incomplete"},
+		{"%%bash\necho hi\n\n", "complete"},
+		{"%%bsh\necho hi\n\n", "invalid"},
+		{"!ls", "complete"},
+		{"%who", "complete"},
+		{"fmt.Println?", "complete"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			if have := e.IsComplete(tt.code).Status; have != tt.status {
+				t.Errorf("have %q, want %q", have, tt.status)
+			}
+		})
+	}
+}
