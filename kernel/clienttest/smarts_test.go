@@ -12,9 +12,9 @@ import (
 // jupyter_client: exact completion, inspect and pager replies, completion while a cell
 // sleeps, the magics and shell lines, %%bash interrupted, %%python3 running the article's
 // threading example with its output streamed, and history read back after a restart.
+// errgroup fetched through the Go module proxy (then reused, completed, pinned with
+// %go get) and the ModuleNotFound error with GOPROXY=off and an empty module cache.
 // testdata/smarts/test_smarts.py holds the Python side; each of its tests is a subtest.
-// The module tests (errgroup through the proxy, GOPROXY=off) are in TestClients'
-// jupyter_kernel_test run (testdata/conformance, class Modules).
 func TestSmarts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real Jupyter client for a minute; skipped with -short")

@@ -301,3 +301,60 @@ class History(unittest.TestCase):
         finally:
             kc.stop_channels()
             km.shutdown_kernel(now=False)
+
+
+ERRGROUP_CELL = """import "golang.org/x/sync/errgroup"
+
+var g errgroup.Group
+for i := range 3 {
+	g.Go(func() error { time.Sleep(time.Duration(i) * time.Millisecond); return nil })
+}
+fmt.Println("errgroup:", g.Wait())
+"""
+
+
+class Modules(KernelCase):
+    """A module beyond the standard library: fetched once through the proxy, then reused."""
+
+    def test_errgroup_fetched_then_reused_and_pinned(self):
+        reply, msgs = self.execute(ERRGROUP_CELL, timeout=300)
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        self.assertEqual(self.stream(msgs), "errgroup: <nil>\n")
+        self.assertIn("fetching the module of golang.org/x/sync/errgroup", self.stream(msgs, "stderr"))
+        # The import is remembered and the module recorded: no second fetch.
+        reply, msgs = self.execute("var g2 errgroup.Group\ng2.Go(func() error { return nil })\nfmt.Println(g2.Wait())")
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        self.assertEqual(self.stream(msgs), "<nil>\n")
+        self.assertNotIn("fetching", self.stream(msgs, "stderr"))
+        # Completion and inspection know the package now.
+        self.assertEqual(set(self.complete("errgroup.")["matches"]), {"Group", "WithContext"})
+        self.assertEqual(set(self.complete("g.")["matches"]), {"Go", "SetLimit", "TryGo", "Wait"})
+        r = self.inspect("errgroup.WithContext", 12)
+        self.assertTrue(r["data"]["text/plain"].startswith(
+            "func WithContext(ctx context.Context) (*Group, context.Context)\n"), r)
+        reply, msgs = self.execute("%go get golang.org/x/sync@v0.24.0\n%go list -m golang.org/x/sync")
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        self.assertIn("golang.org/x/sync v0.24.0", self.stream(msgs, "stderr"))
+
+
+class Offline(unittest.TestCase):
+    def test_goproxy_off_fails_clearly(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as empty_cache:
+            env = dict(os.environ, GOPROXY="off", GOMODCACHE=empty_cache)
+            km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=TIMEOUT, env=env)
+            try:
+                msg_id = kc.execute(ERRGROUP_CELL)
+                reply = kc.get_shell_msg(timeout=TIMEOUT)
+                while reply["parent_header"].get("msg_id") != msg_id:
+                    reply = kc.get_shell_msg(timeout=TIMEOUT)
+            finally:
+                kc.stop_channels()
+                km.shutdown_kernel(now=False)
+        c = reply["content"]
+        self.assertEqual(c["status"], "error")
+        self.assertEqual(c["ename"], "ModuleNotFound")
+        self.assertEqual(c["evalue"], "could not fetch the module of golang.org/x/sync/errgroup")
+        tb = "\n".join(c["traceback"])
+        for hint in ("GOPROXY=off", "%go get MODULE@VERSION", "GOFLAGS=-mod=mod"):
+            self.assertIn(hint, tb)
