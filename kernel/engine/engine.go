@@ -468,20 +468,33 @@ func (e *Engine) cellEnv(race bool) []string {
 	return env
 }
 
+// warmQuietPeriod is how long the first cell waits for the warm-up before
+// telling the user it is waiting.
+const warmQuietPeriod = time.Second
+
 // waitWarm waits for the background warm-up (only the first cells can
 // overtake it), telling the user when that takes a while.
 func (e *Engine) waitWarm(ctx context.Context, out interp.Output) error {
-	select {
-	case <-e.warmed:
-	default:
-		start := time.Now()
-		out.Stream("stderr", "gokernel: preparing the Go build cache (first cell only)...\n")
+	// A warm cache is ready in well under a second: say nothing then, so the
+	// first cell's output is only its own (clients and tests count outputs).
+	// Only a cold cache, which takes many seconds, earns a progress note.
+	start := time.Now()
+	quiet := time.NewTimer(warmQuietPeriod)
+	defer quiet.Stop()
+	announced := false
+	for waiting := true; waiting; {
 		select {
 		case <-e.warmed:
-			out.Stream("stderr", fmt.Sprintf("gokernel: build cache ready in %.1f s\n", time.Since(start).Seconds()))
+			waiting = false
+		case <-quiet.C:
+			announced = true
+			out.Stream("stderr", "gokernel: preparing the Go build cache (first cell only)...\n")
 		case <-ctx.Done():
 			return &interp.Error{Name: "Interrupted", Value: "interrupted while preparing the build cache"}
 		}
+	}
+	if announced {
+		out.Stream("stderr", fmt.Sprintf("gokernel: build cache ready in %.1f s\n", time.Since(start).Seconds()))
 	}
 	if e.warmErr != nil {
 		// Try again: the cause (a full disk, a broken network for a module)
