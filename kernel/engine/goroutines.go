@@ -32,7 +32,7 @@ type stackFrame struct {
 
 var (
 	goroutineHeader = regexp.MustCompile(`^goroutine (\d+)(?: gp=\S+)?(?: m=\S+)?(?: mp=\S+)? \[([^\]]*)\]:$`)
-	frameFileLine   = regexp.MustCompile(`^\s+(.*?):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=\S+ sp=\S+ pc=\S+)?$`)
+	frameFileLine   = regexp.MustCompile(`^\s+(.*?):(-?\d+)(?: \+0x[0-9a-f]+)?(?: fp=\S+ sp=\S+ pc=\S+)?$`)
 	frameCall       = regexp.MustCompile(`^(\S.*?)\([^()]*\)$`)
 	createdByLine   = regexp.MustCompile(`^created by (\S+)(?: in goroutine (\d+))?$`)
 	cellFileName    = regexp.MustCompile(`(?:^|/)cell(\d+)\.go$`)
