@@ -16,6 +16,8 @@
 //
 // GOKERNEL_CLIENTTEST_KERNEL=python3 points every client at Debian's ipykernel with Python
 // samples instead: that is how the drivers themselves are checked against a reference kernel.
+// GOKERNEL_CLIENTTEST_SHOTS=DIR keeps the browser test's screenshots in DIR. To watch one
+// client: go test -v -run 'TestClients/console' ./kernel/clienttest
 //
 // Files:
 //   - doc.go: this overview.

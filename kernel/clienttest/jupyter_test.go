@@ -81,6 +81,13 @@ func newJupyterEnv(t *testing.T) *jupyterEnv {
 	return e
 }
 
+// with returns a copy of e whose commands also get the given NAME=value variables.
+func (e *jupyterEnv) with(vars ...string) *jupyterEnv {
+	c := *e
+	c.environ = append(append([]string(nil), e.environ...), vars...)
+	return &c
+}
+
 func mapValues(m map[string]string) []string {
 	var vs []string
 	for _, v := range m {

@@ -19,14 +19,10 @@ func testKernelTestSuite(t *testing.T, e *jupyterEnv, k kernelUnderTest) {
 		t.Fatal(err)
 	}
 	junit := filepath.Join(work, "junit.xml")
-	cmd := []string{"-m", "pytest", "-p", "no:cacheprovider", "-v", "--junitxml=" + junit,
+	args := []string{"-m", "pytest", "-p", "no:cacheprovider", "-v", "--junitxml=" + junit,
 		"-o", "junit_family=xunit1", testdata(t, "conformance", "test_conformance.py")}
-	e2 := *e
-	e2.environ = append(append([]string(nil), e.environ...),
-		"KERNEL_NAME="+k.Name,
-		"KERNEL_SAMPLES="+testdata(t, "conformance", k.Lang+".json"),
-	)
-	out, runErr := e2.runClient(t, 10*time.Minute, work, jupyterPython, cmd...)
+	suiteEnv := e.with("KERNEL_NAME="+k.Name, "KERNEL_SAMPLES="+testdata(t, "conformance", k.Lang+".json"))
+	out, runErr := suiteEnv.runClient(t, 10*time.Minute, work, jupyterPython, args...)
 
 	cases, err := readJUnit(junit)
 	if err != nil || len(cases) == 0 {

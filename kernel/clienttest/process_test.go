@@ -19,11 +19,13 @@ import (
 
 // command returns a command that runs in the private environment, in its own process
 // group; cancelling ctx kills the whole group (a client and whatever it started in it).
+// If the test binary itself dies (go test -timeout, Ctrl-C) the command gets SIGKILL
+// from the kernel (Pdeathsig), so no server outlives a crashed test.
 func (e *jupyterEnv) command(ctx context.Context, dir, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = e.environ
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
