@@ -46,6 +46,12 @@ func TestCompleteThirdParty(t *testing.T) {
 			}
 		})
 	}
+	// A new engine that has not run the import yet: the module cache has it.
+	fresh := newTestEngine(t)
+	code := "import \"golang.org/x/sync/errgroup\"\nerrgroup.With"
+	if c := fresh.Complete(context.Background(), code, utf8.RuneCountInString(code)); !slices.Equal(c.Matches, []string{"WithContext"}) {
+		t.Errorf("before the first fetch: have %q, want [WithContext]", c.Matches)
+	}
 	in := e.Inspect(context.Background(), "errgroup.WithContext", 12, 0)
 	text, _ := in.Data["text/plain"].(string)
 	if !in.Found || !strings.Contains(text, "func WithContext(ctx context.Context) (*Group, context.Context)") {

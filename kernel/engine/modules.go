@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
 
 	"github.com/gokernel/gokernel/kernel/interp"
 )
@@ -257,29 +258,63 @@ func (e *Engine) goCommand(ctx context.Context, out interp.Output, env []string,
 }
 
 // moduleDir returns the directory of non-standard package path in the
-// module cache, if a required module provides it and is downloaded.
+// module cache: in the version the workspace requires, or, for a module not
+// required yet (an import typed but not run), in the highest version the
+// cache holds, so completion works before the first fetch.
 func (e *Engine) moduleDir(path string) string {
 	if e.build.isStd(path) {
 		return ""
 	}
 	mods := e.requiredModules()
-	m := moduleOf(path, mods)
-	if m == "" {
-		return ""
+	if m := moduleOf(path, mods); m != "" {
+		return packageDir(e.modCache(), m, mods[m], path)
 	}
+	for m := path; strings.Contains(m, "/"); m = m[:strings.LastIndexByte(m, '/')] {
+		if v := newestCached(e.modCache(), m); v != "" {
+			if dir := packageDir(e.modCache(), m, v, path); dir != "" {
+				return dir
+			}
+		}
+	}
+	return ""
+}
+
+// packageDir is the directory of package path of module m at version v in
+// the module cache, "" if it is not there.
+func packageDir(cache, m, v, path string) string {
 	escaped, err := module.EscapePath(m)
 	if err != nil {
 		return ""
 	}
-	ver, err := module.EscapeVersion(mods[m])
+	ver, err := module.EscapeVersion(v)
 	if err != nil {
 		return ""
 	}
-	dir := filepath.Join(e.modCache(), filepath.FromSlash(escaped)+"@"+ver, filepath.FromSlash(strings.TrimPrefix(path[len(m):], "/")))
+	dir := filepath.Join(cache, filepath.FromSlash(escaped)+"@"+ver, filepath.FromSlash(strings.TrimPrefix(path[len(m):], "/")))
 	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 		return ""
 	}
 	return dir
+}
+
+// newestCached is the highest release (else any) version of module m that
+// the module cache holds extracted, or "".
+func newestCached(cache, m string) string {
+	escaped, err := module.EscapePath(m)
+	if err != nil || cache == "" {
+		return ""
+	}
+	matches, _ := filepath.Glob(filepath.Join(cache, filepath.FromSlash(escaped)+"@v*"))
+	best := ""
+	for _, dir := range matches {
+		_, v, _ := strings.Cut(filepath.Base(dir), "@")
+		if v, err := module.UnescapeVersion(v); err == nil && semver.IsValid(v) {
+			if preferVersion(v, best) {
+				best = v
+			}
+		}
+	}
+	return best
 }
 
 var modCacheOnce struct {
@@ -300,4 +335,17 @@ func (e *Engine) modCache() string {
 		}
 	})
 	return modCacheOnce.dir
+}
+
+// preferVersion reports whether v beats best: a release beats a pre-release
+// or pseudo-version, then the higher one wins.
+func preferVersion(v, best string) bool {
+	if best == "" {
+		return true
+	}
+	vRelease, bestRelease := semver.Prerelease(v) == "", semver.Prerelease(best) == ""
+	if vRelease != bestRelease {
+		return vRelease
+	}
+	return semver.Compare(v, best) > 0
 }

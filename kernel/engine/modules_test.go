@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,31 @@ func TestParseRequiresAndModuleOf(t *testing.T) {
 		if have := moduleOf(path, mods); have != wantMod {
 			t.Errorf("moduleOf(%s): have %q, want %q", path, have, wantMod)
 		}
+	}
+}
+
+func TestNewestCached(t *testing.T) {
+	cache := t.TempDir()
+	for _, d := range []string{"golang.org/x/sync@v0.9.0", "golang.org/x/sync@v0.10.0", "golang.org/x/sync@v0.11.0-pre",
+		"golang.org/x/sync@v0.0.0-20260101000000-abcdefabcdef", "github.com/!azure/sdk@v1.2.0", "golang.org/x/syncx@v9.0.0"} {
+		if err := os.MkdirAll(filepath.Join(cache, filepath.FromSlash(d), "errgroup"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct{ module, want string }{
+		{"golang.org/x/sync", "v0.10.0"},
+		{"github.com/Azure/sdk", "v1.2.0"},
+		{"golang.org/x/nothere", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.module, func(t *testing.T) {
+			if have := newestCached(cache, tt.module); have != tt.want {
+				t.Errorf("have %q, want %q", have, tt.want)
+			}
+		})
+	}
+	if have, want := packageDir(cache, "golang.org/x/sync", "v0.10.0", "golang.org/x/sync/errgroup"), filepath.Join(cache, "golang.org/x/sync@v0.10.0/errgroup"); have != want {
+		t.Errorf("packageDir: have %q, want %q", have, want)
 	}
 }
 
