@@ -80,6 +80,7 @@ func TestClients(t *testing.T) {
 		{"console", testConsole},
 		{"notebook_browser", testNotebookBrowser},
 		{"jupyterlab_services", testLabServices},
+		{"server_killed", testServerKilled},
 	}
 	for _, c := range clients {
 		t.Run(c.name, func(t *testing.T) {

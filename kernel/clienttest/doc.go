@@ -32,6 +32,7 @@
 //   - console_test.go: jupyter console in tmux, typing a multi-line cell.
 //   - browser_test.go: the classic Notebook in headless Chromium (playwright-core).
 //   - labservices_test.go: @jupyterlab/services 7 through jupyter_server.
+//   - serverdeath_test.go: a kernel started by jupyter_server exits when the server is SIGKILLed.
 //   - smarts_test.go: TestSmarts, issue 6 through jupyter_client (completion, inspect, pager,
 //     magics, %%bash, %%python3, history across restarts); testdata/smarts/test_smarts.py.
 //   - testdata/conformance: test_conformance.py and the code samples per language.

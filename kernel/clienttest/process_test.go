@@ -135,6 +135,7 @@ func freePort(t *testing.T) int {
 type jupyterServer struct {
 	base string // http://127.0.0.1:PORT
 	log  string // path of its log
+	pid  int    // the server process (leader of its process group)
 }
 
 // startServer starts a Jupyter web server without authentication (an empty token and no XSRF
@@ -166,6 +167,7 @@ func (e *jupyterEnv) startServer(t *testing.T, kind string) *jupyterServer {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", kind, err)
 	}
+	s.pid = cmd.Process.Pid
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
