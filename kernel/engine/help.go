@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 
@@ -12,6 +13,9 @@ import (
 // `?fmt.Println` (or with ??) returns the documentation as a "page" payload
 // of the execute_reply, which notebooks show in their pager; `%doc NAME`
 // prints the same text as the cell's output.
+
+// errWantOneName is the usage error of magics that take one name.
+var errWantOneName = errors.New("want one name")
 
 // helpForm matches a whole cell asking for help: ?name, name?, name??.
 var helpForm = regexp.MustCompile(`^\s*(\?{0,2})\s*([\p{L}_][\p{L}\p{N}_]*(?:\.[\p{L}_][\p{L}\p{N}_]*)*)\s*(\?{0,2})\s*$`)

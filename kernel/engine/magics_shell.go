@@ -16,12 +16,16 @@ import (
 	"github.com/gokernel/gokernel/kernel/interp"
 )
 
-// errWantOneName is the usage error of magics that take one name.
-var errWantOneName = errors.New("want one name")
+// This file runs cells and lines with other interpreters, the IPython way:
+// `!cmd` lines (sh -c, before the cell's Go code, in order with the other
+// line magics), and the cell magics %%bash, %%sh and %%python3, which run
+// the rest of the cell. They go through the run stage (run.go) like a Go
+// cell: own process group, output streamed live and coalesced, interrupt
+// and %timeout kill the whole group, limits apply.
 
-// isShellLine reports whether line i of code is a `!cmd` shell line: it
-// starts with "!" (not "!=") at the start of a statement, that is outside
-// brackets and braces (top level only) and not continuing an expression (`a &&\n\t!b` is Go).
+// isShellLine reports whether line i of a cell is a `!cmd` shell line: it
+// starts with "!" (not "!=") where a top-level statement may start, outside
+// brackets and braces and not continuing an expression (`a &&\n\t!b` is Go).
 func isShellLine(lines []string, i int) bool {
 	text := strings.TrimSpace(lines[i])
 	if !strings.HasPrefix(text, "!") || strings.HasPrefix(text, "!=") || len(text) == 1 {
@@ -52,13 +56,6 @@ func isShellLine(lines []string, i int) bool {
 	return depth <= 0 && !continuesLine(last)
 }
 
-// This file also runs cells and lines with other interpreters, the IPython
-// way: `!cmd` lines (sh -c, before the cell's Go code, in order with the
-// other line magics), and the cell magics %%bash, %%sh and %%python3, which
-// run the rest of the cell. They go through the run stage (run.go) like a
-// Go cell: own process group, output streamed live and coalesced,
-// interrupt and %timeout kill the whole group, limits apply.
-
 // scriptInterpreters are the cell magics that run their body with an
 // interpreter: name -> command and flags before the body. python3 -u: its
 // output is a pipe, unbuffered so it streams as it prints.
@@ -77,7 +74,9 @@ func scriptMagic(name string) func(c *magicCall) error {
 		argv := scriptInterpreters[name]
 		body, cell := c.Body, c.Out
 		c.Out.Run = func(ctx context.Context, e *Engine, out interp.Output) (*interp.ExecuteResult, error) {
-			args := append(slices.Clone(argv[1:]), body)
+			// A newline for the %%name line: the interpreter's line numbers
+			// are then the cell's.
+			args := append(slices.Clone(argv[1:]), "\n"+body)
 			if name != "python3" {
 				args = append(args, name) // $0 of the script
 			}

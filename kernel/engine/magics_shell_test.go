@@ -52,7 +52,9 @@ func TestShellAndScriptMagics(t *testing.T) {
 		{name: "bash failure", code: "%%bash\necho before\nexit 4", stdout: "before\n", errName: "ExitError"},
 		{name: "sh", code: "%%sh\necho $0", stdout: "sh\n"},
 		{name: "python3", code: "%%python3\nimport sys\nprint('py', sys.version_info[0])", stdout: "py 3\n", needInterpreter: "python3"},
-		{name: "cell magic args refused", code: "%%bash -x\necho", errName: "MagicError"},
+		{name: "cell magic args refused", code: "%%bash -x\necho", errName: "UsageError"},
+		{name: "bash line numbers are the cell's", code: "%%bash\necho ok\necho \"line $LINENO\"", stdout: "line 3\n"},
+		{name: "python3 line numbers are the cell's", code: "%%python3\nx = 1\nraise ValueError('boom')", stderr: "line 3", errName: "ExitError", needInterpreter: "python3"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,10 +69,7 @@ func TestShellAndScriptMagics(t *testing.T) {
 			case tt.errName == "" && err != nil:
 				t.Fatalf("have error %v", err)
 			case tt.errName != "":
-				ie, ok := err.(*interp.Error)
-				if !ok || !strings.Contains(ie.Name+ie.Value, strings.TrimSuffix(tt.errName, "MagicError")) {
-					t.Fatalf("have error %v, want %s", err, tt.errName)
-				}
+				cellError(t, err, tt.errName)
 			}
 			if have := rec.text("stdout"); !strings.Contains(have, tt.stdout) {
 				t.Errorf("stdout: have %q, want %q", have, tt.stdout)
