@@ -113,6 +113,7 @@ func moduleRoot(t *testing.T) string {
 // buildGokernel builds ./cmd/gokernel into the private directory and returns its path.
 func buildGokernel(t *testing.T, e *jupyterEnv) string {
 	t.Helper()
+	trackModuleFiles(t, moduleRoot(t))
 	bin := filepath.Join(e.dir, "bin", "gokernel")
 	start := time.Now()
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/gokernel")
@@ -122,6 +123,36 @@ func buildGokernel(t *testing.T, e *jupyterEnv) string {
 	}
 	t.Logf("built %s in %s", bin, time.Since(start).Round(time.Millisecond))
 	return bin
+}
+
+// trackModuleFiles opens every file of the module (kernel sources, notebooks, the drivers
+// in testdata/) from the test process. The sources are read by child processes (go build,
+// python, node), which go test's result cache does not see; opening them here records them,
+// so a change anywhere in the module reruns the client tests instead of reporting "(cached)".
+func trackModuleFiles(t *testing.T, root string) {
+	t.Helper()
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	})
+	if err != nil {
+		t.Fatalf("listing the module's files: %v", err)
+	}
 }
 
 // installKernelspec runs `gokernel install --prefix DIR` into the private Jupyter directory
