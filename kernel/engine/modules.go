@@ -32,15 +32,12 @@ import (
 // module cache is used; failing that, the cell ends with a ModuleNotFound
 // error that says how to make the module available.
 
-// modulesMu serialises changes to the workspace go.mod (Execute runs one
-// cell at a time, but completion reads it too).
-var modulesMu sync.Mutex
-
 // requiredModules reads the module paths and versions the workspace go.mod
-// requires (the replaced gokernel module included).
+// requires (the replaced gokernel module included). Only Execute (one cell
+// at a time) runs go commands that change go.mod; completion reads it
+// without waiting for them, and at worst misses a module while go get
+// rewrites the file.
 func (e *Engine) requiredModules() map[string]string {
-	modulesMu.Lock()
-	defer modulesMu.Unlock()
 	data, err := os.ReadFile(e.ws.path("go.mod"))
 	if err != nil {
 		return nil
@@ -219,8 +216,6 @@ func goMagic(c *magicCall) error {
 // on stderr) line by line and returning it. An interrupt kills its process
 // group.
 func (e *Engine) goCommand(ctx context.Context, out interp.Output, env []string, args ...string) (string, error) {
-	modulesMu.Lock()
-	defer modulesMu.Unlock()
 	cmd := exec.Command(e.tc.goBin, args...)
 	cmd.Dir = e.ws.dir
 	// The kernel's environment now, not the builder's from its start: %env
