@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -200,6 +201,10 @@ func (s *Server) decode(ch transport.Channel, frames [][]byte) (*jupyter.Message
 	return msg, nil
 }
 
+// MaxRequestContent bounds the content of one request (32 MB: a cell of
+// source is far smaller; an input_reply or comm_msg too).
+const MaxRequestContent = 32 << 20
+
 // dispatch routes one message: stdin replies to the waiting Input call,
 // queued requests to the execute goroutine, the rest to their handler now.
 func (s *Server) dispatch(ctx context.Context, r *request) {
@@ -214,6 +219,20 @@ func (s *Server) dispatch(ctx context.Context, r *request) {
 		default:
 			s.log.Warn("input_reply with no input_request waiting; dropped")
 		}
+		return
+	}
+	if len(r.msg.Content) > MaxRequestContent {
+		// A frontend never sends this much; decoding it (and, for an
+		// execute_request, compiling it) would cost gigabytes. Refuse it with
+		// an error reply so the sender is not left waiting.
+		s.status(r.msg, "busy")
+		err := fmt.Errorf("%s of %d MB is larger than the kernel's limit of %d MB; refused",
+			msgType, len(r.msg.Content)>>20, MaxRequestContent>>20)
+		s.log.Warn("refused oversized request", "channel", r.ch, "msg_type", msgType, "bytes", len(r.msg.Content))
+		if reply, isRequest := strings.CutSuffix(msgType, "_request"); isRequest {
+			s.replyError(r, reply+"_reply", err)
+		}
+		s.status(r.msg, "idle")
 		return
 	}
 	rt, ok := s.routes[msgType]

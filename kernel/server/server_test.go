@@ -135,11 +135,12 @@ func TestBadMessagesAreDroppedAndKernelServes(t *testing.T) {
 		{"header not json", jupyter.Encode(&jupyter.Message{RawHeader: []byte("{nope")}, k.signer)},
 		{"unknown type", jupyter.Encode(k.newRequest("frobnicate_request", map[string]any{}), k.signer)},
 		{"bad content", jupyter.Encode(&jupyter.Message{Header: k.newRequest("execute_request", nil).Header, Content: []byte(`{"code": 5}`)}, k.signer)},
+		{"oversized", jupyter.Encode(k.newRequest("execute_request", map[string]any{"code": "print:" + strings.Repeat("x", MaxRequestContent)}), k.signer)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			k.sendFrames(transport.Shell, tt.frames)
-			if tt.name == "bad content" { // the one the kernel can answer
+			if tt.name == "bad content" || tt.name == "oversized" { // the ones the kernel can answer
 				if c := content(t, k.recv(transport.Shell, "execute_reply")); c["status"] != "error" || c["ename"] != "BadRequest" {
 					t.Errorf("have %v, want a BadRequest error reply", c)
 				}
