@@ -431,6 +431,11 @@ func (b *builder) compileAndLink(ctx context.Context, req buildRequest, bin stri
 		return compileFailure(err, out)
 	}
 	b.log.Debug("compile+link", "cell", req.Cell, "compile", compiled.Sub(start), "link", time.Since(compiled))
+	// The tools create files with the umask's modes (0644/0755); a
+	// workspace on a shared machine is private to its user.
+	if err := privateModes(obj, bin+".tmp"); err != nil {
+		return err
+	}
 	return os.Rename(bin+".tmp", bin)
 }
 
@@ -469,6 +474,21 @@ func (b *builder) goBuild(ctx context.Context, req buildRequest, bin string) err
 	}
 	if err != nil {
 		return compileFailure(err, out)
+	}
+	return privateModes(bin)
+}
+
+// privateModes takes the group and other bits off files the toolchain
+// wrote: object files become 0600, binaries 0700.
+func privateModes(paths ...string) error {
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+			return err
+		}
 	}
 	return nil
 }
