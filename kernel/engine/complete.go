@@ -556,6 +556,9 @@ func identifiersIn(code string) []string {
 // declaration of the notebook with its comment.
 func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) interp.Inspection {
 	off := runeToByte(code, cursor)
+	if inCellMagicBody(code, off) { // %%bash, %%python3 ...: not Go (complete_magics.go)
+		return interp.Inspection{}
+	}
 	qual, word, start, _ := wordAt(code, off, true)
 	if word == "" {
 		return interp.Inspection{}

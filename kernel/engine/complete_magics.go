@@ -5,12 +5,16 @@ import (
 	"strings"
 )
 
-// completeMagic completes a magic's name: the cursor (byte offset off) is
+// completeMagic completes a magic's name (and nothing in the body of a cell
+// magic): the cursor (byte offset off) is
 // right after "%na" or "%%na" at the start of a line. It returns the
 // matches with their % or %% and the byte offset where the replaced text
 // starts; ok is false when the cursor is not on a magic name.
 func completeMagic(code string, off int) (matches []string, start int, ok bool) {
 	lineStart := strings.LastIndexByte(code[:off], '\n') + 1
+	if inCellMagicBody(code, off) {
+		return nil, off, true // a script or a file's text: Go names would mislead
+	}
 	word := code[lineStart:off]
 	indent := len(word) - len(strings.TrimLeft(word, " \t"))
 	word = word[indent:]
@@ -45,4 +49,17 @@ func cellMagicPending(code string) bool {
 		return false
 	}
 	return !strings.HasSuffix(strings.TrimRight(code, " \t"), "\n\n")
+}
+
+// inCellMagicBody reports whether byte offset off of code is below the
+// first line of a cell magic's cell (%%bash, %%python3, %%writefile ...),
+// where the text is not Go.
+func inCellMagicBody(code string, off int) bool {
+	trimmed := strings.TrimLeft(code, " \t\n")
+	if !strings.HasPrefix(trimmed, "%%") {
+		return false
+	}
+	first := len(code) - len(trimmed)
+	nl := strings.IndexByte(code[first:], '\n')
+	return nl >= 0 && off > first+nl
 }

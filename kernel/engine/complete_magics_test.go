@@ -21,6 +21,8 @@ func TestCompleteMagicNames(t *testing.T) {
 		{"fmt.Println(1)\n%ti", []string{"%timeout"}, 15},
 		{"x := 1\n%%b", nil, 7}, // cell magics only on the first line
 		{"%doc fmt.Pri", []string{"Print", "Printf", "Println"}, 9},
+		{"%%python3\nimport threading\nthreading.Thr", nil, 40}, // not Go: no Go names
+		{"%%bash\nfmt.Pri", nil, 14},
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
@@ -53,5 +55,15 @@ func TestIsCompleteCellMagic(t *testing.T) {
 				t.Errorf("have %q, want %q", have, tt.status)
 			}
 		})
+	}
+}
+
+func TestInspectNotInCellMagicBody(t *testing.T) {
+	e := newTestEngine(t)
+	if in := e.Inspect(context.Background(), "%%python3\nprint('x')", 11, 0); in.Found {
+		t.Errorf("inspect of a Python print found Go docs: %v", in.Data)
+	}
+	if in := e.Inspect(context.Background(), "fmt.Println", 6, 0); !in.Found {
+		t.Error("inspect of fmt.Println found nothing")
 	}
 }
