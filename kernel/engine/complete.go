@@ -344,7 +344,8 @@ func (e *Engine) Complete(ctx context.Context, code string, cursor int) interp.C
 	slices.Sort(matches)
 	matches = slices.Compact(matches)
 	startRunes := utf8.RuneCountInString(code[:start])
-	return interp.Completion{Matches: matches, CursorStart: startRunes, CursorEnd: cursor, Metadata: map[string]any{}}
+	return interp.Completion{Matches: matches, CursorStart: startRunes, CursorEnd: cursor,
+		Metadata: e.completionMetadata(qual, decls, matches, startRunes, cursor)} // complete_types.go
 }
 
 // memberNames lists what can follow "qual.".
