@@ -31,6 +31,7 @@
 //	complete.go   IsComplete, Complete, Inspect (go/scanner, go/doc on $GOROOT/src
 //	              and on fetched modules in the module cache)
 //	complete_magics.go  completion of magic names (%wh -> %who)
+//	complete_types.go   the kind of each match for JupyterLab (complete_reply metadata)
 //	help.go       name? / ?name pager payloads, %doc
 //	magics_state.go  %who, %reset, %env, %cd, %%writefile
 //	magics_shell.go  !cmd lines, %%bash, %%sh, %%python3 (through the run stage)
