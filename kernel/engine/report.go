@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +24,7 @@ type cellSource func(count int) string
 // current cell.
 func compileErrorReport(diags []Diagnostic, current int, source cellSource, rawOutput string) *interp.Error {
 	e := &interp.Error{Name: "CompileError"}
+	diags = dropFollowOnSyntaxErrors(diags)
 	for i, d := range diags {
 		if i == maxReportedDiagnostics {
 			e.Traceback = append(e.Traceback, fmt.Sprintf("... and %d more errors", len(diags)-i))
@@ -43,7 +46,50 @@ func compileErrorReport(diags []Diagnostic, current int, source cellSource, rawO
 		}
 		e.Traceback = append(e.Traceback, strings.Split(strings.TrimSpace(cleanGenerated(rawOutput)), "\n")...)
 	}
+	if hint := cellScopeHint(diags); hint != "" {
+		e.Traceback = append(e.Traceback, hint)
+	}
 	return e
+}
+
+// undefinedIdent matches the compiler's message for a plain name that
+// neither the cell nor a remembered declaration declares.
+var undefinedIdent = regexp.MustCompile(`^undefined: ([\pL_][\pL\pN_]*)$`)
+
+// cellScopeHint explains the notebook's scoping when a cell uses a plain
+// name nobody declares. The usual cause in a notebook is a variable made
+// with := in an earlier cell, which (unlike a Python variable) lived only in
+// that cell's main: a bare "undefined: x" reads as if the kernel lost it.
+func cellScopeHint(diags []Diagnostic) string {
+	var names []string
+	for _, d := range diags {
+		if m := undefinedIdent.FindStringSubmatch(d.Msg); m != nil && !slices.Contains(names, m[1]) {
+			names = append(names, m[1])
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	it := "it"
+	if len(names) > 1 {
+		it = "them"
+	}
+	return fmt.Sprintf("hint: a variable made with := lives only in its own cell; to use %s in later cells, "+
+		"declare %s at the top level of a cell: var %s = ... (only declarations carry over)",
+		strings.Join(names, ", "), it, names[0])
+}
+
+// dropFollowOnSyntaxErrors keeps the first syntax error of a cell that has
+// an unterminated literal: the parser's later complaints are about the text
+// swallowed by the literal and the code the kernel wraps around the cell
+// ("expected operand, found '}'" where the user wrote no brace).
+func dropFollowOnSyntaxErrors(diags []Diagnostic) []Diagnostic {
+	for i, d := range diags {
+		if strings.HasSuffix(d.Msg, "not terminated") {
+			return diags[:i+1]
+		}
+	}
+	return diags
 }
 
 // describeDiagnostic renders one diagnostic: its headline, the source line

@@ -24,7 +24,8 @@ func TestCompileErrorReport(t *testing.T) {
 			value: "cell [3] line 2: undefined: y",
 			traceback: []string{"cell [3] line 2: undefined: y",
 				"    fmt.Println(x, y)",
-				"                   ^"},
+				"                   ^",
+				cellScopeHint([]Diagnostic{{Msg: "undefined: y"}})},
 		},
 		{
 			name:  "earlier cell keeps its tab",
@@ -50,7 +51,7 @@ func TestCompileErrorReport(t *testing.T) {
 			name:      "forgotten cell: no source line",
 			diags:     []Diagnostic{{File: "cell1.go", Line: 4, Col: 2, Msg: "undefined: q"}},
 			value:     "cell [1] line 4: undefined: q",
-			traceback: []string{"cell [1] line 4: undefined: q"},
+			traceback: []string{"cell [1] line 4: undefined: q", cellScopeHint([]Diagnostic{{Msg: "undefined: q"}})},
 		},
 	}
 	for _, tt := range tests {
@@ -61,6 +62,72 @@ func TestCompileErrorReport(t *testing.T) {
 			}
 			if strings.Contains(e.Error(), "_gokernel") {
 				t.Errorf("error shows a generated name: %s", e.Error())
+			}
+		})
+	}
+}
+
+// TestCompileErrorReportHints checks the notes added for notebook
+// pitfalls: a := variable of an earlier cell, and the parser's follow-on
+// errors after an unterminated literal.
+func TestCompileErrorReportHints(t *testing.T) {
+	source := func(int) string { return "fmt.Println(\"unterminated)\nx + y" }
+	tests := []struct {
+		name        string
+		diags       []Diagnostic
+		wantHint    string // "" when no hint line is wanted
+		wantHeads   int    // headline lines ("cell [...") kept
+		notInReport string
+	}{
+		{
+			name:      "undefined plain names get one hint naming them",
+			diags:     []Diagnostic{{File: "cell3.go", Line: 2, Col: 1, Msg: "undefined: x"}, {File: "cell3.go", Line: 2, Col: 5, Msg: "undefined: y"}, {File: "cell3.go", Line: 2, Col: 5, Msg: "undefined: y"}},
+			wantHint:  "hint: a variable made with := lives only in its own cell; to use x, y in later cells, declare them",
+			wantHeads: 3,
+		},
+		{
+			name:        "undefined package member: no hint",
+			diags:       []Diagnostic{{File: "cell3.go", Line: 1, Col: 5, Msg: "undefined: fmt.Printn"}},
+			wantHeads:   1,
+			notInReport: "hint:",
+		},
+		{
+			name:      "other errors: no hint",
+			diags:     []Diagnostic{{File: "cell3.go", Line: 1, Col: 5, Msg: "declared and not used: v"}},
+			wantHeads: 1,
+		},
+		{
+			name:        "unterminated string: the wrapper's brace is not reported",
+			diags:       []Diagnostic{{Line: 1, Col: 13, Msg: "string literal not terminated"}, {Line: 1, Col: 27, Msg: "expected operand, found '}'"}},
+			wantHeads:   1,
+			notInReport: "found '}'",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := compileErrorReport(tt.diags, 3, source, "")
+			report := strings.Join(e.Traceback, "\n")
+			heads := 0
+			var hint string
+			for _, line := range e.Traceback {
+				if strings.HasPrefix(line, "cell [") {
+					heads++
+				}
+				if strings.HasPrefix(line, "hint:") {
+					hint = line
+				}
+			}
+			if heads != tt.wantHeads {
+				t.Errorf("have %d headlines, want %d:\n%s", heads, tt.wantHeads, report)
+			}
+			if tt.wantHint == "" && hint != "" {
+				t.Errorf("have hint %q, want none", hint)
+			}
+			if tt.wantHint != "" && !strings.HasPrefix(hint, tt.wantHint) {
+				t.Errorf("have hint %q, want it to start %q", hint, tt.wantHint)
+			}
+			if tt.notInReport != "" && strings.Contains(report, tt.notInReport) {
+				t.Errorf("report contains %q:\n%s", tt.notInReport, report)
 			}
 		})
 	}
