@@ -52,9 +52,23 @@ func TestCompleteThirdParty(t *testing.T) {
 	if c := fresh.Complete(context.Background(), code, utf8.RuneCountInString(code)); !slices.Equal(c.Matches, []string{"WithContext"}) {
 		t.Errorf("before the first fetch: have %q, want [WithContext]", c.Matches)
 	}
-	in := e.Inspect(context.Background(), "errgroup.WithContext", 12, 0)
-	text, _ := in.Data["text/plain"].(string)
-	if !in.Found || !strings.Contains(text, "func WithContext(ctx context.Context) (*Group, context.Context)") {
-		t.Errorf("inspect errgroup.WithContext: have %v %q", in.Found, text)
+	inspects := []struct{ code, want string }{
+		{"errgroup.WithContext", "func WithContext(ctx context.Context) (*Group, context.Context)"},
+		{"g.Go", "func (g *Group) Go(f func() error)"},
+		{"errgroup", "package errgroup // import \"golang.org/x/sync/errgroup\""},
+	}
+	for _, tt := range inspects {
+		in := e.Inspect(context.Background(), tt.code, utf8.RuneCountInString(tt.code), 0)
+		text, _ := in.Data["text/plain"].(string)
+		if !in.Found || !strings.Contains(text, tt.want) {
+			t.Errorf("inspect %s: have %v %q, want %q", tt.code, in.Found, text, tt.want)
+		}
+	}
+	rec = recordingOutput{}
+	if _, err := e.Execute(context.Background(), interp.ExecuteRequest{Code: "%doc errgroup.Group", Count: 2}, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if have := rec.text("stdout"); !strings.Contains(have, "type Group struct") {
+		t.Errorf("%%doc errgroup.Group: have %q", have)
 	}
 }
