@@ -88,13 +88,20 @@ func scriptMagic(name string) func(c *magicCall) error {
 
 // shellLineMagic is `!cmd`: run cmd with sh -c before the cell's Go code. A
 // failing command shows its exit status and the cell goes on, as in IPython.
+// Shell lines must come before the cell's Go code: running one placed after
+// Go code first would silently reorder the cell.
 func shellLineMagic(c *magicCall) error {
 	command := c.Args
 	if strings.TrimSpace(command) == "" {
 		return errors.New("missing command")
 	}
-	cell := c.Out
+	cell, line := c.Out, c.Line
 	c.Out.Effects = append(c.Out.Effects, func(ctx context.Context, e *Engine, out interp.Output) error {
+		// cell.Code is complete by now (split has returned).
+		if goCodeBefore(cell.Code, line) {
+			msg := fmt.Sprintf("line %d: a !command after Go code would run before it (shell lines run before the cell's Go code); put it above the Go code or in a cell of its own", line)
+			return &interp.Error{Name: "UsageError", Value: msg, Traceback: []string{"UsageError: " + msg}}
+		}
 		err := e.runScript(ctx, out, "sh", []string{"-c", command, "sh"}, cell.Cell)
 		var ie *interp.Error
 		if errors.As(err, &ie) && ie.Name == "ExitError" {
@@ -153,4 +160,22 @@ func describeScriptEnd(stop stopReason, limit limitExceeded, spec runSpec, state
 	}
 	e.Traceback = []string{e.Name + ": " + e.Value}
 	return e
+}
+
+// goCodeBefore reports whether code (magic lines blanked) has Go tokens on
+// the lines before line (1-based); comments do not count.
+func goCodeBefore(code string, line int) bool {
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	f := fset.AddFile("", -1, len(code))
+	s.Init(f, []byte(code), nil, 0)
+	for {
+		pos, tok, lit := s.Scan()
+		if tok == token.EOF || f.Line(pos) >= line {
+			return false
+		}
+		if !(tok == token.SEMICOLON && lit == "\n") {
+			return true
+		}
+	}
 }

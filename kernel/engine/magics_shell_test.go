@@ -48,6 +48,8 @@ func TestShellAndScriptMagics(t *testing.T) {
 		{name: "shell lines in order then Go", code: "!echo one\n!echo two\nfmt.Println(\"three\")", stdout: "one\ntwo\nthree\n"},
 		{name: "shell exit status shown", code: "!exit 3\n!echo after", stdout: "after\n", stderr: "!exit 3: exit status 3\n"},
 		{name: "shell runs in the cells' dir", code: "!pwd", stdout: dir + "\n"},
+		{name: "comments before shell lines are fine", code: "// list\n!echo listed", stdout: "listed\n"},
+		{name: "shell line after Go code refused", code: "!echo first\nfmt.Println(\"go\")\n!echo late", stdout: "first\n", errName: "UsageError"},
 		{name: "bash", code: "%%bash\nfor i in 1 2; do echo \"n=$i\"; done\necho err >&2", stdout: "n=1\nn=2\n", stderr: "err\n"},
 		{name: "bash failure", code: "%%bash\necho before\nexit 4", stdout: "before\n", errName: "ExitError"},
 		{name: "sh", code: "%%sh\necho $0", stdout: "sh\n"},
