@@ -21,4 +21,6 @@
 //   - race.go, norace.go: raceEnabled, true when built with -race.
 //   - locks_test.go: exact totals with the mutex and atomic, lost updates
 //     allowed only without a lock, concurrent transfers that never deadlock.
+//   - main_test.go: runs main as `go run` would and checks the lines that
+//     carry the lesson.
 package main

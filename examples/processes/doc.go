@@ -17,4 +17,6 @@
 //     Process.join), main.
 //   - processes_test.go: TestMain makes the test binary a child too; tests
 //     check isolation, exit codes and two children joined like p1, p2.
+//   - main_test.go: runs main as `go run` would and checks the lines that
+//     carry the lesson.
 package main

@@ -21,4 +21,6 @@
 //     (the fix), getWithTimeout (q.get(timeout=...)), pipeline, main.
 //   - queues_test.go: the bug loses items, the fix gets all of them in
 //     order, the timeout fires, the pipeline squares every number.
+//   - main_test.go: runs main as `go run` would and checks the lines that
+//     carry the lesson.
 package main

@@ -14,4 +14,6 @@
 //     osThreads (goroutines vs OS threads), main.
 //   - threads_test.go: checks every worker said everything, in order, and that
 //     parked goroutines do not each take a thread.
+//   - main_test.go: runs main as `go run` would and checks the lines that
+//     carry the lesson.
 package main

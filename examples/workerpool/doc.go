@@ -14,4 +14,6 @@
 //     CPU-bound job), main.
 //   - workerpool_test.go: results equal a sequential run, at most n jobs at
 //     once, the first error cancels the rest, no goroutine left behind.
+//   - main_test.go: runs main as `go run` would and checks the lines that
+//     carry the lesson.
 package main
