@@ -466,11 +466,9 @@ func runChild(name string, fn any) int {
 		fmt.Fprintf(os.Stderr, "nb: child process %s: reading arguments: %v\n", name, err)
 		return 2
 	}
-	var out []reflect.Value
-	if fv.Type().IsVariadic() {
-		out = fv.CallSlice(args)
-	} else {
-		out = fv.Call(args)
+	out, ok := callChild(name, fv, args)
+	if !ok {
+		return 2 // the status of a Go program that panicked
 	}
 	finishCell()
 	if n := len(out); n > 0 {
@@ -480,6 +478,88 @@ func runChild(name string, fn any) int {
 		}
 	}
 	return 0
+}
+
+// callChild calls fn in the child. A panic in it is reported the way the
+// kernel reports a cell's own panic, "panic: VALUE" and the cell lines of
+// the stack, instead of the runtime's trace, whose reflect and nb frames
+// and build paths mean nothing to a student; ok is false then.
+func callChild(name string, fn reflect.Value, args []reflect.Value) (out []reflect.Value, ok bool) {
+	defer func() {
+		if ok {
+			return
+		}
+		v := recover()
+		if v == nil {
+			return // runtime.Goexit: no panic to report
+		}
+		// Deferred during the panic, the panicking frames are still on
+		// the stack: skip runtime.Callers and this func.
+		pcs := make([]uintptr, 64)
+		pcs = pcs[:runtime.Callers(2, pcs)]
+		fmt.Fprint(os.Stderr, childPanicReport(name, os.Getpid(), v, runtime.CallersFrames(pcs)))
+	}()
+	if fn.Type().IsVariadic() {
+		out = fn.CallSlice(args)
+	} else {
+		out = fn.Call(args)
+	}
+	return out, true
+}
+
+// frameSource is what childPanicReport reads of a stack: *runtime.Frames.
+type frameSource interface {
+	Next() (runtime.Frame, bool)
+}
+
+// childPanicReport renders a child's panic: the value as the runtime prints
+// it, then the frames that are cell code as "cell [N] line L  in FUNC",
+// innermost first (cell code is compiled from files named cellN.go).
+func childPanicReport(name string, pid int, v any, frames frameSource) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "panic: %v\n", v)
+	fmt.Fprintf(&b, "in child process %s (pid %d), which exits with status 2:\n", name, pid)
+	for {
+		f, more := frames.Next()
+		if cell, ok := cellNumber(f.File); ok {
+			fmt.Fprintf(&b, "    cell [%d] line %d  in %s\n", cell, f.Line, shortFuncName(f.Function))
+		}
+		if !more {
+			break
+		}
+	}
+	return b.String()
+}
+
+// cellNumber returns N for a file named cellN.go.
+func cellNumber(file string) (int, bool) {
+	base := file[strings.LastIndexByte(file, '/')+1:]
+	digits, ok := strings.CutPrefix(base, "cell")
+	if !ok {
+		return 0, false
+	}
+	digits, ok = strings.CutSuffix(digits, ".go")
+	if !ok || digits == "" {
+		return 0, false
+	}
+	n := 0
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n, true
+}
+
+// shortFuncName names a cell function as the kernel's stacks do:
+// "main.worker" -> "worker", "main.main.func1" -> "func literal in main".
+func shortFuncName(name string) string {
+	name = strings.TrimPrefix(name, "main.")
+	if i := strings.Index(name, ".func"); i > 0 && !strings.Contains(name[:i], "(") {
+		return "func literal in " + name[:i]
+	}
+	return name
 }
 
 // Processes started and not yet joined, joined when the cell ends.

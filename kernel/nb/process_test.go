@@ -3,6 +3,7 @@ package nb
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -178,5 +179,60 @@ func TestProcessAliveAndJoinTimeout(t *testing.T) {
 	}
 	if p.Alive() {
 		t.Error("Alive after the end: have true, want false")
+	}
+}
+
+// fakeFrames is a stack for childPanicReport.
+type fakeFrames []runtime.Frame
+
+func (f *fakeFrames) Next() (runtime.Frame, bool) {
+	fr := (*f)[0]
+	*f = (*f)[1:]
+	return fr, len(*f) > 0
+}
+
+func TestChildPanicReport(t *testing.T) {
+	tests := []struct {
+		name   string
+		value  any
+		frames fakeFrames
+		want   string
+	}{
+		{
+			name:  "cell frames only, innermost first",
+			value: "something impossible happened",
+			frames: fakeFrames{
+				{Function: "runtime.gopanic", File: "/usr/lib/go/src/runtime/panic.go", Line: 787},
+				{Function: "main.panics", File: "cell10.go", Line: 3},
+				{Function: "main.main.func1", File: "cell9.go", Line: 2},
+				{Function: "reflect.Value.call", File: "$GOROOT/src/reflect/value.go", Line: 586},
+				{Function: "github.com/gokernel/gokernel/kernel/nb.runChild", File: "/tmp/gokernel-1/gokernel/kernel/nb/process.go", Line: 473},
+				{Function: "main.main", File: "gokernel.go", Line: 2},
+			},
+			want: "panic: something impossible happened\n" +
+				"in child process panics (pid 7), which exits with status 2:\n" +
+				"    cell [10] line 3  in panics\n" +
+				"    cell [9] line 2  in func literal in main\n",
+		},
+		{
+			name:   "an error value prints its message",
+			value:  errors.New("disk full"),
+			frames: fakeFrames{{Function: "main.panics", File: "/x/cell2.go", Line: 1}},
+			want:   "panic: disk full\nin child process panics (pid 7), which exits with status 2:\n    cell [2] line 1  in panics\n",
+		},
+		{
+			name:   "no cell frame: the headline alone",
+			value:  42,
+			frames: fakeFrames{{Function: "main.helper", File: "helper.go", Line: 5}, {Function: "x", File: "cellX.go", Line: 1}},
+			want:   "panic: 42\nin child process panics (pid 7), which exits with status 2:\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			frames := tt.frames
+			if have := childPanicReport("panics", 7, tt.value, &frames); have != tt.want {
+				t.Errorf("have\n%s\nwant\n%s", have, tt.want)
+			}
+		})
 	}
 }

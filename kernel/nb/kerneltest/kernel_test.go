@@ -275,6 +275,29 @@ fmt.Println(errors.As(err, &exit), exit.Code)
 		}
 	})
 
+	t.Run("panic in a child shows cell lines, not the runtime's trace", func(t *testing.T) {
+		events, _ := k.run(`
+func panicky() {
+	panic("child boom")
+}
+fmt.Println(nb.Run(panicky) != nil)
+`)
+		var stderr strings.Builder
+		for _, e := range events {
+			if e.kind == "stderr" {
+				stderr.WriteString(e.text)
+			}
+		}
+		wantLine := fmt.Sprintf("cell [%d] line 3  in panicky", k.count)
+		if have := stderr.String(); !strings.Contains(have, "panic: child boom") || !strings.Contains(have, wantLine) ||
+			strings.Contains(have, "reflect.") || strings.Contains(have, "/kernel/nb/") {
+			t.Errorf("stderr: have %q, want the panic value and %q without reflect or nb frames", have, wantLine)
+		}
+		if have, want := stdout(events), "true\n"; have != want {
+			t.Errorf("stdout: have %q, want %q", have, want)
+		}
+	})
+
 	t.Run("queue, 10 000 items from two processes", func(t *testing.T) {
 		events, _ := k.run(`
 q := nb.NewQueue[item]()
