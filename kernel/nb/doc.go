@@ -48,6 +48,7 @@
 //	p.Alive() bool                     // like p.is_alive()
 //	p.ExitCode() int                   // like p.exitcode: -1 while running or not started
 //	p.Pid() int; p.Kill() error; p.Name() string
+//	p.String() string                  // like Python's repr: "<process worker pid 4242: exit status 0>"
 //	p.Stdout, p.Stderr io.Writer       // fields: where the child's output goes (default: the cell's)
 //	p, err := nb.Start(worker, args...)// Process(...) + Start() in one call
 //	err := nb.Run(worker, args...)     // start and join

@@ -106,6 +106,33 @@ func (p *Proc) Name() string {
 	return name
 }
 
+// String describes the process like Python's repr of a Process: its
+// function, pid and state ("<process worker pid 4242: exit status 0>"), so a
+// *Proc as a cell's trailing expression says something useful.
+func (p *Proc) String() string {
+	name, pid := p.Name(), p.Pid()
+	done, err := p.doneChan()
+	if err != nil {
+		return fmt.Sprintf("<process %s: not started>", name)
+	}
+	select {
+	case <-done:
+	default:
+		return fmt.Sprintf("<process %s pid %d: running>", name, pid)
+	}
+	var exitErr *ExitError
+	switch {
+	case p.joinErr == nil:
+		return fmt.Sprintf("<process %s pid %d: exit status 0>", name, pid)
+	case errors.As(p.joinErr, &exitErr) && exitErr.Signal != "":
+		return fmt.Sprintf("<process %s pid %d: %s>", name, pid, exitErr.Signal)
+	case exitErr != nil:
+		return fmt.Sprintf("<process %s pid %d: exit status %d>", name, pid, exitErr.Code)
+	default:
+		return fmt.Sprintf("<process %s pid %d: %v>", name, pid, p.joinErr)
+	}
+}
+
 // Start starts the child process: the cell's own binary again, in the same
 // process group (so the kernel's interrupt stops it too), running fn with a
 // copy of the arguments. It fails if fn is not a top-level function of the

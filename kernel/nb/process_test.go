@@ -3,6 +3,7 @@ package nb
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -232,6 +233,36 @@ func TestChildPanicReport(t *testing.T) {
 			frames := tt.frames
 			if have := childPanicReport("panics", 7, tt.value, &frames); have != tt.want {
 				t.Errorf("have\n%s\nwant\n%s", have, tt.want)
+			}
+		})
+	}
+}
+
+func TestProcString(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   any
+		args []any
+		run  bool
+		want string // with %d for the pid when run
+	}{
+		{"not started", childSetGlobal, []any{1}, false, "<process childSetGlobal: not started>"},
+		{"exit 0", childSetGlobal, []any{1}, true, "<process childSetGlobal pid %d: exit status 0>"},
+		{"exit 3", childExit, []any{3}, true, "<process childExit pid %d: exit status 3>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Process(tt.fn, tt.args...)
+			want := tt.want
+			if tt.run {
+				if err := p.Start(); err != nil {
+					t.Fatal(err)
+				}
+				p.Join()
+				want = fmt.Sprintf(tt.want, p.Pid())
+			}
+			if have := fmt.Sprint(p); have != want {
+				t.Errorf("have %q, want %q", have, want)
 			}
 		})
 	}
