@@ -134,9 +134,9 @@ class KernelCase(unittest.TestCase):
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 return got
 
-    def execute(self, code, **kw):
+    def execute(self, code, timeout=jkt.TIMEOUT, **kw):
         msg_id = self.kc.execute(code, **kw)
-        reply = self.shell_reply(msg_id)
+        reply = self.shell_reply(msg_id, timeout=timeout)
         validate_message(reply, "execute_reply", msg_id)
         return reply, self.iopub_until_idle(msg_id)
 
@@ -431,7 +431,8 @@ class CellBehaviour(KernelCase):
         if not sample:
             raise unittest.SkipTest("no code_race sample")
         self.drain()
-        reply, msgs = self.execute(sample["code"])
+        # The first race build compiles the race-enabled standard library: minutes when cold.
+        reply, msgs = self.execute(sample["code"], timeout=300)
         text = self.stream_text(msgs) + self.error_text(msgs)
         for want in sample["expect"]:
             self.assertIn(want, text)
