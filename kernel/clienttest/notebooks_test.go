@@ -41,7 +41,8 @@ func generatedNotebook(t *testing.T, e *jupyterEnv, k kernelUnderTest) string {
 
 // testNbconvert runs `jupyter nbconvert --to notebook --execute` on the generated notebook
 // and, for gokernel, on every notebook in notebooks/ and notebooks/zh/ (new lessons are
-// picked up by the glob). A cell may fail only if it is tagged raises-exception; the
+// picked up by the glob). A cell may fail only if it is tagged raises-exception, and a
+// tagged cell must fail (issue 7: the lesson's deliberate deadlock, race or panic); the
 // executed notebook must be valid nbformat. nbconvert runs with --allow-errors and
 // nb_check.py applies the raises-exception rule afterwards, so one run names every
 // failing cell instead of stopping at the first.

@@ -7,8 +7,8 @@ Checks, for every code cell:
   - cells with metadata.clienttest.expect (make_notebook.py) match it exactly;
   - other cells: an error output is allowed only when the cell is tagged
     raises-exception (the nbclient/nbconvert rule, checked here too so a notebook run
-    with --allow-errors reports every failing cell, not just the first); a tagged cell
-    that did not fail is reported as a note, not a failure;
+    with --allow-errors reports every failing cell, not just the first); a cell tagged
+    raises-exception must fail (issue 7: a lesson's deliberate deadlock, race or panic);
   - the notebook is valid nbformat after execution.
 Prints one line per code cell and "N cells ok, N failed"; exit 0 when all are ok,
 1 when a check failed, 2 when execution itself failed (timeout, dead kernel).
@@ -42,6 +42,8 @@ def problems(cell):
     if exp is None:
         if got["error"] and not tagged:
             return [f"unexpected error {got['error']}: {got['evalue'][:300]}"]
+        if tagged and not got["error"]:
+            return ["tagged raises-exception but did not fail"]
         return []
     errs = []
     for k in ("stdout", "stderr", "result"):
@@ -104,8 +106,6 @@ def main():
         print(f"[{i}] In[{cell.get('execution_count')}] {first!r}: stdout={got['stdout'][:200]!r} "
               f"stderr={got['stderr'][:200]!r} result={got['result']!r} mimes={sorted(got['mimes'])} "
               f"error={got['error']!r}")
-        if "raises-exception" in cell.metadata.get("tags", []) and not got["error"]:
-            print(f"     note: tagged raises-exception but did not fail")
         if errs:
             failed += 1
             print(f"     FAIL cell [{i}] {first!r}: " + "; ".join(errs))
