@@ -25,18 +25,47 @@ type cellSource func(count int) string
 func compileErrorReport(diags []Diagnostic, current int, source cellSource, rawOutput string) *interp.Error {
 	e := &interp.Error{Name: "CompileError"}
 	diags = dropFollowOnSyntaxErrors(diags)
-	for i, d := range diags {
-		if i == maxReportedDiagnostics {
-			e.Traceback = append(e.Traceback, fmt.Sprintf("... and %d more errors", len(diags)-i))
+	// The same message at several lines of one cell (every use of a name
+	// that is not there) is shown once, with the other lines named.
+	type headline struct {
+		index int      // in e.Traceback
+		line  int      // of the diagnostic shown
+		also  []string // other lines with the same message
+	}
+	var heads []*headline
+	byMsg := map[string]*headline{}
+	for _, d := range diags {
+		cell, _ := diagnosticCell(d, current)
+		key := fmt.Sprint(cell, "\x00", d.Msg)
+		if h, ok := byMsg[key]; ok && d.Line > 0 {
+			if line := strconv.Itoa(d.Line); d.Line != h.line && !slices.Contains(h.also, line) {
+				h.also = append(h.also, line)
+			}
+			continue
+		}
+		if len(heads) == maxReportedDiagnostics {
+			e.Traceback = append(e.Traceback, fmt.Sprintf("... and more errors (%d in all)", len(diags)))
 			break
 		}
 		head, src, caret := describeDiagnostic(d, current, source)
-		if i == 0 {
+		if e.Value == "" {
 			e.Value = head
 		}
+		h := &headline{index: len(e.Traceback), line: d.Line}
+		heads = append(heads, h)
+		byMsg[key] = h
 		e.Traceback = append(e.Traceback, head)
 		if src != "" {
 			e.Traceback = append(e.Traceback, "    "+src, "    "+caret)
+		}
+	}
+	for _, h := range heads {
+		switch len(h.also) {
+		case 0:
+		case 1:
+			e.Traceback[h.index] += " (also line " + h.also[0] + ")"
+		default:
+			e.Traceback[h.index] += " (also lines " + strings.Join(h.also, ", ") + ")"
 		}
 	}
 	if e.Value == "" {
@@ -46,37 +75,102 @@ func compileErrorReport(diags []Diagnostic, current int, source cellSource, rawO
 		}
 		e.Traceback = append(e.Traceback, strings.Split(strings.TrimSpace(cleanGenerated(rawOutput)), "\n")...)
 	}
-	if hint := cellScopeHint(diags); hint != "" {
-		e.Traceback = append(e.Traceback, hint)
-	}
+	e.Traceback = append(e.Traceback, undefinedNameHints(diags, current, source)...)
 	return e
+}
+
+// diagnosticCell returns the cell a diagnostic points into; ok is false for
+// generated code and for messages without a position.
+func diagnosticCell(d Diagnostic, current int) (cell int, ok bool) {
+	switch {
+	case d.File == "" && d.Line == 0:
+		return 0, false
+	case d.File == "":
+		return current, true
+	case cellFilePattern.MatchString(d.File):
+		cell, _ = strconv.Atoi(cellFilePattern.FindStringSubmatch(d.File)[1])
+		return cell, true
+	}
+	return 0, false
 }
 
 // undefinedIdent matches the compiler's message for a plain name that
 // neither the cell nor a remembered declaration declares.
 var undefinedIdent = regexp.MustCompile(`^undefined: ([\pL_][\pL\pN_]*)$`)
 
-// cellScopeHint explains the notebook's scoping when a cell uses a plain
-// name nobody declares. The usual cause in a notebook is a variable made
-// with := in an earlier cell, which (unlike a Python variable) lived only in
-// that cell's main: a bare "undefined: x" reads as if the kernel lost it.
-func cellScopeHint(diags []Diagnostic) string {
-	var names []string
+// undefinedNameHints explains the two notebook pitfalls behind most
+// "undefined: NAME" errors of a plain name:
+//   - a variable made with := in an earlier cell, which (unlike a Python
+//     variable) lived only in that cell's main; a bare "undefined: x" reads
+//     as if the kernel lost it;
+//   - NAME.Member where NAME is a standard package: the import is added
+//     automatically only when the package has every member the cell uses,
+//     so one misspelt member (fmt.Printn) makes every use of fmt undefined.
+//
+// Used as NAME.Member, the name may be either, and the hint says both.
+func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []string {
+	var vars, pkgs []string
+	members := map[string][]string{}
 	for _, d := range diags {
-		if m := undefinedIdent.FindStringSubmatch(d.Msg); m != nil && !slices.Contains(names, m[1]) {
-			names = append(names, m[1])
+		m := undefinedIdent.FindStringSubmatch(d.Msg)
+		if m == nil {
+			continue
+		}
+		name := m[1]
+		if slices.Contains(vars, name) || slices.Contains(pkgs, name) {
+			continue
+		}
+		cell, ok := diagnosticCell(d, current)
+		text := ""
+		if ok {
+			text = source(cell)
+		}
+		if !usedAsQualifier(text, d.Line, d.Col, name) {
+			vars = append(vars, name)
+			continue
+		}
+		pkgs = append(pkgs, name)
+		members[name] = qualifiedUses(text, name)
+	}
+	var hints []string
+	if len(vars) > 0 {
+		it := "it"
+		if len(vars) > 1 {
+			it = "them"
+		}
+		hints = append(hints, fmt.Sprintf("hint: a variable made with := lives only in its own cell; to use %s in later cells, "+
+			"declare %s at the top level of a cell: var %s = ... (only declarations carry over)",
+			strings.Join(vars, ", "), it, vars[0]))
+	}
+	for _, name := range pkgs {
+		hints = append(hints, fmt.Sprintf("hint: %s is neither declared nor imported. If it is a standard package, it is "+
+			"imported automatically only when it has every name the cell uses from it (%s): check those for a typo, "+
+			"or write import %q. If it was made with := in an earlier cell, it lived only in that cell: declare it "+
+			"with var at the top level of a cell to use it in later cells.", name, strings.Join(members[name], ", "), name))
+	}
+	return hints
+}
+
+// usedAsQualifier reports whether line (1-based) of text has name.Member
+// at byte column col.
+func usedAsQualifier(text string, line, col int, name string) bool {
+	lines := strings.Split(text, "\n")
+	if line < 1 || line > len(lines) || col < 1 || col > len(lines[line-1]) {
+		return false
+	}
+	return strings.HasPrefix(lines[line-1][col-1:], name+".")
+}
+
+// qualifiedUses lists the distinct name.Member of text, in order.
+func qualifiedUses(text, name string) []string {
+	re := regexp.MustCompile(`(?:^|[^\pL\pN_.])` + regexp.QuoteMeta(name) + `\.([\pL_][\pL\pN_]*)`)
+	var uses []string
+	for _, m := range re.FindAllStringSubmatch(text, -1) {
+		if use := name + "." + m[1]; !slices.Contains(uses, use) {
+			uses = append(uses, use)
 		}
 	}
-	if len(names) == 0 {
-		return ""
-	}
-	it := "it"
-	if len(names) > 1 {
-		it = "them"
-	}
-	return fmt.Sprintf("hint: a variable made with := lives only in its own cell; to use %s in later cells, "+
-		"declare %s at the top level of a cell: var %s = ... (only declarations carry over)",
-		strings.Join(names, ", "), it, names[0])
+	return uses
 }
 
 // dropFollowOnSyntaxErrors keeps the first syntax error of a cell that has

@@ -6,6 +6,12 @@ import (
 	"testing"
 )
 
+// varHint is the hint for a := variable used in a later cell.
+func varHint(name string) string {
+	return "hint: a variable made with := lives only in its own cell; to use " + name +
+		" in later cells, declare it at the top level of a cell: var " + name + " = ... (only declarations carry over)"
+}
+
 func TestCompileErrorReport(t *testing.T) {
 	sources := map[int]string{
 		2: "func F() int {\n\treturn \"s\"\n}",
@@ -25,7 +31,7 @@ func TestCompileErrorReport(t *testing.T) {
 			traceback: []string{"cell [3] line 2: undefined: y",
 				"    fmt.Println(x, y)",
 				"                   ^",
-				cellScopeHint([]Diagnostic{{Msg: "undefined: y"}})},
+				varHint("y")},
 		},
 		{
 			name:  "earlier cell keeps its tab",
@@ -51,7 +57,7 @@ func TestCompileErrorReport(t *testing.T) {
 			name:      "forgotten cell: no source line",
 			diags:     []Diagnostic{{File: "cell1.go", Line: 4, Col: 2, Msg: "undefined: q"}},
 			value:     "cell [1] line 4: undefined: q",
-			traceback: []string{"cell [1] line 4: undefined: q", cellScopeHint([]Diagnostic{{Msg: "undefined: q"}})},
+			traceback: []string{"cell [1] line 4: undefined: q", varHint("q")},
 		},
 	}
 	for _, tt := range tests {
@@ -71,19 +77,31 @@ func TestCompileErrorReport(t *testing.T) {
 // pitfalls: a := variable of an earlier cell, and the parser's follow-on
 // errors after an unterminated literal.
 func TestCompileErrorReportHints(t *testing.T) {
-	source := func(int) string { return "fmt.Println(\"unterminated)\nx + y" }
+	source := func(int) string {
+		return "fmt.Println(\"unterminated)\nx + y\nfmt.Println(\"a\")\nfmt.Println(\"b\")\nfmt.Printn(\"c\")"
+	}
 	tests := []struct {
-		name        string
-		diags       []Diagnostic
-		wantHint    string // "" when no hint line is wanted
-		wantHeads   int    // headline lines ("cell [...") kept
-		notInReport string
+		name         string
+		diags        []Diagnostic
+		wantHint     string // "" when no hint line is wanted
+		wantHeads    int    // headline lines ("cell [...") kept
+		notInReport  string
+		wantInReport string
 	}{
 		{
-			name:      "undefined plain names get one hint naming them",
-			diags:     []Diagnostic{{File: "cell3.go", Line: 2, Col: 1, Msg: "undefined: x"}, {File: "cell3.go", Line: 2, Col: 5, Msg: "undefined: y"}, {File: "cell3.go", Line: 2, Col: 5, Msg: "undefined: y"}},
-			wantHint:  "hint: a variable made with := lives only in its own cell; to use x, y in later cells, declare them",
-			wantHeads: 3,
+			name:         "undefined plain names get one hint naming them",
+			diags:        []Diagnostic{{File: "cell3.go", Line: 2, Col: 1, Msg: "undefined: x"}, {File: "cell3.go", Line: 2, Col: 5, Msg: "undefined: y"}, {File: "cell3.go", Line: 2, Col: 5, Msg: "undefined: y"}},
+			wantHint:     "hint: a variable made with := lives only in its own cell; to use x, y in later cells, declare them",
+			wantHeads:    2,
+			wantInReport: "cell [3] line 2: undefined: y\n",
+		},
+		{
+			name: "a misspelt member of an unimported package: one headline with the other lines, the import hint",
+			diags: []Diagnostic{{File: "cell3.go", Line: 3, Col: 1, Msg: "undefined: fmt"},
+				{File: "cell3.go", Line: 4, Col: 1, Msg: "undefined: fmt"}, {File: "cell3.go", Line: 5, Col: 1, Msg: "undefined: fmt"}},
+			wantHint:     "hint: fmt is neither declared nor imported. If it is a standard package, it is imported automatically only when it has every name the cell uses from it (fmt.Println, fmt.Printn): check those for a typo",
+			wantHeads:    1,
+			wantInReport: "cell [3] line 3: undefined: fmt (also lines 4, 5)",
 		},
 		{
 			name:        "undefined package member: no hint",
@@ -125,6 +143,9 @@ func TestCompileErrorReportHints(t *testing.T) {
 			}
 			if tt.wantHint != "" && !strings.HasPrefix(hint, tt.wantHint) {
 				t.Errorf("have hint %q, want it to start %q", hint, tt.wantHint)
+			}
+			if tt.wantInReport != "" && !strings.Contains(report, tt.wantInReport) {
+				t.Errorf("report lacks %q:\n%s", tt.wantInReport, report)
 			}
 			if tt.notInReport != "" && strings.Contains(report, tt.notInReport) {
 				t.Errorf("report contains %q:\n%s", tt.notInReport, report)
