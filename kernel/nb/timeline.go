@@ -232,9 +232,12 @@ func (tl *Timeline) snapshot() (lanes []laneView, end time.Duration) {
 	return lanes, max(end, time.Microsecond)
 }
 
-// Geometry of the timeline drawing, in SVG user units.
+// Geometry of the timeline drawing, in SVG user units. The width fits the
+// classic Notebook's output area in a window under 1200 px (778 px): it
+// sizes an SVG by its width attribute, so a wider drawing is cut off
+// behind a scroll bar.
 const (
-	tlWidth     = 860
+	tlWidth     = 760
 	tlLabelW    = 120
 	tlRight     = 20
 	tlLaneH     = 22

@@ -333,3 +333,48 @@ func TestTimelineAcrossProcesses(t *testing.T) {
 		t.Error("the child's event is missing")
 	}
 }
+
+// TestDrawingsFitTheClassicNotebook checks the width attribute of every
+// drawing: the classic Notebook sizes an SVG by it, and its output area is
+// 778 px wide in a window under 1200 px (measured in Chromium); a wider
+// drawing is cut off behind a scroll bar.
+func TestDrawingsFitTheClassicNotebook(t *testing.T) {
+	const outputAreaWidth = 778
+	tl := NewTimeline()
+	l := tl.Lane("g1")
+	l.Set(Running)
+	l.Done()
+	drawings := []struct {
+		name string
+		svg  string
+	}{
+		{"timeline", tl.SVG()},
+		{"bar chart", BarChart{Labels: []string{"a"}, Values: []float64{1}}.SVG()},
+		{"line chart", LineChart{Series: []Series{{Name: "s", X: []float64{1, 2}, Y: []float64{1, 2}}}}.SVG()},
+	}
+	for _, d := range drawings {
+		t.Run(d.name, func(t *testing.T) {
+			dec := xml.NewDecoder(strings.NewReader(d.svg))
+			for {
+				tok, err := dec.Token()
+				if err != nil {
+					t.Fatalf("no root element: %v", err)
+				}
+				start, ok := tok.(xml.StartElement)
+				if !ok {
+					continue
+				}
+				width := -1
+				for _, a := range start.Attr {
+					if a.Name.Local == "width" {
+						fmt.Sscan(a.Value, &width)
+					}
+				}
+				if width <= 0 || width > outputAreaWidth {
+					t.Errorf("width: have %d, want 1..%d", width, outputAreaWidth)
+				}
+				return
+			}
+		})
+	}
+}
