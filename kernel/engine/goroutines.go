@@ -178,8 +178,21 @@ func (g goroutineTrace) whereLines() []string {
 	}
 	if len(lines) == 0 {
 		for _, f := range g.Frames {
-			if !isRuntimeFunc(f.Func) {
+			if isRuntimeFunc(f.Func) {
+				continue
+			}
+			if lib, ok := strings.CutPrefix(f.Func, cellLibraryPrefix); ok {
+				// The kernel's own library: its file is in the private
+				// workspace, a path that means nothing to the user.
+				lines = append(lines, "in "+lib)
+			} else {
 				lines = append(lines, fmt.Sprintf("in %s (%s:%d)", f.Func, shortPath(f.File), f.Line))
+			}
+			break
+		}
+		for _, f := range g.Frames {
+			if f.Func == cellLibraryPrefix+"nb/cellrt.Finish" {
+				lines = append(lines, "(the cell's code had returned; it was waiting for child processes nobody joined)")
 				break
 			}
 		}
@@ -191,6 +204,10 @@ func (g goroutineTrace) whereLines() []string {
 	}
 	return lines
 }
+
+// cellLibraryPrefix begins the function names of the packages the kernel
+// links into cells (nb, nb/cellrt).
+const cellLibraryPrefix = "github.com/gokernel/gokernel/kernel/"
 
 // isRuntimeFunc reports functions of the Go runtime's plumbing, which say
 // nothing to a student about their own program.

@@ -177,6 +177,17 @@ func TestParseGoroutinesFormats(t *testing.T) {
 			want:  goroutineTrace{ID: 9, State: "IO wait", CreatorID: 1},
 			where: []string{"in net/http.(*conn).serve (net/http/server.go:2100)", "started by serve at cell [5] line 3"},
 		},
+		{
+			name: "the end of the cell waiting for an unjoined child process",
+			dump: "goroutine 1 [chan receive]:\n" +
+				"github.com/gokernel/gokernel/kernel/nb.(*Proc).Join(0x1)\n\t/tmp/gokernel-17/gokernel/kernel/nb/process.go:205 +0x2a\n" +
+				"github.com/gokernel/gokernel/kernel/nb.finishCell()\n\t/tmp/gokernel-17/gokernel/kernel/nb/process.go:560 +0x1\n" +
+				"github.com/gokernel/gokernel/kernel/nb/cellrt.Finish()\n\t/tmp/gokernel-17/gokernel/kernel/nb/cellrt/cellrt.go:90 +0x1\n" +
+				"main.main()\n\tgokernel.go:9 +0x1\n",
+			want: goroutineTrace{ID: 1, State: "chan receive"},
+			where: []string{"in nb.(*Proc).Join",
+				"(the cell's code had returned; it was waiting for child processes nobody joined)"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
