@@ -120,8 +120,11 @@ func formatCellLine(file string, line int) (string, bool) {
 		return "", false
 	}
 	if line <= 0 {
-		// A tight loop without calls can stop on an instruction with no line.
-		return fmt.Sprintf("cell [%d] (line unknown)", cell), true
+		// The compiler gives the back jump of a loop whose body calls
+		// nothing (for {}) a line before the //line directive: negative
+		// in cell terms. Saying what such a stop usually is helps more
+		// than a bare "line unknown".
+		return fmt.Sprintf("cell [%d] (line unknown: usually a loop that calls nothing, such as for {})", cell), true
 	}
 	return fmt.Sprintf("cell [%d] line %d", cell, line), true
 }

@@ -178,6 +178,14 @@ func TestParseGoroutinesFormats(t *testing.T) {
 			where: []string{"in net/http.(*conn).serve (net/http/server.go:2100)", "started by serve at cell [5] line 3"},
 		},
 		{
+			// go tool objdump of "//line cell19.go:1:1\n\tfor {\n\t}" puts the
+			// loop's JMP at cell19.go:-6; an interrupt stops it there.
+			name:  "a loop that calls nothing stops at a negative line",
+			dump:  "goroutine 1 gp=0x1 m=nil [runnable]:\nruntime.asyncPreempt2()\n\t/usr/local/go/src/runtime/preempt.go:320 +0x14\nmain.main()\n\tcell19.go:-6 +0x47\n",
+			want:  goroutineTrace{ID: 1, State: "runnable"},
+			where: []string{"cell [19] (line unknown: usually a loop that calls nothing, such as for {})  in main"},
+		},
+		{
 			name: "the end of the cell waiting for an unjoined child process",
 			dump: "goroutine 1 [chan receive]:\n" +
 				"github.com/gokernel/gokernel/kernel/nb.(*Proc).Join(0x1)\n\t/tmp/gokernel-17/gokernel/kernel/nb/process.go:205 +0x2a\n" +
