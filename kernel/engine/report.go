@@ -76,7 +76,30 @@ func compileErrorReport(diags []Diagnostic, current int, source cellSource, rawO
 		e.Traceback = append(e.Traceback, strings.Split(strings.TrimSpace(cleanGenerated(rawOutput)), "\n")...)
 	}
 	e.Traceback = append(e.Traceback, undefinedNameHints(diags, current, source)...)
+	if hint := earlierCellHint(diags, current); hint != "" {
+		e.Traceback = append(e.Traceback, hint)
+	}
 	return e
+}
+
+// earlierCellHint explains an error reported in an earlier cell: its
+// declarations are remembered and compiled with every cell, so a cell that
+// redefines something they use (a type's fields, a function's parameters)
+// breaks them, and the user must change or forget them to go on.
+func earlierCellHint(diags []Diagnostic, current int) string {
+	var cells []string
+	for _, d := range diags {
+		if cell, ok := diagnosticCell(d, current); ok && cell != current {
+			if c := fmt.Sprintf("cell [%d]", cell); !slices.Contains(cells, c) {
+				cells = append(cells, c)
+			}
+		}
+	}
+	if len(cells) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("hint: %s holds remembered declarations that this cell's changes break: define them again "+
+		"in this cell to match, or forget them with %%reset NAME (%%who lists them)", strings.Join(cells, ", "))
 }
 
 // diagnosticCell returns the cell a diagnostic points into; ok is false for
@@ -121,6 +144,9 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 			continue
 		}
 		cell, ok := diagnosticCell(d, current)
+		if ok && cell != current {
+			continue // an earlier cell compiled before: earlierCellHint explains
+		}
 		text := ""
 		if ok {
 			text = source(cell)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,12 @@ import (
 func varHint(name string) string {
 	return "hint: a variable made with := lives only in its own cell; to use " + name +
 		" in later cells, declare it at the top level of a cell: var " + name + " = ... (only declarations carry over)"
+}
+
+// earlierHint is the hint for an error in earlier cell n.
+func earlierHint(n int) string {
+	return fmt.Sprintf("hint: cell [%d] holds remembered declarations that this cell's changes break: define them again "+
+		"in this cell to match, or forget them with %%reset NAME (%%who lists them)", n)
 }
 
 func TestCompileErrorReport(t *testing.T) {
@@ -39,7 +46,8 @@ func TestCompileErrorReport(t *testing.T) {
 			value: "cell [2] line 2: cannot use \"s\" (untyped string constant) as int value in return statement",
 			traceback: []string{"cell [2] line 2: cannot use \"s\" (untyped string constant) as int value in return statement",
 				"    \treturn \"s\"",
-				"    \t       ^"},
+				"    \t       ^",
+				earlierHint(2)},
 		},
 		{
 			name:      "syntax error of the current cell (no file)",
@@ -57,7 +65,7 @@ func TestCompileErrorReport(t *testing.T) {
 			name:      "forgotten cell: no source line",
 			diags:     []Diagnostic{{File: "cell1.go", Line: 4, Col: 2, Msg: "undefined: q"}},
 			value:     "cell [1] line 4: undefined: q",
-			traceback: []string{"cell [1] line 4: undefined: q", varHint("q")},
+			traceback: []string{"cell [1] line 4: undefined: q", earlierHint(1)},
 		},
 	}
 	for _, tt := range tests {
@@ -102,6 +110,12 @@ func TestCompileErrorReportHints(t *testing.T) {
 			wantHint:     "hint: fmt is neither declared nor imported. If it is a standard package, it is imported automatically only when it has every name the cell uses from it (fmt.Println, fmt.Printn): check those for a typo",
 			wantHeads:    1,
 			wantInReport: "cell [3] line 3: undefined: fmt (also lines 4, 5)",
+		},
+		{
+			name:      "an error in an earlier cell: the remembered declarations hint",
+			diags:     []Diagnostic{{File: "cell2.go", Line: 1, Col: 40, Msg: "s.W undefined (type Shape has no field or method W)"}},
+			wantHint:  "hint: cell [2] holds remembered declarations that this cell's changes break",
+			wantHeads: 1,
 		},
 		{
 			name:        "undefined package member: no hint",
