@@ -132,7 +132,7 @@ var undefinedIdent = regexp.MustCompile(`^undefined: ([\pL_][\pL\pN_]*)$`)
 //
 // Used as NAME.Member, the name may be either, and the hint says both.
 func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []string {
-	var vars, pkgs []string
+	var vars, funcs, pkgs []string
 	members := map[string][]string{}
 	for _, d := range diags {
 		m := undefinedIdent.FindStringSubmatch(d.Msg)
@@ -140,7 +140,7 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 			continue
 		}
 		name := m[1]
-		if slices.Contains(vars, name) || slices.Contains(pkgs, name) {
+		if slices.Contains(vars, name) || slices.Contains(funcs, name) || slices.Contains(pkgs, name) {
 			continue
 		}
 		cell, ok := diagnosticCell(d, current)
@@ -151,12 +151,15 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 		if ok {
 			text = source(cell)
 		}
-		if !usedAsQualifier(text, d.Line, d.Col, name) {
+		switch followedBy(text, d.Line, d.Col, name) {
+		case '.':
+			pkgs = append(pkgs, name)
+			members[name] = qualifiedUses(text, name)
+		case '(':
+			funcs = append(funcs, name)
+		default:
 			vars = append(vars, name)
-			continue
 		}
-		pkgs = append(pkgs, name)
-		members[name] = qualifiedUses(text, name)
 	}
 	var hints []string
 	if len(vars) > 0 {
@@ -168,6 +171,10 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 			"declare %s at the top level of a cell: var %s = ... (only declarations carry over)",
 			strings.Join(vars, ", "), it, vars[0]))
 	}
+	if len(funcs) > 0 {
+		hints = append(hints, fmt.Sprintf("hint: no cell run since the kernel started declares %s: check the spelling, "+
+			"or run the cell that declares it (after a restart, cells have to be run again)", strings.Join(funcs, ", ")))
+	}
 	for _, name := range pkgs {
 		hints = append(hints, fmt.Sprintf("hint: %s is neither declared nor imported. If it is a standard package, it is "+
 			"imported automatically only when it has every name the cell uses from it (%s): check those for a typo, "+
@@ -177,14 +184,19 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 	return hints
 }
 
-// usedAsQualifier reports whether line (1-based) of text has name.Member
-// at byte column col.
-func usedAsQualifier(text string, line, col int, name string) bool {
+// followedBy returns the byte after name at byte column col of line
+// (1-based) of text, skipping spaces: '.' for name.Member, '(' for a call,
+// 0 when there is none or name is not there.
+func followedBy(text string, line, col int, name string) byte {
 	lines := strings.Split(text, "\n")
 	if line < 1 || line > len(lines) || col < 1 || col > len(lines[line-1]) {
-		return false
+		return 0
 	}
-	return strings.HasPrefix(lines[line-1][col-1:], name+".")
+	rest, ok := strings.CutPrefix(lines[line-1][col-1:], name)
+	if rest = strings.TrimLeft(rest, " \t"); !ok || rest == "" {
+		return 0
+	}
+	return rest[0]
 }
 
 // qualifiedUses lists the distinct name.Member of text, in order.

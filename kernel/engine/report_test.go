@@ -86,7 +86,7 @@ func TestCompileErrorReport(t *testing.T) {
 // errors after an unterminated literal.
 func TestCompileErrorReportHints(t *testing.T) {
 	source := func(int) string {
-		return "fmt.Println(\"unterminated)\nx + y\nfmt.Println(\"a\")\nfmt.Println(\"b\")\nfmt.Printn(\"c\")"
+		return "fmt.Println(\"unterminated)\nx + y\nfmt.Println(\"a\")\nfmt.Println(\"b\")\nfmt.Printn(\"c\")\ntwice (5)"
 	}
 	tests := []struct {
 		name         string
@@ -116,6 +116,13 @@ func TestCompileErrorReportHints(t *testing.T) {
 			diags:     []Diagnostic{{File: "cell2.go", Line: 1, Col: 40, Msg: "s.W undefined (type Shape has no field or method W)"}},
 			wantHint:  "hint: cell [2] holds remembered declarations that this cell's changes break",
 			wantHeads: 1,
+		},
+		{
+			name:         "an undefined function: the run-the-cell hint",
+			diags:        []Diagnostic{{File: "cell3.go", Line: 2, Col: 1, Msg: "undefined: x"}, {File: "cell3.go", Line: 6, Col: 1, Msg: "undefined: twice"}},
+			wantHint:     "hint: no cell run since the kernel started declares twice: check the spelling, or run the cell that declares it",
+			wantHeads:    2,
+			wantInReport: "hint: a variable made with := lives only in its own cell; to use x in",
 		},
 		{
 			name:        "undefined package member: no hint",
