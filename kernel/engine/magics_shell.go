@@ -62,7 +62,7 @@ func isShellLine(lines []string, i int) bool {
 var scriptInterpreters = map[string][]string{
 	"bash":    {"bash", "-c"},
 	"sh":      {"sh", "-c"},
-	"python3": {"python3", "-u", "-c"},
+	"python3": {"python3", "-u"},
 }
 
 // scriptMagic returns the Apply of %%name running the body with its interpreter.
@@ -76,9 +76,20 @@ func scriptMagic(name string) func(c *magicCall) error {
 		c.Out.Run = func(ctx context.Context, e *Engine, out interp.Output) (*interp.ExecuteResult, error) {
 			// A newline for the %%name line: the interpreter's line numbers
 			// are then the cell's.
-			args := append(slices.Clone(argv[1:]), "\n"+body)
-			if name != "python3" {
-				args = append(args, name) // $0 of the script
+			script := "\n" + body
+			args := slices.Clone(argv[1:])
+			if name == "python3" {
+				// Python runs the cell from a file, not -c: multiprocessing's
+				// spawn and forkserver start methods re-import the main
+				// module, which -c does not have (the article's examples use
+				// Process). One cell runs at a time, so one file serves.
+				file := e.ws.path(wsBuild, "cell.py")
+				if err := writePrivateFile(file, []byte(script)); err != nil {
+					return nil, err
+				}
+				args = append(args, file)
+			} else {
+				args = append(args, script, name) // name is $0 of the script
 			}
 			return nil, e.runScript(ctx, out, argv[0], args, cell.Cell)
 		}

@@ -56,6 +56,7 @@ func TestShellAndScriptMagics(t *testing.T) {
 		{name: "python3", code: "%%python3\nimport sys\nprint('py', sys.version_info[0])", stdout: "py 3\n", needInterpreter: "python3"},
 		{name: "cell magic args refused", code: "%%bash -x\necho", errName: "UsageError"},
 		{name: "bash line numbers are the cell's", code: "%%bash\necho ok\necho \"line $LINENO\"", stdout: "line 3\n"},
+		{name: "python3 multiprocessing with spawn", code: "%%python3\nimport multiprocessing as mp\n\ndef f(q):\n    q.put('from child')\n\nif __name__ == '__main__':\n    mp.set_start_method('spawn')\n    q = mp.Queue()\n    p = mp.Process(target=f, args=(q,))\n    p.start()\n    print(q.get())\n    p.join()", stdout: "from child\n", needInterpreter: "python3"},
 		{name: "python3 line numbers are the cell's", code: "%%python3\nx = 1\nraise ValueError('boom')", stderr: "line 3", errName: "ExitError", needInterpreter: "python3"},
 	}
 	for i, tt := range tests {
