@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -58,9 +59,42 @@ type CellResult struct {
 	Duration time.Duration
 }
 
+// NeedsTagPrefix starts a cell tag naming a program the cell runs, e.g.
+// "needs-python3" on a %%python3 cell. Where that program is not on PATH the
+// runner skips the cell with a note instead of failing the notebook: a lesson
+// shows Python beside Go, but a machine with only Go still runs the Go.
+const NeedsTagPrefix = "needs-"
+
+// lookPath finds a program on PATH; a variable so tests can pretend one is missing.
+var lookPath = exec.LookPath
+
+// missingProgram returns the first program a cell's needs-* tags name that
+// is not installed, or "".
+func missingProgram(cell *notebook.Cell) string {
+	for _, tag := range cell.Tags() {
+		program, ok := strings.CutPrefix(tag, NeedsTagPrefix)
+		if !ok || program == "" {
+			continue
+		}
+		if _, err := lookPath(program); err != nil {
+			return program
+		}
+	}
+	return ""
+}
+
+// SkippedCell is a code cell that did not run because a program it needs
+// is missing.
+type SkippedCell struct {
+	Index   int
+	ID      string
+	Missing string // the program, from the cell's needs-PROGRAM tag
+}
+
 // Result is the outcome of a run.
 type Result struct {
-	Cells []CellResult // every code cell that ran, in order
+	Cells   []CellResult  // every code cell that ran, in order
+	Skipped []SkippedCell // cells skipped for a missing program
 }
 
 // Failed returns the cells whose error was not expected.
@@ -117,6 +151,14 @@ func Run(ctx context.Context, in interp.Interpreter, nb *notebook.Notebook, opts
 		}
 		if err := ctx.Err(); err != nil {
 			return res, fmt.Errorf("%w before cell %d", ErrInterrupted, i)
+		}
+		if program := missingProgram(cell); program != "" {
+			res.Skipped = append(res.Skipped, SkippedCell{Index: i, ID: cell.ID, Missing: program})
+			if opts.Echo != nil {
+				fmt.Fprintf(opts.Echo, "\n(skipped a cell tagged %s%s: %s is not installed)\n", NeedsTagPrefix, program, program)
+			}
+			log.Debug("cell skipped", "index", i, "missing", program)
+			continue
 		}
 		count++
 		n := count

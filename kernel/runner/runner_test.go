@@ -322,3 +322,54 @@ func TestInput(t *testing.T) {
 		}
 	})
 }
+
+func TestNeedsTagSkipsCellsWhoseProgramIsMissing(t *testing.T) {
+	saved := lookPath
+	defer func() { lookPath = saved }()
+	lookPath = func(name string) (string, error) {
+		if name == "installed" {
+			return "/bin/installed", nil
+		}
+		return "", errors.New("not found")
+	}
+	tests := []struct {
+		name    string
+		tags    []any
+		wantRan bool
+	}{
+		{"no tags", nil, true},
+		{"program installed", []any{"needs-installed"}, true},
+		{"program missing", []any{"needs-python3"}, false},
+		{"one of two missing", []any{"needs-installed", "needs-python3"}, false},
+		{"other tags ignored", []any{"raises-exception", "needs-"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nb := codeCells("out first\\n", "out second\\n")
+			if tt.tags != nil {
+				nb.Cells[0].Metadata["tags"] = tt.tags
+			}
+			in := &scriptInterpreter{}
+			var term bytes.Buffer
+			res, err := Run(context.Background(), in, nb, Options{Echo: &term})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ran := len(in.requests) == 2
+			if ran != tt.wantRan {
+				t.Errorf("have the tagged cell run = %v, want %v (requests %d, terminal %q)", ran, tt.wantRan, len(in.requests), term.String())
+			}
+			if !tt.wantRan {
+				if len(res.Skipped) != 1 || res.Skipped[0].Missing != "python3" {
+					t.Errorf("have skipped %+v, want the first cell skipped for python3", res.Skipped)
+				}
+				if !strings.Contains(term.String(), "python3 is not installed") {
+					t.Errorf("terminal does not say why the cell was skipped: %q", term.String())
+				}
+				if nb.Cells[1].ExecutionCount == nil || *nb.Cells[1].ExecutionCount != 1 {
+					t.Errorf("the cell after a skipped one should be In [1]")
+				}
+			}
+		})
+	}
+}
