@@ -1,44 +1,15 @@
 package main
 
 import (
-	"io"
-	"os"
-	"strings"
 	"testing"
-)
 
-// captureMain runs main with os.Stdout sent to a temporary file and returns
-// what it printed.
-func captureMain(t *testing.T) string {
-	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "stdout")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	saved := os.Stdout
-	os.Stdout = f
-	defer func() { os.Stdout = saved }()
-	main()
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		t.Fatal(err)
-	}
-	out, err := io.ReadAll(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
-}
+	"github.com/gokernel/gokernel/examples/internal/mainrun"
+)
 
 // TestMainPrints runs the program as `go run` would and checks the lines
 // that carry its lesson.
 func TestMainPrints(t *testing.T) {
-	out := captureMain(t)
-	for _, want := range wantInOutput {
-		if !strings.Contains(out, want) {
-			t.Errorf("output does not contain %q; have:\n%s", want, out)
-		}
-	}
+	mainrun.Check(t, main, wantInOutput)
 }
 
 var wantInOutput = []string{
