@@ -168,14 +168,28 @@ func (g goroutineTrace) isUserGoroutine() bool {
 // cell frame at all the innermost non-runtime frame is shown instead.
 func (g goroutineTrace) whereLines() []string {
 	var lines []string
+	repeats := 0 // of the last line, by a recursion (a stack overflow repeats one frame ~100 times)
+	flushRepeats := func() {
+		if repeats > 0 {
+			lines[len(lines)-1] += fmt.Sprintf("  (and %d more calls from the same line)", repeats)
+			repeats = 0
+		}
+	}
 	for _, f := range g.Frames {
 		if strings.Contains(f.Func, ".gowrap") {
 			continue // the compiler's wrapper of a go statement: "started by" says it
 		}
 		if at, ok := formatCellLine(f.File, f.Line); ok {
-			lines = append(lines, fmt.Sprintf("%s  in %s", at, userFunc(f.Func)))
+			line := fmt.Sprintf("%s  in %s", at, userFunc(f.Func))
+			if n := len(lines); n > 0 && lines[n-1] == line {
+				repeats++
+				continue
+			}
+			flushRepeats()
+			lines = append(lines, line)
 		}
 	}
+	flushRepeats()
 	if len(g.Frames) == 0 && g.State == "running" {
 		lines = append(lines, "(running on another thread: the runtime could not read its stack)")
 	}

@@ -186,6 +186,13 @@ func TestParseGoroutinesFormats(t *testing.T) {
 			where: []string{"cell [19] (line unknown: usually a loop that calls nothing, such as for {})  in main"},
 		},
 		{
+			name: "a recursion shows its repeated frame once",
+			dump: "goroutine 1 [running]:\n" + strings.Repeat("main.rec(0x1)\n\tcell5.go:1 +0x1e\n", 5) +
+				"main.main()\n\tcell5.go:2 +0x1e\n",
+			want:  goroutineTrace{ID: 1, State: "running"},
+			where: []string{"cell [5] line 1  in rec  (and 4 more calls from the same line)", "cell [5] line 2  in main"},
+		},
+		{
 			name: "the end of the cell waiting for an unjoined child process",
 			dump: "goroutine 1 [chan receive]:\n" +
 				"github.com/gokernel/gokernel/kernel/nb.(*Proc).Join(0x1)\n\t/tmp/gokernel-17/gokernel/kernel/nb/process.go:205 +0x2a\n" +
