@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gokernel/gokernel/kernel/interp"
 )
 
 // Programs of the run tests. Each starts with the //line directive the
@@ -405,8 +407,19 @@ func main() {
 
 func TestRunFatalError(t *testing.T) {
 	bin := buildProgram(t, t.TempDir(), "mapwrites", mapWritesProgram, false)
-	out := &recordingOutput{}
-	_, err := run(context.Background(), runSpec{Binary: bin}, out)
+	var out *recordingOutput
+	var err error
+	// Now and then the racing writes corrupt the map before the runtime
+	// detects them, and the program dies of a nil dereference inside the
+	// map code instead (seen once in a few dozen runs on a loaded machine):
+	// try again then.
+	for range 3 {
+		out = &recordingOutput{}
+		_, err = run(context.Background(), runSpec{Binary: bin}, out)
+		if ie, ok := err.(*interp.Error); !ok || ie.Name != "panic" {
+			break
+		}
+	}
 	e := cellError(t, err, "FatalError")
 	if e.Value != "concurrent map writes" {
 		t.Errorf("evalue: have %q, want %q", e.Value, "concurrent map writes")
