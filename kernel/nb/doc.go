@@ -27,6 +27,14 @@
 //	p.Add(n int); p.Done()             // advance (redrawn at most every 100 ms); draw the final state
 //	p.Value() int
 //
+// # Input
+//
+//	s, err := nb.Input(prompt string)    // like Python's input(): an input box labelled prompt; io.EOF without a frontend that sends input
+//	s, err := nb.Password(prompt string) // like getpass.getpass(): the box hides the typing
+//
+// fmt.Scanln and bufio on os.Stdin get an input box too (with the text
+// printed just before as its prompt).
+//
 // A value chooses its own rich form with any of these methods; they are used
 // by nb.Display and when the value is a cell's trailing expression (Out[n]):
 //
@@ -122,6 +130,7 @@
 //	doc.go        this overview
 //	display.go    Display, HTML, Markdown, SVG, PNG, JPEG, JSON, Text, Bundle, ClearOutput, handles
 //	progress.go   Progress
+//	input.go      Input, Password
 //	process.go    Process, Proc, Start, Run, ExitError; the child-side dispatcher installed in cellrt
 //	queue.go      Queue and its unix-socket server
 //	relay.go      passes a child's stdout on so that each of its displays reaches the kernel in one write

@@ -279,6 +279,39 @@ func ExampleProc_Pid() {
 	// hello from pid
 }
 
+func ExampleProc_String() {
+	p := nb.Process(worker, "str")
+	fmt.Println(p)
+	p.Start()
+	p.Join()
+	fmt.Println(strings.Contains(p.String(), "exit status 0"))
+	// Output:
+	// <process worker: not started>
+	// hello from str
+	// true
+}
+
+// In a notebook Input shows an input box labelled with the prompt. (Not run
+// here: it reads the test's standard input.)
+func ExampleInput() {
+	name, err := nb.Input("Your name: ")
+	if err != nil {
+		fmt.Println("no input:", err) // io.EOF where the frontend sends none
+		return
+	}
+	fmt.Println("hello,", name)
+}
+
+// Password asks like Input, in a box that hides the typing.
+func ExamplePassword() {
+	pw, err := nb.Password("Password: ")
+	if err != nil {
+		fmt.Println("no input:", err)
+		return
+	}
+	fmt.Println(len(pw), "characters")
+}
+
 func producer(q *nb.Queue[string], n int) error {
 	for i := range n {
 		if err := q.Put(fmt.Sprint("item ", i)); err != nil {
