@@ -27,6 +27,11 @@
 //	p.Add(n int); p.Done()             // advance (redrawn at most every 100 ms); draw the final state
 //	p.Value() int
 //
+// A value chooses its own rich form with any of these methods; they are used
+// by nb.Display and when the value is a cell's trailing expression (Out[n]):
+//
+//	HTML() string; SVG() string; Markdown() string; MIMEBundle() map[string]any
+//
 // # Input
 //
 //	s, err := nb.Input(prompt string)    // like Python's input(): an input box labelled prompt; io.EOF without a frontend that sends input
@@ -34,11 +39,6 @@
 //
 // fmt.Scanln and bufio on os.Stdin get an input box too (with the text
 // printed just before as its prompt).
-//
-// A value chooses its own rich form with any of these methods; they are used
-// by nb.Display and when the value is a cell's trailing expression (Out[n]):
-//
-//	HTML() string; SVG() string; Markdown() string; MIMEBundle() map[string]any
 //
 // # Processes (the lesson's mapping of Python's multiprocessing.Process)
 //
