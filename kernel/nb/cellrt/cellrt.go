@@ -165,7 +165,8 @@ func plainText(v any) string {
 
 // Finish is called last in every cell's main; it reports goroutines left behind.
 //
-// It first runs the AtFinish hooks, then waits up to 20 ms for the number of
+// It first runs the AtFinish hooks, then silences os.Stdout and os.Stderr
+// (see silenceLateOutput) and waits up to 20 ms for the number of
 // goroutines to fall back to Start's baseline (a goroutine that has just
 // called wg.Done is still alive for a moment). If some remain, it writes a
 // leftover frame with their count and their stacks (runtime.Stack of all
@@ -179,20 +180,50 @@ func Finish() {
 	for _, f := range hooks {
 		f()
 	}
+	stdout, stderr := os.Stdout, os.Stderr
+	late := silenceLateOutput()
 	extra := leftover(20 * time.Millisecond)
-	if extra <= 0 {
-		return
+	if extra > 0 {
+		stack, ignored := dropRuntimeHelpers(otherStacks())
+		if extra -= ignored; extra > 0 {
+			if !underKernel() {
+				fmt.Fprintf(stderr, "warning: %d goroutine(s) still running when main returned:\n%s", extra, stack)
+			} else {
+				writeFrame(stdout, frame{kind: kindLeftover, count: extra, stack: stack})
+			}
+			return
+		}
 	}
-	stack, ignored := dropRuntimeHelpers(otherStacks())
-	extra -= ignored
-	if extra <= 0 {
-		return
+	if late() {
+		fmt.Fprint(stderr, lateOutputNote)
 	}
-	if !underKernel() {
-		fmt.Fprintf(os.Stderr, "warning: %d goroutine(s) still running when main returned:\n%s", extra, stack)
-		return
+}
+
+// lateOutputNote explains output that goroutines wrote after main returned.
+const lateOutputNote = "goroutines were still running when main returned, and printed after it: a Go program " +
+	"ends with its main, so that output is dropped here too. To wait for them, use a sync.WaitGroup " +
+	"(wg.Add before go, wg.Done in the goroutine, wg.Wait at the end).\n"
+
+// silenceLateOutput points os.Stdout and os.Stderr at a pipe nobody reads
+// while Finish waits for goroutines to end: a goroutine that prints after
+// main returned would print nothing in a plain Go program, which ends with
+// main, and the lesson on sync.WaitGroup depends on seeing that. The
+// returned func reports whether anything was written there.
+func silenceLateOutput() (wrote func() bool) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return func() bool { return false }
 	}
-	writeFrame(os.Stdout, frame{kind: kindLeftover, count: extra, stack: stack})
+	os.Stdout, os.Stderr = w, w
+	return func() bool {
+		// The pipe is pollable: a read with a deadline returns what was
+		// written at once, or times out. (A deadline already passed
+		// would fail before looking.)
+		r.SetReadDeadline(time.Now().Add(time.Millisecond))
+		var b [1]byte
+		n, _ := r.Read(b[:])
+		return n > 0
+	}
 }
 
 // leftover waits up to grace for goroutines beyond the baseline to exit and

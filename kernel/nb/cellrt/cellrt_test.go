@@ -59,6 +59,13 @@ func helperMain(mode string) int {
 	case "signal-and-leftover":
 		signal.Notify(make(chan os.Signal, 1), syscall.SIGUSR1)
 		go parked()
+	case "late-print":
+		fmt.Println("main")
+		go func() {
+			time.Sleep(2 * time.Millisecond)
+			fmt.Println("late")
+			fmt.Fprintln(os.Stderr, "late on stderr")
+		}()
 	case "hook":
 		done := make(chan struct{})
 		go func() { <-done }()
@@ -191,6 +198,22 @@ func TestFinishLeftover(t *testing.T) {
 			}
 		})
 	}
+	t.Run("output after main returned is dropped and explained", func(t *testing.T) {
+		for _, env := range []string{"GOKERNEL=1", "GOKERNEL="} {
+			stdout, stderr, _ := runHelper(t, "late-print", env)
+			if fs, text := frames(t, stdout); len(fs) != 0 || text != "main\n" {
+				t.Errorf("%s: stdout: have frames %+v and text %q, want only %q", env, fs, text, "main\n")
+			}
+			if stderr != lateOutputNote {
+				t.Errorf("%s: stderr: have %q, want the note %q", env, stderr, lateOutputNote)
+			}
+		}
+	})
+	t.Run("goroutines that end without printing: no note", func(t *testing.T) {
+		if _, stderr, _ := runHelper(t, "finished-goroutines", "GOKERNEL=1"); stderr != "" {
+			t.Errorf("stderr: have %q, want nothing", stderr)
+		}
+	})
 	t.Run("without kernel", func(t *testing.T) {
 		stdout, stderr, _ := runHelper(t, "leftover", "GOKERNEL=")
 		if stdout != "" || !strings.Contains(stderr, "2 goroutine(s) still running") {
