@@ -3,7 +3,6 @@ package clienttest
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -40,26 +39,5 @@ func TestSmarts(t *testing.T) {
 	if err != nil || len(cases) == 0 {
 		t.Fatalf("pytest produced no test report (%v; pytest: %v):\n%s", err, runErr, out)
 	}
-	failed := false
-	for _, c := range cases {
-		t.Run(c.Classname[strings.LastIndex(c.Classname, ".")+1:]+"."+c.Name, func(t *testing.T) {
-			switch {
-			case c.Failure != nil:
-				failed = true
-				t.Errorf("%s\n%s", c.Failure.Message, trimReport(c.Failure.Text))
-			case c.Error != nil:
-				failed = true
-				t.Errorf("%s\n%s", c.Error.Message, trimReport(c.Error.Text))
-			case c.Skipped != nil && os.Getenv("CI") == "true":
-				t.Errorf("skipped under CI: %s", c.Skipped.Message)
-			case c.Skipped != nil:
-				t.Skipf("\n!!!!!!!!!! NOT TESTED: %s", c.Skipped.Message)
-			default:
-				t.Logf("passed in %.2f s", c.Time)
-			}
-		})
-	}
-	if runErr != nil && !failed {
-		t.Errorf("pytest failed although every test passed: %v", runErr)
-	}
+	reportJUnit(t, cases, runErr, false)
 }

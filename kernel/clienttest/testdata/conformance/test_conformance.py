@@ -481,7 +481,8 @@ class Modules(unittest.TestCase):
             # An empty module cache and no proxy: the module cannot come from anywhere.
             env = dict(os.environ, GOPROXY="off", GOMODCACHE=empty_cache, GOFLAGS="-modcacherw")
             status, text = self.run_cell(sample["code"], env=env)
-        print(text)  # kept in pytest's report        self.assertEqual(status, "error", text)
+        print(text)  # kept in pytest's report
+        self.assertEqual(status, "error", text)
         self.assertIn(sample["module"], text)
         self.assertTrue(any(w in text.lower() for w in sample["says_any"]),
                         f"the error does not say why: want one of {sample['says_any']} in {text!r}")
