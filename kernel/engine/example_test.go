@@ -50,5 +50,7 @@ func ExampleEngine_Execute() {
 	// cell [3] line 1: undefined: undefinedName
 	//     fmt.Println(undefinedName)
 	//                 ^
-	// hint: a variable made with := lives only in its own cell; to use undefinedName in later cells, declare it at the top level of a cell: var undefinedName = ... (only declarations carry over)
+	// hint: a variable made with := lives only in its own cell; to use undefinedName in later
+	//       cells, declare it at the top level of a cell: var undefinedName = ... (only
+	//       declarations carry over)
 }

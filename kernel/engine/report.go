@@ -75,11 +75,42 @@ func compileErrorReport(diags []Diagnostic, current int, source cellSource, rawO
 		}
 		e.Traceback = append(e.Traceback, strings.Split(strings.TrimSpace(cleanGenerated(rawOutput)), "\n")...)
 	}
-	e.Traceback = append(e.Traceback, undefinedNameHints(diags, current, source)...)
+	hints := undefinedNameHints(diags, current, source)
 	if hint := earlierCellHint(diags, current); hint != "" {
-		e.Traceback = append(e.Traceback, hint)
+		hints = append(hints, hint)
+	}
+	for _, hint := range hints {
+		e.Traceback = append(e.Traceback, wrapHint(hint)...)
 	}
 	return e
+}
+
+// hintWidth is where hints are wrapped: the classic Notebook's output area
+// holds about 95 monospace characters in a window under 1200 px, and breaks
+// longer lines in the middle of words.
+const hintWidth = 90
+
+// wrapHint breaks a hint into lines of at most hintWidth bytes at spaces,
+// the lines after the first indented under its text.
+func wrapHint(hint string) []string {
+	const indent = "      " // under the text after "hint: "
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(hint) {
+		switch {
+		case line == "":
+			line = word
+		case len(line)+1+len(word) > hintWidth:
+			lines = append(lines, line)
+			line = indent + word
+		default:
+			line += " " + word
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // earlierCellHint explains an error reported in an earlier cell: its

@@ -7,16 +7,39 @@ import (
 	"testing"
 )
 
-// varHint is the hint for a := variable used in a later cell.
-func varHint(name string) string {
-	return "hint: a variable made with := lives only in its own cell; to use " + name +
-		" in later cells, declare it at the top level of a cell: var " + name + " = ... (only declarations carry over)"
+// varHint is the hint for a := variable used in a later cell, as wrapped.
+func varHint(name string) []string {
+	return wrapHint("hint: a variable made with := lives only in its own cell; to use " + name +
+		" in later cells, declare it at the top level of a cell: var " + name + " = ... (only declarations carry over)")
 }
 
-// earlierHint is the hint for an error in earlier cell n.
-func earlierHint(n int) string {
-	return fmt.Sprintf("hint: cell [%d] holds remembered declarations that this cell's changes break: define them again "+
-		"in this cell to match, or forget them with %%reset NAME (%%who lists them)", n)
+// earlierHint is the hint for an error in earlier cell n, as wrapped.
+func earlierHint(n int) []string {
+	return wrapHint(fmt.Sprintf("hint: cell [%d] holds remembered declarations that this cell's changes break: define them again "+
+		"in this cell to match, or forget them with %%reset NAME (%%who lists them)", n))
+}
+
+func TestWrapHint(t *testing.T) {
+	long := "hint: " + strings.Repeat("word ", 40)
+	tests := []struct {
+		name string
+		hint string
+		want []string
+	}{
+		{"short stays one line", "hint: a b", []string{"hint: a b"}},
+		{"long wraps at spaces, indented", long, []string{
+			"hint: " + strings.Repeat("word ", 16) + "word",
+			"      " + strings.Repeat("word ", 16) + "word",
+			"      " + strings.TrimSpace(strings.Repeat("word ", 6)),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if have := wrapHint(tt.hint); !slices.Equal(have, tt.want) {
+				t.Errorf("have %q, want %q", have, tt.want)
+			}
+		})
+	}
 }
 
 func TestCompileErrorReport(t *testing.T) {
@@ -38,7 +61,7 @@ func TestCompileErrorReport(t *testing.T) {
 			traceback: []string{"cell [3] line 2: undefined: y",
 				"    fmt.Println(x, y)",
 				"                   ^",
-				varHint("y")},
+				varHint("y")[0], varHint("y")[1]},
 		},
 		{
 			name:  "earlier cell keeps its tab",
@@ -47,7 +70,7 @@ func TestCompileErrorReport(t *testing.T) {
 			traceback: []string{"cell [2] line 2: cannot use \"s\" (untyped string constant) as int value in return statement",
 				"    \treturn \"s\"",
 				"    \t       ^",
-				earlierHint(2)},
+				earlierHint(2)[0], earlierHint(2)[1]},
 		},
 		{
 			name:      "syntax error of the current cell (no file)",
@@ -65,7 +88,7 @@ func TestCompileErrorReport(t *testing.T) {
 			name:      "forgotten cell: no source line",
 			diags:     []Diagnostic{{File: "cell1.go", Line: 4, Col: 2, Msg: "undefined: q"}},
 			value:     "cell [1] line 4: undefined: q",
-			traceback: []string{"cell [1] line 4: undefined: q", earlierHint(1)},
+			traceback: append([]string{"cell [1] line 4: undefined: q"}, earlierHint(1)...),
 		},
 	}
 	for _, tt := range tests {
@@ -145,15 +168,20 @@ func TestCompileErrorReportHints(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := compileErrorReport(tt.diags, 3, source, "")
-			report := strings.Join(e.Traceback, "\n")
+			report := strings.ReplaceAll(strings.Join(e.Traceback, "\n"), "\n      ", " ") // hints unwrapped
 			heads := 0
 			var hint string
 			for _, line := range e.Traceback {
+				if len(line) > hintWidth {
+					t.Errorf("line longer than %d: %q", hintWidth, line)
+				}
 				if strings.HasPrefix(line, "cell [") {
 					heads++
 				}
 				if strings.HasPrefix(line, "hint:") {
 					hint = line
+				} else if hint != "" && strings.HasPrefix(line, "      ") {
+					hint += " " + strings.TrimSpace(line) // a wrapped hint's next line
 				}
 			}
 			if heads != tt.wantHeads {
