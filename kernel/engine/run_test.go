@@ -261,16 +261,18 @@ func TestRunStreamsLive(t *testing.T) {
 	}
 	end := time.Now()
 	streams := out.eventsOf("stream")
-	if len(streams) != 5 {
-		t.Fatalf("have %d stream messages, want 5 (one per tick): %+v", len(streams), streams)
+	// Ticks are 100 ms apart and the coalescing window is 50 ms, so on a
+	// quiet machine each tick is its own message. On a loaded one (CI runs
+	// test packages side by side) two ticks may share a message; what must
+	// hold is that output arrives while the program runs, not at its end.
+	if len(streams) < 3 {
+		t.Fatalf("have %d stream messages for 5 ticks 100 ms apart, want at least 3 (output is not live): %+v", len(streams), streams)
 	}
-	for i, s := range streams[:4] {
-		if end.Sub(s.At) < 50*time.Millisecond {
-			t.Errorf("tick %d arrived %s before the end: not live", i, end.Sub(s.At))
-		}
-		if gap := streams[i+1].At.Sub(s.At); gap < 60*time.Millisecond || gap > 180*time.Millisecond {
-			t.Errorf("ticks %d and %d arrived %s apart, want about 100ms", i, i+1, gap)
-		}
+	if early := end.Sub(streams[0].At); early < 250*time.Millisecond {
+		t.Errorf("the first tick arrived only %s before the end, want about 400ms: not live", early)
+	}
+	if have, want := out.text("stdout"), "tick 0\ntick 1\ntick 2\ntick 3\ntick 4\n"; have != want {
+		t.Errorf("stdout: have %q, want %q", have, want)
 	}
 	t.Logf("5 ticks over %s", end.Sub(start))
 }
