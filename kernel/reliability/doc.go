@@ -15,5 +15,6 @@
 //   - badinput_test.go: unsigned, wrongly signed, replayed, malformed, unknown and huge messages.
 //   - load_test.go: heartbeat under load, executes in a row, interrupts in a row, disconnect mid-flood.
 //   - faults_test.go: parent death, shutdown/restart cycles, unwritable build cache.
+//   - diskfull_test.go: the workspace's disk filling up mid-session and before start (a tmpfs; root only).
 //   - security_test.go: sockets bound to the connection IP only, private workspace modes, key not logged.
 package reliability
