@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/gokernel/gokernel/kernel/jupyter"
 )
@@ -54,7 +55,10 @@ func openHistory(path string, limit int) (*history, error) {
 	if path == "" {
 		return h, nil
 	}
-	f, err := os.Open(path)
+	// O_NOFOLLOW here and when appending: the data dir may sit in a shared
+	// directory where someone planted the file name as a symlink to a file
+	// of ours (issue 9); a symlink is refused, never followed.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return h, nil
 	}
@@ -106,7 +110,7 @@ func (h *history) add(line int, input string, output *string) error {
 	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
-	f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}

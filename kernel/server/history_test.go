@@ -135,3 +135,28 @@ func TestHistoryIgnoresCorruptLines(t *testing.T) {
 		t.Errorf("have %d entries, session %d; want 1 and 4", len(h.entries), h.session)
 	}
 }
+
+// TestHistoryRefusesPlantedSymlink: a history path planted as a symlink to
+// another file (a shared /tmp, issue 9) is neither read nor appended to.
+func TestHistoryRefusesPlantedSymlink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	const want = "the victim's data\n"
+	if err := os.WriteFile(victim, []byte(want), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "history.jsonl")
+	if err := os.Symlink(victim, path); err != nil {
+		t.Fatal(err)
+	}
+	h, err := openHistory(path, 0)
+	if err == nil {
+		t.Errorf("openHistory of a symlink: have no error, want it refused")
+	}
+	if err := h.add(1, "secret := 1", nil); err == nil {
+		t.Errorf("add through a symlink: have no error, want it refused")
+	}
+	if have, _ := os.ReadFile(victim); string(have) != want {
+		t.Errorf("victim file: have %q, want %q unchanged", have, want)
+	}
+}
