@@ -128,13 +128,14 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 	onFrame := func(f wire.Frame) {
 		switch f.Kind {
 		case wire.KindDisplay:
+			data := sink.limitBundle(f.Data)
 			sink.call(func(out interp.Output) {
-				out.Display(interp.Display{Data: f.Data, Metadata: f.Metadata, DisplayID: f.DisplayID, Update: f.Update})
+				out.Display(interp.Display{Data: data, Metadata: f.Metadata, DisplayID: f.DisplayID, Update: f.Update})
 			})
 		case wire.KindClear:
 			sink.call(func(out interp.Output) { out.ClearOutput(f.Wait) })
 		case wire.KindResult:
-			result = f.Data
+			result = sink.limitBundle(f.Data)
 		case wire.KindLeftover:
 			sink.note(leftoverWarning(f))
 		case wire.KindInput:

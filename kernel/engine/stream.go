@@ -152,6 +152,43 @@ func (s *streamSink) applyLimit(data []byte) []byte {
 	return data[:keep]
 }
 
+// limitValueText cuts the plain text of a value the cell shows (its Out[n]
+// or a display) at the output limit left, counting it against the limit:
+// a trailing make([]int, 6e6) is a 12 MB execute_result otherwise, whatever
+// %limit output says. The cut text ends with a note of what was left out.
+func (s *streamSink) limitValueText(text string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limit < 0 {
+		return text
+	}
+	room := s.limit - s.accepted
+	if int64(len(text)) <= room {
+		s.accepted += int64(len(text))
+		return text
+	}
+	keep := int(max(room, 0))
+	for keep > 0 && !utf8.RuneStart(text[keep]) {
+		keep--
+	}
+	s.accepted = s.limit
+	return text[:keep] + fmt.Sprintf("\n[%s more of this value not shown: past the %s output limit; raise it with %%limit output=SIZE]",
+		formatBytes(int64(len(text)-keep)), formatBytes(s.limit))
+}
+
+// limitBundle applies limitValueText to the text/plain form of a bundle
+// (rich forms, such as images, are left whole).
+func (s *streamSink) limitBundle(data map[string]any) map[string]any {
+	text, ok := data["text/plain"].(string)
+	if !ok {
+		return data
+	}
+	if cut := s.limitValueText(text); len(cut) != len(text) {
+		data["text/plain"] = cut
+	}
+	return data
+}
+
 func (s *streamSink) armLocked(delay time.Duration) {
 	if s.timerArmed || s.closed {
 		return

@@ -125,6 +125,41 @@ func TestStreamSinkOutputLimit(t *testing.T) {
 	}
 }
 
+func TestStreamSinkValueLimit(t *testing.T) {
+	tests := []struct {
+		name    string
+		limit   int64
+		printed string // before the value
+		value   string
+		want    string // the value's text as shown ("" with a note when cut)
+		cut     bool
+	}{
+		{name: "fits", limit: 20, printed: "12345", value: "[1 2 3]", want: "[1 2 3]"},
+		{name: "cut at the room left, on a character boundary", limit: 10, printed: "12345", value: "ab€€€", want: "ab€", cut: true},
+		{name: "no room left", limit: 5, printed: "12345", value: "[0 0]", want: "", cut: true},
+		{name: "unlimited", limit: -1, printed: "12345", value: strings.Repeat("x", 100), want: strings.Repeat("x", 100)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStreamSink(&recordingOutput{}, tt.limit)
+			defer s.close()
+			s.write(stdoutStream, []byte(tt.printed))
+			data := s.limitBundle(map[string]any{"text/plain": tt.value, "image/png": "AAAA"})
+			have := data["text/plain"].(string)
+			shown, note, cut := strings.Cut(have, "\n[")
+			if shown != tt.want || cut != tt.cut {
+				t.Errorf("have %q, want %q (cut %v)", have, tt.want, tt.cut)
+			}
+			if cut && !strings.Contains(note, "more of this value not shown") {
+				t.Errorf("note: have %q", note)
+			}
+			if data["image/png"] != "AAAA" {
+				t.Errorf("rich form changed: %v", data["image/png"])
+			}
+		})
+	}
+}
+
 func TestStdoutParserSplitEverywhere(t *testing.T) {
 	display := `{"kind":"display","data":{"text/plain":"hi"}}`
 	stream := "a\x1b[1mb" + wire.FrameStart + display + wire.FrameEnd + "c\x1b]x\x07d"
