@@ -123,10 +123,24 @@ var badMessages = []badMessage{
 func TestBadMessages(t *testing.T) {
 	s := start(t, startOptions{})
 	s.hello(2 * time.Minute) // the first cell may wait for the cache warm-up
+	// A normal cell logs nothing at the default level, so every line
+	// written while a bad message and the next hello are handled is about
+	// the bad message.
+	mark := s.logMark()
+	s.hello(time.Minute)
+	if lines := s.logSince(mark); len(lines) != 0 {
+		t.Fatalf("a normal cell logged %d lines at the default level; the per-message line count needs none:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	defer func() {
+		if strings.Contains(s.k.Output(), s.k.Info.Key) {
+			t.Errorf("the kernel's log contains the signing key after the bad messages")
+		}
+	}()
 	for _, bm := range badMessages {
 		t.Run(bm.name, func(t *testing.T) {
 			s.t = t
 			frames, msgID := bm.build(s)
+			mark := s.logMark()
 			var bad *bench.Call
 			if msgID != "" {
 				bad = s.c.Track(msgID)
@@ -161,12 +175,26 @@ func TestBadMessages(t *testing.T) {
 			if !bench.Alive(s.k.PID()) {
 				t.Fatalf("kernel died\nlog:\n%s", s.k.Output())
 			}
+			lines := s.logSince(mark)
+			if len(lines) != 1 {
+				t.Errorf("have %d log lines about a %s message, want exactly 1 (issue 9: logged once):\n%s", len(lines), bm.name, strings.Join(lines, "\n"))
+			}
+			for _, l := range lines {
+				t.Logf("log: %.300s", l)
+			}
+			longest := 0
+			for _, l := range lines {
+				longest = max(longest, len(l))
+			}
+			if longest > 1000 {
+				t.Errorf("a log line about a %s message is %d bytes long, want the message summarised, not copied", bm.name, longest)
+			}
 			st, err := bench.ReadProcStatus(s.k.PID())
 			if err != nil {
 				t.Fatal(err)
 			}
-			figure(t, "bad message %q: %s, next execute ok after %v, kernel RSS %.0f MB (peak %.0f MB)",
-				bm.name, answered, time.Since(start).Round(time.Millisecond), mb(st.RSS), mb(st.PeakRSS))
+			figure(t, "bad message %q: %s, %d log line(s), next execute ok after %v, kernel RSS %.0f MB (peak %.0f MB)",
+				bm.name, answered, len(lines), time.Since(start).Round(time.Millisecond), mb(st.RSS), mb(st.PeakRSS))
 		})
 	}
 }
@@ -186,29 +214,43 @@ func TestReplayedMessage(t *testing.T) {
 	if err := call.Wait(ctx); err != nil {
 		t.Fatalf("first copy: %v\nlog:\n%s", err, s.k.Output())
 	}
+	mark := s.logMark()
 	if err := s.c.SendFrames(bench.Shell, frames); err != nil {
 		t.Fatal(err)
 	}
 	s.hello(time.Minute)
 	time.Sleep(100 * time.Millisecond)
+	lines := s.logSince(mark)
+	if len(lines) != 1 {
+		t.Errorf("have %d log lines about the replay, want exactly 1 (issue 9: logged once):\n%s", len(lines), strings.Join(lines, "\n"))
+	}
 	have := call.Snapshot().Replies
 	if have != 1 {
 		t.Errorf("have %d execute_replies to one msg_id sent twice, want 1 (the replay must be refused)", have)
 	}
-	figure(t, "replayed execute_request: %d of 2 copies answered", have)
+	figure(t, "replayed execute_request: %d of 2 copies answered, %d log line(s) about the replay", have, len(lines))
 }
 
 // TestKeyNeverLogged checks that the connection key appears nowhere in what
-// the kernel writes, even after bad signatures.
+// the kernel writes, even after bad signatures, at the default log level
+// and at debug (GOKERNEL_LOG=debug, which logs every message's details).
 func TestKeyNeverLogged(t *testing.T) {
-	s := start(t, startOptions{})
-	f, _ := signedExecute(s, "x")
-	f[1] = []byte("00")
-	s.c.SendFrames(bench.Shell, f)
-	s.hello(2 * time.Minute)
-	key := s.k.Info.Key
-	if strings.Contains(s.k.Output(), key) {
-		t.Errorf("the kernel's log contains the signing key")
+	for _, level := range []string{"", "debug"} {
+		t.Run("GOKERNEL_LOG="+level, func(t *testing.T) {
+			s := start(t, startOptions{env: []string{"GOKERNEL_LOG=" + level}})
+			f, _ := signedExecute(s, "x")
+			f[1] = []byte("00")
+			s.c.SendFrames(bench.Shell, f)
+			wrong, _ := signedExecute(s, "y")
+			wrong[1] = []byte(jupyter.NewSigner([]byte("not the key")).Sign(wrong[2], wrong[3], wrong[4], wrong[5]))
+			s.c.SendFrames(bench.Shell, wrong)
+			s.hello(2 * time.Minute)
+			key := s.k.Info.Key
+			logged := strings.Contains(s.k.Output(), key)
+			if logged {
+				t.Errorf("the kernel's log contains the signing key")
+			}
+			figure(t, "signing key in kernel log (GOKERNEL_LOG=%q): %v (log %d bytes)", level, logged, len(s.k.Output()))
+		})
 	}
-	figure(t, "signing key in kernel log: %v (log %d bytes)", strings.Contains(s.k.Output(), key), len(s.k.Output()))
 }

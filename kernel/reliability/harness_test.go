@@ -142,6 +142,29 @@ func (s *session) hello(timeout time.Duration) {
 	}
 }
 
+// logMark returns the kernel's log so far, for logSince.
+func (s *session) logMark() string { return s.k.Output() }
+
+// logSince returns the lines the kernel logged after mark. The harness keeps
+// the last 64 KB of the log: if it rolled over since mark, lines cannot be
+// attributed and the test fails (a log that fast is a finding in itself).
+func (s *session) logSince(mark string) []string {
+	s.t.Helper()
+	time.Sleep(50 * time.Millisecond) // the pipe from the kernel's stderr may lag
+	out := s.k.Output()
+	rest, ok := strings.CutPrefix(out, mark)
+	if !ok {
+		s.t.Fatalf("the kernel's log rolled past the harness's 64 KB tail; cannot tell which lines are new (log ends:\n%.2000s)", out[max(0, len(out)-2000):])
+	}
+	var lines []string
+	for line := range strings.Lines(rest) {
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
 // rss returns the kernel's resident set size in bytes.
 func (s *session) rss() int64 {
 	s.t.Helper()
