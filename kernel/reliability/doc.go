@@ -17,5 +17,6 @@
 //   - faults_test.go: parent death, shutdown/restart cycles, unwritable build cache.
 //   - diskfull_test.go: the workspace's disk filling up mid-session and before start (a tmpfs; root only).
 //   - symlinks_test.go: paths the kernel writes, planted as symlinks in a shared sticky directory.
-//   - security_test.go: sockets bound to the connection IP only, private workspace modes, key not logged.
+//   - security_test.go: sockets bound to the connection IP only, private workspace modes, connection
+//     and history files 0600 even under umask 000.
 package reliability

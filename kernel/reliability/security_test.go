@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -205,4 +206,74 @@ fmt.Println("EXE=" + exe)
 		t.Errorf("the cell's binary %s is outside the kernel's TMPDIR %s", exe, s.tmp)
 	}
 	figure(t, "workspace modes: %d paths checked, %d with group/other permission bits", checked, public)
+}
+
+// TestFilesPrivateUnderLooseUmask starts the kernel the way `gokernel
+// bench` does (bench.StartKernel writes the connection file: the only
+// connection files gokernel itself writes) under the usual umask and under
+// umask 000, as on a carelessly set up shared server, and checks that the
+// connection file (it holds the key) is 0600 in a 0700 directory, and that
+// the history file is 0600 in a 0700 directory, whatever the umask.
+func TestFilesPrivateUnderLooseUmask(t *testing.T) {
+	for _, umask := range []int{-1, 0} {
+		name := "umask 000"
+		if umask < 0 {
+			name = "inherited umask"
+		}
+		t.Run(name, func(t *testing.T) {
+			data := t.TempDir()
+			var s *session
+			if umask >= 0 {
+				// The kernel inherits the umask at start; put ours back at once.
+				old := syscall.Umask(umask)
+				s = start(t, startOptions{env: []string{"JUPYTER_DATA_DIR=" + data}})
+				syscall.Umask(old)
+			} else {
+				s = start(t, startOptions{env: []string{"JUPYTER_DATA_DIR=" + data}})
+			}
+			s.hello(2 * time.Minute)
+			s.execute("6*7", time.Minute)
+			history := filepath.Join(data, "gokernel", "history.jsonl")
+			tests := []struct {
+				what string
+				path string
+				want os.FileMode
+			}{
+				{"connection file", s.k.ConnFile, 0o600},
+				{"connection file's directory", filepath.Dir(s.k.ConnFile), 0o700},
+				{"history file", history, 0o600},
+				{"history file's directory", filepath.Dir(history), 0o700},
+			}
+			var report []string
+			for _, tt := range tests {
+				fi, err := os.Lstat(tt.path)
+				if err != nil {
+					t.Errorf("%s: %v", tt.what, err)
+					report = append(report, tt.what+" missing")
+					continue
+				}
+				if have := fi.Mode().Perm(); have != tt.want {
+					t.Errorf("%s %s: have mode %#o, want %#o", tt.what, tt.path, have, tt.want)
+				}
+				report = append(report, fmt.Sprintf("%s %#o", tt.what, fi.Mode().Perm()))
+			}
+			// And the workspace, made under this umask.
+			public := 0
+			filepath.WalkDir(s.tmp, func(path string, d os.DirEntry, err error) error {
+				if err != nil || path == s.tmp {
+					return nil
+				}
+				if fi, err := os.Lstat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+					public++
+					t.Errorf("workspace path %s has mode %#o, want no group/other bits", path, fi.Mode().Perm())
+				}
+				return nil
+			})
+			report = append(report, fmt.Sprintf("%d workspace paths open to others", public))
+			if b, err := os.ReadFile(history); err == nil && !strings.Contains(string(b), "6*7") {
+				t.Errorf("history file %s does not hold the cell just run: %q", history, b)
+			}
+			figure(t, "file modes (%s): %s", name, strings.Join(report, ", "))
+		})
+	}
 }
