@@ -42,7 +42,7 @@ const (
 )
 
 // noStdinNote is the line shown when a cell reads stdin the frontend cannot answer.
-const noStdinNote = "[this cell read standard input, but this frontend does not send input (allow_stdin is false): the read got end of file]"
+const noStdinNote = "[this cell read standard input, but nothing can answer here (allow_stdin is false: nbclient, nbconvert, or gokernel run without a terminal): the read got end of file]"
 
 // stdinFeeder answers a program's reads of stdin through Output.Input.
 type stdinFeeder struct {
