@@ -176,3 +176,46 @@ func TestDiskFullAtStart(t *testing.T) {
 	figure(t, "disk full at kernel start (%.1f MB filled): %s; kernel answered kernel_info; after freeing: %s",
 		mb(filled), outcome, recovered)
 }
+
+// TestBuildCacheDiskFull puts GOCACHE on a full 8 MB tmpfs (a full home
+// directory): the kernel cannot even warm its cache, so cells must fail
+// with an error saying the disk is full, and the kernel must keep
+// answering. Freeing space is not followed by a cell here: a cold build of
+// the standard library into an empty cache takes most of a minute on a
+// shared two-core machine.
+//
+// The go command itself words this badly ("package fmt is not in std":
+// upstream golang/go#60076, open), so the kernel has to recognise the full
+// disk (statfs of GOCACHE, say) and say so itself.
+func TestBuildCacheDiskFull(t *testing.T) {
+	disk := mountTmpfs(t, "8m")
+	cache := filepath.Join(disk, "gocache")
+	if err := os.Mkdir(cache, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	filled := fillDisk(t, filepath.Join(disk, "filler"))
+	s := start(t, startOptions{env: []string{"GOCACHE=" + cache}})
+	began := time.Now()
+	call, err := s.try("fmt.Println(\"cache full?\")", 2*time.Minute)
+	outcome := ""
+	switch {
+	case err == nil:
+		t.Errorf("a cell succeeded with GOCACHE on a full disk; want it to fail saying the disk is full")
+		outcome = "cell ran (?)"
+	case errors.Is(err, context.DeadlineExceeded):
+		t.Fatalf("cell hung with GOCACHE on a full disk: %v\nlog:\n%s", err, s.k.Output())
+	default:
+		r, _ := call.ExecuteReply()
+		text := r.Ename + ": " + r.Evalue + "\n" + strings.Join(r.Traceback, "\n")
+		if !saysDiskFull(text) {
+			t.Errorf("have error %q, want it to say the disk is full (one of %q)", text, diskFullWords)
+		}
+		outcome = fmt.Sprintf("cell failed after %v with %s: %.120s", time.Since(began).Round(time.Millisecond), r.Ename, strings.ReplaceAll(r.Evalue, "\n", " | "))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.c.KernelInfo(ctx); err != nil {
+		t.Fatalf("kernel stopped answering: %v\nlog:\n%s", err, s.k.Output())
+	}
+	figure(t, "GOCACHE on a full 8 MB tmpfs (%.1f MB filled): %s; kernel answered kernel_info", mb(filled), outcome)
+}
