@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -55,7 +56,9 @@ func gradeCommand(ctx context.Context, args []string) error {
 	cpu := fs.Duration("cpu", gradeCPU, "CPU time limit per cell")
 	output := fs.String("output", strconv.Itoa(gradeOutput>>10)+"KB", "output kept per cell")
 	positional, err := parseInterspersed(fs, args)
-	if err != nil {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	} else if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return errUsage
 	}

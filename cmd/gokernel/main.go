@@ -31,6 +31,15 @@ type command struct {
 // errUsage asks main to print the command's usage and exit with status 2.
 var errUsage = errors.New("usage")
 
+// flagHelpError is what a command returns for -h: main prints the usage line
+// and then the flags with their defaults, which the commands' flag sets do
+// not print themselves (their output is discarded so that a parse error is
+// reported once, by the command).
+type flagHelpError struct{ flags *flag.FlagSet }
+
+func (e *flagHelpError) Error() string { return flag.ErrHelp.Error() }
+func (e *flagHelpError) Unwrap() error { return flag.ErrHelp }
+
 var commands = map[string]*command{}
 
 func register(c *command) { commands[c.Name] = c }
@@ -62,6 +71,11 @@ func main() {
 	case err == nil:
 	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
 		fmt.Fprintf(os.Stderr, "usage: gokernel %s\n", c.Usage)
+		if help, ok := errors.AsType[*flagHelpError](err); ok {
+			fmt.Fprintln(os.Stderr, "\nflags:")
+			help.flags.SetOutput(os.Stderr)
+			help.flags.PrintDefaults()
+		}
 		os.Exit(2)
 	default:
 		fmt.Fprintf(os.Stderr, "gokernel %s: %v\n", name, err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,7 +26,9 @@ func releaseCommand(ctx context.Context, args []string) error {
 	fs.SetOutput(io.Discard)
 	out := fs.String("o", "", "where to write the student version")
 	positional, err := parseInterspersed(fs, args)
-	if err != nil {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	} else if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return errUsage
 	}

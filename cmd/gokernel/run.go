@@ -35,7 +35,9 @@ func runCommand(ctx context.Context, args []string) error {
 	allowErrors := fs.Bool("allow-errors", false, "keep running after a cell fails")
 	verbose := fs.Bool("v", false, "log the engine's debug messages to stderr")
 	positional, err := parseInterspersed(fs, args)
-	if err != nil {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	} else if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return errUsage
 	}
@@ -99,7 +101,9 @@ func runCommand(ctx context.Context, args []string) error {
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, &flagHelpError{fs}
+		} else if err != nil {
 			return nil, err
 		}
 		args = fs.Args()

@@ -153,6 +153,27 @@ func TestRunUsage(t *testing.T) {
 	}
 }
 
+func TestHelpListsFlags(t *testing.T) {
+	tests := []struct {
+		command, usage, flag string
+	}{
+		{"run", "usage: gokernel run NOTEBOOK.ipynb", "-allow-errors"},
+		{"release", "usage: gokernel release SOURCE.ipynb", "-o string"},
+		{"grade", "usage: gokernel grade SUBMISSION.ipynb", `(default "512MB")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.command, func(t *testing.T) {
+			r := gokernel(t, tt.command, "-h")
+			if r.code != 2 || !strings.Contains(r.stderr, tt.usage) || !strings.Contains(r.stderr, tt.flag) {
+				t.Errorf("have status %d stderr %q, want 2, %q and %q", r.code, r.stderr, tt.usage, tt.flag)
+			}
+			if strings.Contains(r.stderr, "help requested") {
+				t.Errorf("stderr %q has the flag package's 'help requested', want only the usage and flags", r.stderr)
+			}
+		})
+	}
+}
+
 func TestRunTimeout(t *testing.T) {
 	path := writeCells(t, "for {\n\ttime.Sleep(time.Millisecond)\n}", `fmt.Println("after")`)
 	out := filepath.Join(t.TempDir(), "out.ipynb")
