@@ -1,7 +1,3 @@
-// Command gokernel is a Jupyter kernel for Go and the tools around it.
-//
-// Each subcommand lives in its own file and registers itself in commands;
-// the work is done by packages under kernel/. This file only dispatches.
 package main
 
 import (
