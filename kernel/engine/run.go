@@ -197,6 +197,11 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 	closeAll(stdinOurs, stdoutOurs, stderrOurs)
 
 	cellErr := describeEnd(stop, limit, spec, cmd.ProcessState, stderrF, time.Since(began))
+	if cellErr != nil && feeder.waitingForInput() && (stop == stopInterrupted || stop == stopTimeout) {
+		// Its goroutine only shows a read in a syscall: say what that was.
+		cellErr.Value += ", while it waited for input"
+		cellErr.Traceback[0] += ", while it waited for input"
+	}
 	sink.close()
 	if cellErr != nil {
 		return nil, cellErr

@@ -205,6 +205,9 @@ func TestRunInterruptKillsProcessGroup(t *testing.T) {
 	if alive := groupAlive(pgid); len(alive) > 0 {
 		t.Errorf("processes of group %d still exist after run returned: %v", pgid, alive)
 	}
+	if strings.Contains(e.Value, "input") {
+		t.Errorf("have %q: the cell never read its stdin", e.Value)
+	}
 	tb := strings.Join(e.Traceback, "\n")
 	// The ticker is caught sleeping, or still in the write of its "tick"
 	// (the interrupt follows the first tick at once).

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -52,7 +53,12 @@ type stdinFeeder struct {
 	sink     *streamSink
 	out      interp.Output
 	requests chan wire.Frame // wire.KindInput frames, in order
+	asking   atomic.Bool     // an input box is open (Output.Input has not returned)
 }
+
+// waitingForInput reports whether the program is waiting for the user to
+// answer an input box, so that an interrupt can say so.
+func (f *stdinFeeder) waitingForInput() bool { return f.asking.Load() }
 
 func newStdinFeeder(pid int, w *os.File, allow bool, sink *streamSink, out interp.Output) *stdinFeeder {
 	return &stdinFeeder{pid: pid, w: w, allow: allow, sink: sink, out: out, requests: make(chan wire.Frame, 8)}
@@ -108,7 +114,11 @@ func (f *stdinFeeder) run(ctx context.Context) {
 			password = next.Password
 			next = nil
 		}
+		f.asking.Store(true)
 		answer, err := f.out.Input(ctx, prompt, password)
+		if err == nil || errors.Is(err, interp.ErrNoStdin) {
+			f.asking.Store(false) // answered; otherwise ctx ended while it was open
+		}
 		if errors.Is(err, interp.ErrNoStdin) {
 			f.refuse()
 			return

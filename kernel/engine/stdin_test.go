@@ -143,6 +143,9 @@ func TestRunStdin(t *testing.T) {
 		if tb := strings.Join(e.Traceback, "\n"); !strings.Contains(tb, "cell [8] line 12  in main") {
 			t.Errorf("traceback does not show main waiting at the Scanln:\n%s", tb)
 		}
+		if !strings.HasSuffix(e.Value, ", while it waited for input") || !strings.HasSuffix(e.Traceback[0], ", while it waited for input") {
+			t.Errorf("have %q / %q, want both to say the cell waited for input", e.Value, e.Traceback[0])
+		}
 		if d := time.Since(start); d > 3*time.Second {
 			t.Errorf("took %s", d)
 		}
