@@ -65,6 +65,7 @@ func Listen(ctx context.Context, info jupyter.ConnectionInfo, log *slog.Logger) 
 		sock := p.make(ctx, zmq4.WithTimeout(sendTimeout))
 		s.sockets[p.ch] = sock
 		if err := sock.Listen(info.Endpoint(*p.port)); err != nil {
+			close(s.hbDone) // the heartbeat loop never started: Close must not wait for it
 			s.Close()
 			return nil, fmt.Errorf("transport: %s: %w", p.ch, err)
 		}

@@ -41,6 +41,36 @@ func TestListenBindsOnlyTheConnectionIP(t *testing.T) {
 	}
 }
 
+// A port already in use fails Listen at once, whichever socket it is, and
+// closes the sockets bound before it.
+func TestListenBusyPort(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := busy.Addr().(*net.TCPAddr).Port
+	for _, ch := range []Channel{Shell, Heartbeat} {
+		t.Run(string(ch), func(t *testing.T) {
+			info := jupyter.ConnectionInfo{Transport: "tcp", IP: "127.0.0.1"}
+			if ch == Shell {
+				info.ShellPort = port
+			} else {
+				info.HBPort = port
+			}
+			start := time.Now()
+			s, err := Listen(context.Background(), info, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err == nil {
+				s.Close()
+				t.Fatalf("Listen on busy port %d: have no error, want one", port)
+			}
+			if d := time.Since(start); d > 500*time.Millisecond {
+				t.Errorf("Listen took %v to fail, want under 500ms", d)
+			}
+		})
+	}
+}
+
 func TestHeartbeatEchoes(t *testing.T) {
 	s := listenLoopback(t)
 	req := zmq4.NewReq(context.Background(), zmq4.WithTimeout(2*time.Second))
