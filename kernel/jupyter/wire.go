@@ -13,14 +13,17 @@ import (
 
 // Errors returned by Decode, wrapped; callers branch with errors.Is.
 var (
-	// ErrNoDelimiter: the frames contain no "<IDS|MSG>".
+	// ErrNoDelimiter means the frames contain no "<IDS|MSG>".
 	ErrNoDelimiter = errors.New("no <IDS|MSG> delimiter")
-	// ErrShortMessage: fewer than the five frames that follow the delimiter.
+	// ErrShortMessage means fewer than the five frames that follow the delimiter.
 	ErrShortMessage = errors.New("fewer than 5 frames after the delimiter")
-	// ErrBadSignature: the signature is missing or does not match the key.
+	// ErrBadSignature means the signature is missing or does not match the key.
 	ErrBadSignature = errors.New("missing or invalid signature")
-	// ErrBadHeader: the header is not a JSON object with a msg_type.
+	// ErrBadHeader means the header is not a JSON object with a msg_type.
 	ErrBadHeader = errors.New("malformed header")
+	// ErrNotObject means the parent_header, metadata or content frame is not
+	// a JSON object.
+	ErrNotObject = errors.New("not a JSON object")
 )
 
 // Signer computes and checks HMAC-SHA256 signatures with a connection key.
@@ -85,8 +88,8 @@ func Encode(msg *Message, signer *Signer) [][]byte {
 }
 
 // Decode parses wire frames into a message and checks its signature. The
-// error wraps ErrNoDelimiter, ErrShortMessage, ErrBadSignature or
-// ErrBadHeader. Decode never panics on any input (see FuzzDecode).
+// error wraps ErrNoDelimiter, ErrShortMessage, ErrBadSignature, ErrBadHeader
+// or ErrNotObject. Decode never panics on any input (see FuzzDecode).
 func Decode(frames [][]byte, signer *Signer) (*Message, error) {
 	delim := -1
 	for i, f := range frames {
@@ -115,14 +118,14 @@ func Decode(frames [][]byte, signer *Signer) (*Message, error) {
 		Buffers:      signed[5:],
 	}
 	if err := json.Unmarshal(header, &msg.Header); err != nil {
-		return nil, fmt.Errorf("jupyter: decode: %w: %v", ErrBadHeader, err)
+		return nil, fmt.Errorf("jupyter: decode: %w: %w", ErrBadHeader, err)
 	}
 	if msg.Header.MsgType == "" {
 		return nil, fmt.Errorf("jupyter: decode: %w: empty msg_type", ErrBadHeader)
 	}
 	for name, frame := range map[string][]byte{"parent_header": parent, "metadata": metadata, "content": content} {
 		if !isJSONObject(frame) {
-			return nil, fmt.Errorf("jupyter: decode %s: %s is not a JSON object", msg.Header.MsgType, name)
+			return nil, fmt.Errorf("jupyter: decode %s: %s: %w", msg.Header.MsgType, name, ErrNotObject)
 		}
 	}
 	return msg, nil
