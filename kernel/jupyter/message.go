@@ -93,10 +93,7 @@ func (m *Message) HeaderJSON() json.RawMessage {
 	if len(m.RawHeader) > 0 {
 		return m.RawHeader
 	}
-	b, err := json.Marshal(m.Header)
-	if err != nil { // a struct of strings always marshals
-		panic(err)
-	}
+	b, _ := json.Marshal(m.Header) // a struct of strings always marshals
 	return b
 }
 
