@@ -1,9 +1,6 @@
 package notebook
 
-import (
-	"bytes"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 // splitLines splits s after every line boundary, keeping the boundaries, the
 // way Python's str.splitlines(keepends=True) does — which is what nbformat
@@ -36,5 +33,3 @@ func splitLines(s string) []string {
 	}
 	return lines
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -1,6 +1,7 @@
 package notebook
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -196,7 +197,7 @@ func cloneMap(m map[string]any) map[string]any {
 		panic(fmt.Sprintf("notebook: metadata is not JSON: %v", err))
 	}
 	var out map[string]any
-	dec := json.NewDecoder(bytesReader(b))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&out); err != nil {
 		panic(fmt.Sprintf("notebook: decoding cloned metadata: %v", err))
