@@ -163,17 +163,19 @@ var undefinedIdent = regexp.MustCompile(`^undefined: ([\pL_][\pL\pN_]*)$`)
 //
 // Used as NAME.Member, the name may be either, and the hint says both.
 func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []string {
-	var vars, funcs, pkgs []string
+	var vars, funcs, pkgs, typos []string
 	members := map[string][]string{}
+	seen := map[string]bool{}
 	for _, d := range diags {
 		m := undefinedIdent.FindStringSubmatch(d.Msg)
 		if m == nil {
 			continue
 		}
 		name := m[1]
-		if slices.Contains(vars, name) || slices.Contains(funcs, name) || slices.Contains(pkgs, name) {
+		if seen[name] {
 			continue
 		}
+		seen[name] = true
 		cell, ok := diagnosticCell(d, current)
 		if ok && cell != current {
 			continue // an earlier cell compiled before: earlierCellHint explains
@@ -181,6 +183,12 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 		text := ""
 		if ok {
 			text = source(cell)
+		}
+		if near := nearestIdent(name, text); near != "" {
+			// A misspelling of a name the cell itself uses is far more
+			// likely than the notebook pitfalls below.
+			typos = append(typos, fmt.Sprintf("hint: %s is not declared; did you mean %s?", name, near))
+			continue
 		}
 		switch followedBy(text, d.Line, d.Col, name) {
 		case '.':
@@ -192,7 +200,7 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 			vars = append(vars, name)
 		}
 	}
-	var hints []string
+	hints := typos
 	if len(vars) > 0 {
 		it := "it"
 		if len(vars) > 1 {
@@ -203,8 +211,9 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 			strings.Join(vars, ", "), it, vars[0]))
 	}
 	if len(funcs) > 0 {
-		hints = append(hints, fmt.Sprintf("hint: no cell run since the kernel started declares %s: check the spelling, "+
-			"or run the cell that declares it (after a restart, cells have to be run again)", strings.Join(funcs, ", ")))
+		hints = append(hints, fmt.Sprintf("hint: no cell run since the kernel started declares %s (a cell that fails to "+
+			"compile declares nothing): check the spelling, or run the cell that declares it (after a restart, cells "+
+			"have to be run again)", strings.Join(funcs, ", ")))
 	}
 	for _, name := range pkgs {
 		hints = append(hints, fmt.Sprintf("hint: %s is neither declared nor imported. If it is a standard package, it is "+
@@ -213,6 +222,32 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 			"with var at the top level of a cell to use it in later cells.", name, strings.Join(members[name], ", "), name))
 	}
 	return hints
+}
+
+// identPattern matches a Go identifier.
+var identPattern = regexp.MustCompile(`[\pL_][\pL\pN_]*`)
+
+// nearestIdent returns the identifier of text closest to name when it is
+// within a typo's reach (one edit for names up to 4 letters, two beyond),
+// or "". Ties go to the first in the text. (editDistance is cell.go's.)
+func nearestIdent(name, text string) string {
+	reach := 1
+	if len(name) > 4 {
+		reach = 2
+	}
+	best, bestDist := "", reach+1
+	for _, id := range identPattern.FindAllString(text, -1) {
+		if id == name || len(id) < 2 {
+			continue
+		}
+		if diff := len(id) - len(name); diff > reach || -diff > reach {
+			continue
+		}
+		if d := editDistance(name, id); d < bestDist {
+			best, bestDist = id, d
+		}
+	}
+	return best
 }
 
 // followedBy returns the byte after name at byte column col of line

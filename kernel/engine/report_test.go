@@ -19,6 +19,24 @@ func earlierHint(n int) []string {
 		"in this cell to match, or forget them with %%reset NAME (%%who lists them)", n))
 }
 
+func TestNearestIdent(t *testing.T) {
+	text := "func greet(name string) string { return \"hi \" + nme }\nfunc helper() int { return 1 }\nx := 1"
+	tests := []struct{ name, want string }{
+		{"nme", "name"},     // one letter dropped
+		{"helpr", "helper"}, // within two edits of a longer name
+		{"hlpr", ""},        // short names get one edit only
+		{"zzz", ""},         // nothing near
+		{"y", ""},           // one-letter names are not suggested (x)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if have := nearestIdent(tt.name, text); have != tt.want {
+				t.Errorf("have %q, want %q", have, tt.want)
+			}
+		})
+	}
+}
+
 func TestWrapHint(t *testing.T) {
 	long := "hint: " + strings.Repeat("word ", 40)
 	tests := []struct {
@@ -143,9 +161,16 @@ func TestCompileErrorReportHints(t *testing.T) {
 		{
 			name:         "an undefined function: the run-the-cell hint",
 			diags:        []Diagnostic{{File: "cell3.go", Line: 2, Col: 1, Msg: "undefined: x"}, {File: "cell3.go", Line: 6, Col: 1, Msg: "undefined: twice"}},
-			wantHint:     "hint: no cell run since the kernel started declares twice: check the spelling, or run the cell that declares it",
+			wantHint:     "hint: no cell run since the kernel started declares twice (a cell that fails to compile declares nothing): check the spelling, or run the cell that declares it",
 			wantHeads:    2,
 			wantInReport: "hint: a variable made with := lives only in its own cell; to use x in",
+		},
+		{
+			name:        "a misspelling of a name the cell uses: did you mean",
+			diags:       []Diagnostic{{File: "cell3.go", Line: 5, Col: 1, Msg: "undefined: Printlm"}},
+			wantHint:    "hint: Printlm is not declared; did you mean Println?",
+			wantHeads:   1,
+			notInReport: ":= lives only",
 		},
 		{
 			name:        "undefined package member: no hint",
