@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -56,11 +55,8 @@ func gradeCommand(ctx context.Context, args []string) error {
 	cpu := fs.Duration("cpu", gradeCPU, "CPU time limit per cell")
 	output := fs.String("output", strconv.Itoa(gradeOutput>>10)+"KB", "output kept per cell")
 	positional, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
+	if err != nil {
 		return err
-	} else if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return errUsage
 	}
 	if len(positional) != 1 {
 		return errUsage

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,11 +25,8 @@ func releaseCommand(ctx context.Context, args []string) error {
 	fs.SetOutput(io.Discard)
 	out := fs.String("o", "", "where to write the student version")
 	positional, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
+	if err != nil {
 		return err
-	} else if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return errUsage
 	}
 	if len(positional) != 1 || *out == "" {
 		return errUsage

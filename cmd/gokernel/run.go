@@ -35,11 +35,8 @@ func runCommand(ctx context.Context, args []string) error {
 	allowErrors := fs.Bool("allow-errors", false, "keep running after a cell fails")
 	verbose := fs.Bool("v", false, "log the engine's debug messages to stderr")
 	positional, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
+	if err != nil {
 		return err
-	} else if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return errUsage
 	}
 	if len(positional) != 1 {
 		return errUsage
@@ -97,14 +94,16 @@ func runCommand(ctx context.Context, args []string) error {
 
 // parseInterspersed parses flags that may come before or after the
 // positional arguments ("run nb.ipynb -o out.ipynb"), which package flag
-// alone does not allow.
+// alone does not allow. Its error is ready for main: a *flagHelpError for
+// -h, else errUsage after printing what was wrong.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 			return nil, &flagHelpError{fs}
 		} else if err != nil {
-			return nil, err
+			fmt.Fprintln(os.Stderr, err)
+			return nil, errUsage
 		}
 		args = fs.Args()
 		if len(args) == 0 {
