@@ -184,7 +184,7 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 		if ok {
 			text = source(cell)
 		}
-		if near := nearestIdent(name, text); near != "" {
+		if near := nearestIdent(name, text+"\n"+rememberedText(current, source)); near != "" {
 			// A misspelling of a name the cell itself uses is far more
 			// likely than the notebook pitfalls below.
 			typos = append(typos, fmt.Sprintf("hint: %s is not declared; did you mean %s?", name, near))
@@ -223,6 +223,23 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 	}
 	return hints
 }
+
+// rememberedText joins the text of the earlier cells whose declarations
+// are remembered (source knows only those), newest first, so that a typo of
+// a name declared in an earlier cell finds it.
+func rememberedText(current int, source cellSource) string {
+	var b strings.Builder
+	for n := current - 1; n >= 1 && n >= current-maxHintCells; n-- {
+		if t := source(n); t != "" {
+			b.WriteString(t)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// maxHintCells bounds how many earlier cells a hint looks at.
+const maxHintCells = 500
 
 // identPattern matches a Go identifier.
 var identPattern = regexp.MustCompile(`[\pL_][\pL\pN_]*`)

@@ -126,7 +126,13 @@ func TestCompileErrorReport(t *testing.T) {
 // pitfalls: a := variable of an earlier cell, and the parser's follow-on
 // errors after an unterminated literal.
 func TestCompileErrorReportHints(t *testing.T) {
-	source := func(int) string {
+	source := func(n int) string {
+		if n == 1 {
+			return "func Fund() {}" // a remembered earlier cell
+		}
+		if n != 3 {
+			return ""
+		}
 		return "fmt.Println(\"unterminated)\nx + y\nfmt.Println(\"a\")\nfmt.Println(\"b\")\nfmt.Printn(\"c\")\ntwice (5)"
 	}
 	tests := []struct {
@@ -171,6 +177,12 @@ func TestCompileErrorReportHints(t *testing.T) {
 			wantHint:    "hint: Printlm is not declared; did you mean Println?",
 			wantHeads:   1,
 			notInReport: ":= lives only",
+		},
+		{
+			name:      "a misspelling of a name an earlier cell declares",
+			diags:     []Diagnostic{{File: "cell3.go", Line: 2, Col: 1, Msg: "undefined: Fun"}},
+			wantHint:  "hint: Fun is not declared; did you mean Fund?",
+			wantHeads: 1,
 		},
 		{
 			name:        "undefined package member: no hint",
