@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -17,6 +18,11 @@ import (
 // DefaultName is the kernelspec's directory name (what `jupyter kernelspec
 // list` shows and notebooks record as kernelspec.name).
 const DefaultName = "gokernel"
+
+// kernelNamePattern is jupyter_client's rule for kernelspec names: Jupyter
+// skips a kernelspec directory whose name breaks it (with only a warning in
+// its log), so such an install would silently not show up.
+var kernelNamePattern = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 
 // Scope says which Jupyter data directory receives the kernelspec.
 type Scope int
@@ -162,15 +168,19 @@ func Executable() (string, error) {
 
 // Install writes NAME/kernel.json, NAME/logo-32x32.png and
 // NAME/logo-64x64.png under the scope's kernels directory, replacing an
-// earlier install, and returns the kernelspec directory.
+// earlier install, and returns the kernelspec directory. NAME is lower-cased,
+// as jupyter_client's install_kernel_spec does (the display name keeps the
+// spelling given), so `jupyter kernelspec list` and the directory agree.
 func Install(ctx context.Context, opts Options) (string, error) {
 	name := opts.Name
 	if name == "" {
 		name = DefaultName
 	}
-	if strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
-		return "", fmt.Errorf("install: invalid kernel name %q", name)
+	if !kernelNamePattern.MatchString(name) || name == "." || name == ".." {
+		return "", fmt.Errorf("install: invalid kernel name %q: use ASCII letters, digits, '-', '.' and '_'", name)
 	}
+	display := name
+	name = strings.ToLower(name)
 	exe := opts.Executable
 	if exe == "" {
 		var err error
@@ -189,7 +199,7 @@ func Install(ctx context.Context, opts Options) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("install: %w", err)
 	}
-	spec, err := json.MarshalIndent(NewSpec(exe, name), "", " ")
+	spec, err := json.MarshalIndent(NewSpec(exe, display), "", " ")
 	if err != nil {
 		return "", fmt.Errorf("install: %w", err)
 	}

@@ -108,11 +108,46 @@ func TestKernelsDir(t *testing.T) {
 func TestInstallRejectsBadInput(t *testing.T) {
 	tests := []Options{
 		{Scope: Prefix, Prefix: t.TempDir(), Name: "../evil", Executable: "/bin/gokernel"},
+		{Scope: Prefix, Prefix: t.TempDir(), Name: "..", Executable: "/bin/gokernel"},
+		{Scope: Prefix, Prefix: t.TempDir(), Name: "go kernel", Executable: "/bin/gokernel"},
+		{Scope: Prefix, Prefix: t.TempDir(), Name: "gö", Executable: "/bin/gokernel"},
 		{Scope: Prefix, Prefix: t.TempDir(), Executable: "relative/gokernel"},
 	}
 	for _, opts := range tests {
 		if _, err := Install(context.Background(), opts); err == nil {
 			t.Errorf("Install(%+v): have no error", opts)
 		}
+	}
+}
+
+// A mixed-case name is installed lower-cased, as jupyter_client installs
+// kernelspecs; the display name keeps the user's spelling.
+func TestInstallLowercasesName(t *testing.T) {
+	tests := []struct{ name, wantDir, wantDisplay string }{
+		{"MyGo", "mygo", "Go (MyGo)"},
+		{"go-1.26_x", "go-1.26_x", "Go (go-1.26_x)"},
+		{"", DefaultName, "Go (gokernel)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, err := Install(context.Background(), Options{Scope: Prefix, Prefix: t.TempDir(), Name: tt.name, Executable: "/bin/gokernel"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if have := filepath.Base(dir); have != tt.wantDir {
+				t.Errorf("directory: have %s, want %s", have, tt.wantDir)
+			}
+			data, err := os.ReadFile(filepath.Join(dir, "kernel.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var spec Spec
+			if err := json.Unmarshal(data, &spec); err != nil {
+				t.Fatal(err)
+			}
+			if spec.DisplayName != tt.wantDisplay {
+				t.Errorf("display_name: have %q, want %q", spec.DisplayName, tt.wantDisplay)
+			}
+		})
 	}
 }
