@@ -216,10 +216,9 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 			"have to be run again)", strings.Join(funcs, ", ")))
 	}
 	for _, name := range pkgs {
-		hints = append(hints, fmt.Sprintf("hint: %s is neither declared nor imported. If it is a standard package, it is "+
-			"imported automatically only when it has every name the cell uses from it (%s): check those for a typo, "+
-			"or write import %q. If it was made with := in an earlier cell, it lived only in that cell: declare it "+
-			"with var at the top level of a cell to use it in later cells.", name, strings.Join(members[name], ", "), name))
+		hints = append(hints, fmt.Sprintf("hint: a standard package is imported by itself only when it has every name the "+
+			"cell uses from it (%s): check those for a typo, or write import %q. (A variable made with := in an earlier "+
+			"cell is gone: declare %s with var to keep it.)", strings.Join(members[name], ", "), name, name))
 	}
 	return hints
 }

@@ -154,7 +154,7 @@ func TestCompileErrorReportHints(t *testing.T) {
 			name: "a misspelt member of an unimported package: one headline with the other lines, the import hint",
 			diags: []Diagnostic{{File: "cell3.go", Line: 3, Col: 1, Msg: "undefined: fmt"},
 				{File: "cell3.go", Line: 4, Col: 1, Msg: "undefined: fmt"}, {File: "cell3.go", Line: 5, Col: 1, Msg: "undefined: fmt"}},
-			wantHint:     "hint: fmt is neither declared nor imported. If it is a standard package, it is imported automatically only when it has every name the cell uses from it (fmt.Println, fmt.Printn): check those for a typo",
+			wantHint:     "hint: a standard package is imported by itself only when it has every name the cell uses from it (fmt.Println, fmt.Printn): check those for a typo, or write import \"fmt\"",
 			wantHeads:    1,
 			wantInReport: "cell [3] line 3: undefined: fmt (also lines 4, 5)",
 		},
