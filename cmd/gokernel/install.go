@@ -68,7 +68,7 @@ func installCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("installed kernelspec %s in %s\n", opts.Name, dir)
+	fmt.Printf("installed kernelspec %s in %s\n", filepath.Base(dir), dir)
 	if *noWarm {
 		return nil
 	}
