@@ -77,6 +77,16 @@ func fillDisk(t *testing.T, name string) int64 {
 // diskFullWords are what an error about a full disk says.
 var diskFullWords = []string{"no space left", "disk full", "disk is full", "file system is full", "enospc"}
 
+// gist is the end of an error's first line, where the go tools put the
+// reason ("...: no space left on device"), for a figure line.
+func gist(evalue string) string {
+	line, _, _ := strings.Cut(evalue, "\n")
+	if len(line) > 110 {
+		line = "…" + line[len(line)-110:]
+	}
+	return line
+}
+
 func saysDiskFull(text string) bool {
 	text = strings.ToLower(text)
 	for _, w := range diskFullWords {
@@ -115,7 +125,7 @@ func TestDiskFull(t *testing.T) {
 		if !saysDiskFull(text) {
 			t.Errorf("have error %q, want it to say the disk is full (one of %q)", text, diskFullWords)
 		}
-		outcome = fmt.Sprintf("cell failed with %s: %.120s", r.Ename, strings.ReplaceAll(r.Evalue, "\n", " | "))
+		outcome = fmt.Sprintf("cell failed with %s %q (says disk full: %v)", r.Ename, gist(r.Evalue), saysDiskFull(text))
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -158,7 +168,7 @@ func TestDiskFullAtStart(t *testing.T) {
 		if !saysDiskFull(text) {
 			t.Errorf("have error %q, want it to say the disk is full (one of %q)", text, diskFullWords)
 		}
-		outcome = fmt.Sprintf("cell failed with %s: %.120s", r.Ename, strings.ReplaceAll(r.Evalue, "\n", " | "))
+		outcome = fmt.Sprintf("cell failed with %s %q (says disk full: %v)", r.Ename, gist(r.Evalue), saysDiskFull(text))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -210,7 +220,7 @@ func TestBuildCacheDiskFull(t *testing.T) {
 		if !saysDiskFull(text) {
 			t.Errorf("have error %q, want it to say the disk is full (one of %q)", text, diskFullWords)
 		}
-		outcome = fmt.Sprintf("cell failed after %v with %s: %.120s", time.Since(began).Round(time.Millisecond), r.Ename, strings.ReplaceAll(r.Evalue, "\n", " | "))
+		outcome = fmt.Sprintf("cell failed after %v with %s %q (says disk full: %v)", time.Since(began).Round(time.Millisecond), r.Ename, gist(r.Evalue), saysDiskFull(text))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -185,10 +185,11 @@ func TestShutdownRestart(t *testing.T) {
 }
 
 // TestUnwritableBuildCache points GOCACHE where no directory can be made:
-// a cell must fail with an error that names the cache (or succeed with a
-// fallback), and the kernel must keep serving.
+// a cell must fail with an error that names the cache and its path (or
+// succeed with a fallback), and the kernel must keep serving.
 func TestUnwritableBuildCache(t *testing.T) {
-	s := start(t, startOptions{env: []string{"GOCACHE=/dev/null/gocache"}})
+	const gocache = "/dev/null/gocache"
+	s := start(t, startOptions{env: []string{"GOCACHE=" + gocache}})
 	call, err := s.try("fmt.Println(\"cache?\")", 2*time.Minute)
 	outcome := "cell ran (the kernel fell back to another cache)"
 	if err != nil {
@@ -197,10 +198,10 @@ func TestUnwritableBuildCache(t *testing.T) {
 		}
 		r, _ := call.ExecuteReply()
 		text := strings.ToLower(r.Ename + " " + r.Evalue + " " + strings.Join(r.Traceback, "\n"))
-		if !strings.Contains(text, "cache") {
-			t.Errorf("have error %q / %q, want it to say the build cache is the problem", r.Ename, r.Evalue)
+		if !strings.Contains(text, "cache") || !strings.Contains(text, gocache) {
+			t.Errorf("have error %q / %q, want it to say the build cache at %s is the problem", r.Ename, r.Evalue, gocache)
 		}
-		outcome = fmt.Sprintf("cell failed with %s: %.100s", r.Ename, r.Evalue)
+		outcome = fmt.Sprintf("cell failed with %s %q", r.Ename, gist(r.Evalue))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
