@@ -16,7 +16,8 @@
 //   - load_test.go: heartbeat under load, executes in a row, interrupts in a row, disconnect mid-flood.
 //   - faults_test.go: parent death, shutdown/restart cycles, unwritable build cache.
 //   - diskfull_test.go: the workspace's disk full mid-session and at start, GOCACHE on a full disk (a tmpfs; root only).
-//   - symlinks_test.go: paths the kernel writes, planted as symlinks in a shared sticky directory.
+//   - symlinks_test.go: paths the kernel writes, planted as symlinks in a shared sticky directory;
+//     a toolchain record planted by another user in a shared cache directory.
 //   - security_test.go: sockets bound to the connection IP only, private workspace modes, connection
 //     and history files 0600 even under umask 000.
 package reliability
