@@ -218,11 +218,13 @@ func (p *pendingEngine) Close() error {
 	return nil
 }
 
-// logLevel maps GOKERNEL_LOG (debug, info, warn, error) to a level; Info by default.
+// logLevel maps GOKERNEL_LOG (debug, info, warn, error) to a level; Warn by
+// default. The kernel's stderr lands in the user's terminal (jupyter console)
+// or the server's log, where routine lines are noise: only what needs a look.
 func logLevel(s string) slog.Level {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(strings.TrimSpace(s))); err != nil {
-		return slog.LevelInfo
+		return slog.LevelWarn
 	}
 	return l
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -63,7 +64,10 @@ func TestShellAndScriptMagics(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.needInterpreter != "" {
 				if _, err := exec.LookPath(tt.needInterpreter); err != nil {
-					t.Skipf("%s not installed", tt.needInterpreter)
+					if os.Getenv("CI") == "true" {
+						t.Fatalf("%s is not installed, and CI must test it", tt.needInterpreter)
+					}
+					t.Skipf("\n!!!!!!!!!! NOT TESTED: %s is not installed", tt.needInterpreter)
 				}
 			}
 			var rec recordingOutput
