@@ -222,7 +222,12 @@ func runCell(ctx context.Context, in interp.Interpreter, cell *notebook.Cell, in
 		if opts.Echo != nil {
 			fmt.Fprintln(opts.Echo, errorText(ierr))
 		}
-	} else if result != nil && len(result.Data) > 0 {
+	} else if result != nil && opts.Echo != nil && len(pageText(result)) > 0 {
+		// Help (fmt.Println?) comes as a pager payload, which Jupyter shows
+		// beside the notebook and never stores in it: the terminal shows it.
+		fmt.Fprint(opts.Echo, pageText(result))
+	}
+	if err == nil && result != nil && len(result.Data) > 0 {
 		n := count
 		out.add(notebook.Output{Type: notebook.ExecuteResultOutput, Data: copyBundle(result.Data), Metadata: copyBundle(result.Metadata), ExecutionCount: &n})
 		if opts.Echo != nil {
@@ -231,6 +236,24 @@ func runCell(ctx context.Context, in interp.Interpreter, cell *notebook.Cell, in
 	}
 	cell.Outputs = out.end()
 	return cr, fault
+}
+
+// pageText is the text/plain of a result's "page" payloads (IPython's pager).
+func pageText(result *interp.ExecuteResult) string {
+	var b strings.Builder
+	for _, p := range result.Payload {
+		if p["source"] != "page" {
+			continue
+		}
+		data, _ := p["data"].(map[string]any)
+		if text, ok := data["text/plain"].(string); ok {
+			b.WriteString(text)
+			if !strings.HasSuffix(text, "\n") {
+				b.WriteString("\n")
+			}
+		}
+	}
+	return b.String()
 }
 
 // errorText is an error as a terminal shows it: the traceback, which

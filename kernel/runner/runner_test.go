@@ -23,6 +23,7 @@ import (
 //	update ID TEXT           update_display_data of ID
 //	clear / clearwait        clear_output(wait=false/true)
 //	result TEXT              the cell's value
+//	page TEXT                a pager payload (help), as for fmt.Println?
 //	fail NAME VALUE          the cell fails with an *interp.Error
 //	fault TEXT               a non-interp error (an engine fault)
 //	hang                     wait for ctx, then fail as interrupted
@@ -68,6 +69,8 @@ func (s *scriptInterpreter) Execute(ctx context.Context, req interp.ExecuteReque
 			out.ClearOutput(true)
 		case "result":
 			res = &interp.ExecuteResult{Data: map[string]any{"text/plain": arg}}
+		case "page":
+			res = &interp.ExecuteResult{Payload: []map[string]any{{"source": "page", "data": map[string]any{"text/plain": arg}, "start": 0}}}
 		case "fail":
 			name, value, _ := strings.Cut(arg, " ")
 			return nil, &interp.Error{Name: name, Value: value, Traceback: []string{name + ": " + value, "  at line 1"}}
@@ -371,5 +374,20 @@ func TestNeedsTagSkipsCellsWhoseProgramIsMissing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestEchoShowsPagerHelp(t *testing.T) {
+	nb := codeCells("page func Println(a ...any)", "out after\\n")
+	var term bytes.Buffer
+	if _, err := Run(context.Background(), &scriptInterpreter{}, nb, Options{Echo: &term}); err != nil {
+		t.Fatal(err)
+	}
+	want := "\nIn [1]:\nfunc Println(a ...any)\n\nIn [2]:\nafter\n"
+	if have := term.String(); have != want {
+		t.Errorf("have %q\nwant %q", have, want)
+	}
+	if len(nb.Cells[0].Outputs) != 0 {
+		t.Errorf("the pager text was stored in the notebook: %+v (Jupyter keeps it out)", nb.Cells[0].Outputs)
 	}
 }
