@@ -93,6 +93,8 @@ type Diagnostic struct {
 	Msg       string
 }
 
+// Error is the first diagnostic at its position, or the toolchain's output
+// when it gave none.
 func (e *BuildError) Error() string {
 	if len(e.Diagnostics) == 0 {
 		return "build failed: " + strings.TrimSpace(e.Output)

@@ -94,6 +94,7 @@ type MagicError struct {
 	Msg  string
 }
 
+// Error says which line of the cell holds the bad magic and why.
 func (e *MagicError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
 func lookupMagic(name string, cell bool) *magic {

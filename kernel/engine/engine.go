@@ -153,19 +153,22 @@ func Warm(ctx context.Context, cfg Config) error {
 	return err
 }
 
+// Version is gokernel's version, reported in kernel_info_reply.
+const Version = "0.1.0"
+
 // Info describes Go for kernel_info_reply.
 func (e *Engine) Info() interp.Info {
 	return interp.Info{
 		Implementation:        "gokernel",
-		ImplementationVersion: "0.1.0",
+		ImplementationVersion: Version,
 		LanguageName:          "go",
 		LanguageVersion:       e.tc.version,
 		MIMEType:              "text/x-go",
 		FileExtension:         ".go",
 		PygmentsLexer:         "go",
 		CodeMirrorMode:        "go",
-		Banner: fmt.Sprintf("gokernel 0.1.0: Go %s (%s/%s), compiled cells.\n"+
-			"Cells mix declarations and statements; %%help lists the magics.", e.tc.version, runtime.GOOS, runtime.GOARCH),
+		Banner: fmt.Sprintf("gokernel %s: Go %s (%s/%s), compiled cells.\n"+
+			"Cells mix declarations and statements; %%help lists the magics.", Version, e.tc.version, runtime.GOOS, runtime.GOARCH),
 		HelpLinks: []interp.HelpLink{
 			{Text: "Go documentation", URL: "https://go.dev/doc/"},
 			{Text: "Go standard library", URL: "https://pkg.go.dev/std"},

@@ -38,6 +38,7 @@ type parsedCell struct {
 // positions (File is "").
 type SyntaxError struct{ Diagnostics []Diagnostic }
 
+// Error is the first of the parser's messages, at its cell position.
 func (e *SyntaxError) Error() string {
 	d := e.Diagnostics[0]
 	return fmt.Sprintf("line %d:%d: %s", d.Line, d.Col, d.Msg)

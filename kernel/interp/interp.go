@@ -119,6 +119,7 @@ type Error struct {
 	Traceback []string // lines of plain text shown to the user (may contain ANSI colours)
 }
 
+// Error joins the name, value and traceback as one text, for logs and tests.
 func (e *Error) Error() string {
 	if len(e.Traceback) > 0 {
 		return e.Name + ": " + e.Value + "\n" + strings.Join(e.Traceback, "\n")

@@ -462,7 +462,8 @@ func ExampleNewTimeline() {
 
 func ExampleTimeline_Lane() {
 	tl := nb.NewTimeline()
-	fmt.Println(tl.Lane("main") == tl.Lane("main"))
+	first, again := tl.Lane("main"), tl.Lane("main")
+	fmt.Println(first == again) // one lane per name
 	// Output: true
 }
 

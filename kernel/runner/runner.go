@@ -114,6 +114,7 @@ type CellError struct {
 	Cell CellResult
 }
 
+// Error names the cell (index, In [n], id) and its error.
 func (e *CellError) Error() string {
 	return fmt.Sprintf("cell %d (In [%d], id %s) failed: %s: %s", e.Cell.Index, e.Cell.Count, e.Cell.ID, e.Cell.Err.Name, e.Cell.Err.Value)
 }

@@ -196,7 +196,7 @@ func (s *Server) decode(ch transport.Channel, frames [][]byte) (*jupyter.Message
 		return nil, err
 	}
 	if s.signer.Enabled() && !s.replay.first(frames) {
-		return nil, fmt.Errorf("replayed message %s (signature already seen)", msg.Header.MsgType)
+		return nil, fmt.Errorf("replayed message %s on %s (signature already seen)", msg.Header.MsgType, ch)
 	}
 	return msg, nil
 }
