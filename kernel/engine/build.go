@@ -193,7 +193,7 @@ func (b *builder) restoreImportConfig(race bool) bool {
 	if name == "" {
 		return false
 	}
-	data, err := os.ReadFile(name)
+	data, err := readPrivateFile(name)
 	if err != nil {
 		return false
 	}

@@ -111,7 +111,7 @@ func savedToolchain(goBin string) (*toolchain, bool) {
 	if name == "" || key == "" {
 		return nil, false
 	}
-	data, err := os.ReadFile(name)
+	data, err := readPrivateFile(name)
 	if err != nil {
 		return nil, false
 	}

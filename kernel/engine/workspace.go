@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -200,6 +201,9 @@ func (ws *workspace) remove() error {
 // and a rename, so that kernels sharing the user's cache directory never
 // read half a file. Failing is harmless (it is a cache): errors are dropped.
 func replaceFile(name string, data []byte) {
+	if !privateDir(filepath.Dir(name)) {
+		return // someone else's (or a shared) directory: keep nothing there
+	}
 	tmp := fmt.Sprintf("%s.%d.tmp", name, os.Getpid())
 	if writePrivateFile(tmp, data) != nil {
 		return
@@ -207,4 +211,41 @@ func replaceFile(name string, data []byte) {
 	if os.Rename(tmp, name) != nil {
 		os.Remove(tmp)
 	}
+}
+
+// readPrivateFile reads a file the kernel saved for itself in the user's
+// cache directory (the toolchain record, a saved importcfg), which names
+// programs and files the kernel will run or link. It refuses, as if the file
+// were absent, anything another user could have planted: a symlink, a file
+// or directory not owned by us, or one that group or others may write (a
+// cache directory pointed at a shared /tmp, say).
+func readPrivateFile(name string) ([]byte, error) {
+	if !privateDir(filepath.Dir(name)) {
+		return nil, fmt.Errorf("read %s: %w: its directory is not private to this user", name, os.ErrPermission)
+	}
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !ownedAndNotShared(fi) {
+		return nil, fmt.Errorf("read %s: %w: not owned by this user, or writable by others", name, os.ErrPermission)
+	}
+	return io.ReadAll(f)
+}
+
+// privateDir reports whether dir is a real directory (not a symlink) owned
+// by us that only we may write.
+func privateDir(dir string) bool {
+	fi, err := os.Lstat(dir)
+	return err == nil && fi.IsDir() && ownedAndNotShared(fi)
+}
+
+func ownedAndNotShared(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid() && fi.Mode().Perm()&0o022 == 0
 }
