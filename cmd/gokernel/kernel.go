@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -123,24 +124,32 @@ func kernelCommand(ctx context.Context, args []string) error {
 
 // pendingEngine is the Go engine while engine.New runs in the background:
 // each method waits for it, then delegates. If the engine cannot start
-// (no go command, say), cells fail with that error as a KernelError and the
-// kernel keeps answering everything else, so the user sees why.
+// (no go command, a full disk), cells fail with that error as a KernelError
+// and the kernel keeps answering everything else, so the user sees why; the
+// next cell tries to start it again, so fixing the cause needs no restart.
 type pendingEngine struct {
-	ready chan struct{} // closed when eng or err is set
-	eng   *engine.Engine
-	err   error
+	ready chan struct{} // closed when the first start has ended
+	cfg   engine.Config
+	log   *slog.Logger
+
+	mu  sync.Mutex // guards eng and err after ready
+	eng *engine.Engine
+	err error
 }
 
 var _ interp.Interpreter = (*pendingEngine)(nil)
 
 func startEngine(ctx context.Context, log *slog.Logger) *pendingEngine {
-	p := &pendingEngine{ready: make(chan struct{})}
+	p := &pendingEngine{ready: make(chan struct{}), cfg: engine.Config{Logger: log}, log: log}
 	go func() {
 		defer close(p.ready)
 		start := time.Now()
-		p.eng, p.err = engine.New(context.WithoutCancel(ctx), engine.Config{Logger: log})
-		if p.err != nil {
-			log.Error("the Go engine did not start; cells will fail", "err", p.err)
+		eng, err := engine.New(context.WithoutCancel(ctx), p.cfg)
+		p.mu.Lock()
+		p.eng, p.err = eng, err
+		p.mu.Unlock()
+		if err != nil {
+			log.Error("the Go engine did not start; cells will fail until it can", "err", err)
 			return
 		}
 		log.Debug("startup", "phase", "engine", "dur", time.Since(start))
@@ -152,10 +161,27 @@ func startEngine(ctx context.Context, log *slog.Logger) *pendingEngine {
 func (p *pendingEngine) engine(ctx context.Context) *engine.Engine {
 	select {
 	case <-p.ready:
+		p.mu.Lock()
+		defer p.mu.Unlock()
 		return p.eng
 	case <-ctx.Done():
 		return nil
 	}
+}
+
+// retry starts the engine again after a failed start; cells call it, one
+// at a time.
+func (p *pendingEngine) retry(ctx context.Context) *engine.Engine {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.eng != nil {
+		return p.eng
+	}
+	p.eng, p.err = engine.New(ctx, p.cfg)
+	if p.err != nil {
+		p.log.Warn("the Go engine still does not start", "err", p.err)
+	}
+	return p.eng
 }
 
 // readyEngine bounds the wait of the methods that have no context: the
@@ -167,6 +193,8 @@ func (p *pendingEngine) readyEngine() *engine.Engine {
 }
 
 func (p *pendingEngine) startErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.err != nil {
 		return fmt.Errorf("the Go engine did not start: %w", p.err)
 	}
@@ -181,7 +209,11 @@ func (p *pendingEngine) Info() interp.Info {
 }
 
 func (p *pendingEngine) Execute(ctx context.Context, req interp.ExecuteRequest, out interp.Output) (*interp.ExecuteResult, error) {
-	if e := p.engine(ctx); e != nil {
+	e := p.engine(ctx)
+	if e == nil && ctx.Err() == nil {
+		e = p.retry(ctx)
+	}
+	if e != nil {
 		return e.Execute(ctx, req, out)
 	}
 	if ctx.Err() != nil {
