@@ -186,7 +186,70 @@ func (f *importFixer) fix(body []byte, candidates []importSpec) ([]importSpec, e
 		}
 	}
 	f.mu.Unlock()
+	// Process adds a standard package only when it has every member the
+	// program uses, so one misspelt member (fmt.Printn) would leave fmt
+	// unimported and every use of it "undefined: fmt". A name no local
+	// declaration may explain gets its standard package anyway, so the
+	// compiler reports the member: "undefined: fmt.Printn".
+	for _, key := range asked {
+		name, _, _ := strings.Cut(key, " ")
+		if _, ok := byName[name]; ok || n.local[name] {
+			continue
+		}
+		specs = append(specs, importSpec{Path: f.std.closest(name, n.refs[name])})
+	}
 	return specs, nil
+}
+
+// closest returns the standard package called name (one exists) that has
+// the most of the members sels: "math/rand" for rand.Intn and rand.Intnn.
+// Ties go to the shortest path, then the first in order. It is used only
+// for programs that will not compile, so reading sources here is fine.
+func (t *stdTable) closest(name string, sels map[string]bool) string {
+	t.load()
+	paths := t.byName[name]
+	if len(paths) == 1 {
+		return paths[0]
+	}
+	best, bestHits := "", -1
+	for _, p := range paths {
+		exported := t.exportedNames(p)
+		hits := 0
+		for sel := range sels {
+			if exported[sel] {
+				hits++
+			}
+		}
+		if hits > bestHits || hits == bestHits && len(p) < len(best) {
+			best, bestHits = p, hits
+		}
+	}
+	return best
+}
+
+// exportedNames lists the exported top-level names declared in the
+// non-test files of a standard package (build constraints ignored).
+func (t *stdTable) exportedNames(importPath string) map[string]bool {
+	dir := filepath.Join(t.goroot, "src", filepath.FromSlash(importPath))
+	entries, _ := os.ReadDir(dir)
+	names := map[string]bool{}
+	fset := token.NewFileSet()
+	for _, e := range entries {
+		fn := e.Name()
+		if !strings.HasSuffix(fn, ".go") || strings.HasSuffix(fn, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, filepath.Join(dir, fn), nil, parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		for name := range namesOf(file).topLevel {
+			if token.IsExported(name) {
+				names[name] = true
+			}
+		}
+	}
+	return names
 }
 
 func (f *importFixer) isStdPath(p string) bool {

@@ -85,3 +85,35 @@ func TestImportFixerRemembersAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestImportFixerMisspeltMember: one member the package lacks must not
+// keep the package out (QA E1: "undefined: fmt" on every line instead of
+// "undefined: fmt.Printn" on one).
+func TestImportFixerMisspeltMember(t *testing.T) {
+	f := &importFixer{std: &stdTable{goroot: build.Default.GOROOT}, dir: t.TempDir()}
+	tests := []struct {
+		name string
+		body string
+		want []importSpec
+	}{
+		{name: "one package of that name", body: "func main() { fmt.Println(\"a\"); fmt.Printn(\"c\") }",
+			want: []importSpec{{Path: "fmt"}}},
+		{name: "several packages: the one with most members", body: "func main() { _ = rand.Intn(3); _ = rand.Intnn(4) }",
+			want: []importSpec{{Path: "math/rand"}}},
+		{name: "only unknown members", body: "func main() { strings.Uper(\"x\") }",
+			want: []importSpec{{Path: "strings"}}},
+		{name: "a local of that name is left alone", body: "func main() { fmt := struct{}{}; _ = fmt.Printn }",
+			want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			have, err := f.fix([]byte(tt.body), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(have, tt.want) {
+				t.Errorf("have %+v, want %+v", have, tt.want)
+			}
+		})
+	}
+}

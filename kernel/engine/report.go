@@ -157,14 +157,15 @@ var undefinedIdent = regexp.MustCompile(`^undefined: ([\pL_][\pL\pN_]*)$`)
 //   - a variable made with := in an earlier cell, which (unlike a Python
 //     variable) lived only in that cell's main; a bare "undefined: x" reads
 //     as if the kernel lost it;
-//   - NAME.Member where NAME is a standard package: the import is added
-//     automatically only when the package has every member the cell uses,
-//     so one misspelt member (fmt.Printn) makes every use of fmt undefined.
+//   - NAME.Member where NAME is no package the cell imports. A standard
+//     package's import is added whenever its name is used (imports.go), so
+//     a misspelt member reads "undefined: fmt.Printn" and needs no hint;
+//     what is left is a := variable of an earlier cell or a package outside
+//     the standard library without its import line.
 //
 // Used as NAME.Member, the name may be either, and the hint says both.
 func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []string {
 	var vars, funcs, pkgs, typos []string
-	members := map[string][]string{}
 	seen := map[string]bool{}
 	for _, d := range diags {
 		m := undefinedIdent.FindStringSubmatch(d.Msg)
@@ -193,7 +194,6 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 		switch followedBy(text, d.Line, d.Col, name) {
 		case '.':
 			pkgs = append(pkgs, name)
-			members[name] = qualifiedUses(text, name)
 		case '(':
 			funcs = append(funcs, name)
 		default:
@@ -216,9 +216,9 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 			"have to be run again)", strings.Join(funcs, ", ")))
 	}
 	for _, name := range pkgs {
-		hints = append(hints, fmt.Sprintf("hint: a standard package is imported by itself only when it has every name the "+
-			"cell uses from it (%s): check those for a typo, or write import %q. (A variable made with := in an earlier "+
-			"cell is gone: declare %s with var to keep it.)", strings.Join(members[name], ", "), name, name))
+		hints = append(hints, fmt.Sprintf("hint: nothing declares %s and no standard package is called %s: a variable made "+
+			"with := in an earlier cell is gone (declare it with var %s = ... to keep it), and a package outside the "+
+			"standard library needs its import line", name, name, name))
 	}
 	return hints
 }
@@ -279,18 +279,6 @@ func followedBy(text string, line, col int, name string) byte {
 		return 0
 	}
 	return rest[0]
-}
-
-// qualifiedUses lists the distinct name.Member of text, in order.
-func qualifiedUses(text, name string) []string {
-	re := regexp.MustCompile(`(?:^|[^\pL\pN_.])` + regexp.QuoteMeta(name) + `\.([\pL_][\pL\pN_]*)`)
-	var uses []string
-	for _, m := range re.FindAllStringSubmatch(text, -1) {
-		if use := name + "." + m[1]; !slices.Contains(uses, use) {
-			uses = append(uses, use)
-		}
-	}
-	return uses
 }
 
 // dropFollowOnSyntaxErrors keeps the first syntax error of a cell that has

@@ -133,7 +133,7 @@ func TestCompileErrorReportHints(t *testing.T) {
 		if n != 3 {
 			return ""
 		}
-		return "fmt.Println(\"unterminated)\nx + y\nfmt.Println(\"a\")\nfmt.Println(\"b\")\nfmt.Printn(\"c\")\ntwice (5)"
+		return "fmt.Println(\"unterminated)\nx + y\ncfg.Load(\"a\")\ncfg.Load(\"b\")\ncfg.Lod(\"c\")\ntwice (5)"
 	}
 	tests := []struct {
 		name         string
@@ -151,12 +151,12 @@ func TestCompileErrorReportHints(t *testing.T) {
 			wantInReport: "cell [3] line 2: undefined: y\n",
 		},
 		{
-			name: "a misspelt member of an unimported package: one headline with the other lines, the import hint",
-			diags: []Diagnostic{{File: "cell3.go", Line: 3, Col: 1, Msg: "undefined: fmt"},
-				{File: "cell3.go", Line: 4, Col: 1, Msg: "undefined: fmt"}, {File: "cell3.go", Line: 5, Col: 1, Msg: "undefined: fmt"}},
-			wantHint:     "hint: a standard package is imported by itself only when it has every name the cell uses from it (fmt.Println, fmt.Printn): check those for a typo, or write import \"fmt\"",
+			name: "an undeclared name used as NAME.Member: one headline with the other lines, the := and import hint",
+			diags: []Diagnostic{{File: "cell3.go", Line: 3, Col: 1, Msg: "undefined: cfg"},
+				{File: "cell3.go", Line: 4, Col: 1, Msg: "undefined: cfg"}, {File: "cell3.go", Line: 5, Col: 1, Msg: "undefined: cfg"}},
+			wantHint:     "hint: nothing declares cfg and no standard package is called cfg: a variable made with := in an earlier cell is gone",
 			wantHeads:    1,
-			wantInReport: "cell [3] line 3: undefined: fmt (also lines 4, 5)",
+			wantInReport: "cell [3] line 3: undefined: cfg (also lines 4, 5)",
 		},
 		{
 			name:      "an error in an earlier cell: the remembered declarations hint",

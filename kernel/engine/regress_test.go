@@ -1,0 +1,56 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+// The regressions QA found in cells as users write them; each table runs
+// its cells in order on one engine.
+
+// regressStep is one cell of a regression table.
+type regressStep struct {
+	name      string
+	code      string
+	stdout    string
+	result    string
+	errPrefix string // evalue prefix when the cell must fail
+	notInErr  string // text the error's traceback must not hold
+}
+
+func runRegressSteps(t *testing.T, steps []regressStep) {
+	t.Helper()
+	e := newTestEngine(t)
+	for i, st := range steps {
+		got := execCell(t, e, i+1, st.code)
+		t.Run(st.name, func(t *testing.T) {
+			if st.errPrefix != "" {
+				if got.Err == nil || !strings.HasPrefix(got.Err.Value, st.errPrefix) {
+					t.Fatalf("error: have %+v, want evalue starting %q", got.Err, st.errPrefix)
+				}
+				if tb := strings.Join(got.Err.Traceback, "\n"); st.notInErr != "" && strings.Contains(tb, st.notInErr) {
+					t.Errorf("traceback: have %q in\n%s\nwant it absent", st.notInErr, tb)
+				}
+				return
+			}
+			if got.Err != nil {
+				t.Fatalf("have error %v", got.Err)
+			}
+			if got.Stdout != st.stdout || got.Result != st.result {
+				t.Errorf("have stdout %q result %q, want %q %q", got.Stdout, got.Result, st.stdout, st.result)
+			}
+		})
+	}
+}
+
+// TestMisspeltStdMember (QA E1): a misspelt member of a standard package
+// is reported as that member, on its own line.
+func TestMisspeltStdMember(t *testing.T) {
+	runRegressSteps(t, []regressStep{
+		{name: "fmt.Printn", code: "fmt.Println(\"a\")\nfmt.Println(\"b\")\nfmt.Printn(\"c\")",
+			errPrefix: "cell [1] line 3: undefined: fmt.Printn", notInErr: "undefined: fmt\n"},
+		{name: "rand.Intnn next to rand.Intn", code: "a := rand.Intn(3)\nb := rand.Intnn(3)\nfmt.Println(a, b)",
+			errPrefix: "cell [2] line 2: undefined: rand.Intnn"},
+		{name: "the next cell is fine", code: "fmt.Println(strings.ToUpper(\"ok\"))", stdout: "OK\n"},
+	})
+}
