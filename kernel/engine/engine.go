@@ -394,6 +394,13 @@ func buildFailed(err error) error {
 	if errors.As(err, &ie) {
 		return ie // already for the user (an interrupt while waiting)
 	}
+	if full := fullBuildDisks(); len(full) > 0 {
+		msg := fmt.Sprintf("no space left on device: the disk of %s is full", strings.Join(full, " and "))
+		return &interp.Error{Name: "BuildFailed", Value: msg,
+			Traceback: append([]string{"the cell could not be built: " + msg,
+				"Free some space (`go clean -cache` empties the Go build cache), then run the cell again.",
+				"What the toolchain said:"}, strings.Split(strings.TrimSpace(err.Error()), "\n")...)}
+	}
 	return &interp.Error{Name: "BuildFailed", Value: firstLine(err.Error()),
 		Traceback: append([]string{"the cell could not be built:"}, strings.Split(strings.TrimSpace(err.Error()), "\n")...)}
 }
