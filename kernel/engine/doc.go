@@ -5,7 +5,8 @@
 //	cell.go       split    pull the magics (%race, %timeout, %limit, %help ...) out of
 //	                       the cell, keeping its line numbers; the magic table
 //	parse.go      parse    go/parser from memory: imports, declarations and statements,
-//	                       which may mix with no marker; the trailing expression
+//	                       which may mix with no marker (import lines are hoisted
+//	                       from anywhere); the trailing expression
 //	decls.go      merge    declarations remembered by name (methods by receiver and
 //	                       name); a cell's are merged into a clone, committed only if
 //	                       the cell compiles; a program gets only the declarations

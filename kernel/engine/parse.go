@@ -48,6 +48,9 @@ func (e *SyntaxError) Error() string {
 const (
 	chunkDecl = iota
 	chunkStmts
+	// chunkImport is an import declaration. Imports are parsed on their own
+	// (hoisted), so one may follow a declaration or a statement in a cell.
+	chunkImport
 )
 
 type chunk struct {
@@ -78,6 +81,16 @@ func parse(code string) (*parsedCell, error) {
 	if file != nil && err == nil {
 		off := func(p token.Pos) int { return fset.Position(p).Offset - len(declPrefix) }
 		pc.collectDecls(code, file, off)
+	}
+
+	// Imports: the cell with everything else blanked, wherever its import
+	// lines are (Go wants them first in a file; a cell need not).
+	importSrc := declPrefix + blankExcept(code, chunks, chunkImport)
+	ifile, err := parser.ParseFile(fset, "cell.go", importSrc, parser.SkipObjectResolution)
+	diags = appendSyntaxErrors(diags, err, 1, lines)
+	if ifile != nil && err == nil {
+		off := func(p token.Pos) int { return fset.Position(p).Offset - len(declPrefix) }
+		pc.collectDecls(code, ifile, off)
 	}
 
 	// Statements: the cell with its declarations blanked, as main's body.
@@ -145,12 +158,16 @@ func segment(code string) []chunk {
 			continue
 		}
 		start := i
-		isDecl := false
+		kind := chunkStmts
 		switch toks[i].tok {
-		case token.IMPORT, token.TYPE, token.CONST, token.VAR:
-			isDecl = true
+		case token.IMPORT:
+			kind = chunkImport
+		case token.TYPE, token.CONST, token.VAR:
+			kind = chunkDecl
 		case token.FUNC:
-			isDecl = isFuncDecl(toks[i+1:], func(t tok) token.Token { return t.tok })
+			if isFuncDecl(toks[i+1:], func(t tok) token.Token { return t.tok }) {
+				kind = chunkDecl
+			}
 		}
 		// Skip to the semicolon ending this top-level statement.
 		depth := 0
@@ -165,10 +182,6 @@ func segment(code string) []chunk {
 			if depth <= 0 && i < len(toks) && toks[i].tok == token.SEMICOLON {
 				break
 			}
-		}
-		kind := chunkStmts
-		if isDecl {
-			kind = chunkDecl
 		}
 		add(kind, toks[start].pos, end(i))
 	}
@@ -417,7 +430,8 @@ func (pc *parsedCell) collectStmts(code string, chunks []chunk, stmts []ast.Stmt
 	}
 }
 
-// endsCell reports whether only blanks and comments follow offset end.
+// endsCell reports whether only blanks, comments and import lines (which
+// are hoisted) follow offset end.
 func endsCell(code string, chunks []chunk, end int) bool {
 	for _, c := range chunks {
 		if c.start >= end && c.kind == chunkDecl {

@@ -41,6 +41,13 @@ func TestParse(t *testing.T) {
 		{name: "local nb is not the package", code: "nb := T{}\nnb.X()", stmts: []string{"nb := T{}"}, trailing: "nb.X()", call: true, defined: []string{"nb"}},
 		{name: "package clause dropped", code: "package main\n\nfunc main() {}", decls: []string{"func:main"}},
 		{name: "comment kept as doc", code: "// F does it.\nfunc F() {}", decls: []string{"func:F"}},
+		// QA E6: an import line anywhere at the top level of a cell is hoisted.
+		{name: "import after a declaration", code: "type T int\nimport \"strings\"\nstrings.ToUpper(\"x\")",
+			imports: []string{"strings"}, decls: []string{"type:T"}, trailing: "strings.ToUpper(\"x\")", call: true},
+		{name: "import after a statement", code: "x := 1\nimport \"strings\"\nfmt.Println(x, strings.ToUpper(\"x\"))",
+			imports: []string{"strings"}, stmts: []string{"x := 1"}, trailing: "fmt.Println(x, strings.ToUpper(\"x\"))", call: true, defined: []string{"x"}},
+		{name: "imports between declarations and statements", code: "import \"fmt\"\nfunc F() {}\nimport (\n\t\"os\"\n)\nF()\nimport \"strings\"",
+			imports: []string{"fmt", "os", "strings"}, decls: []string{"func:F"}, trailing: "F()", call: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +110,8 @@ func TestParseSyntaxErrors(t *testing.T) {
 		{name: "statement", code: "x := 1\ny := )", line: 2, msg: "expected operand"},
 		{name: "declaration", code: "x := 1\n\nfunc F( {}", line: 3, msg: "expected"},
 		{name: "unclosed", code: "for {\n", line: 2, msg: "expected '}'"},
+		{name: "bad import after a statement", code: "x := 1\nimport \"strings\"\n\nimport 5", line: 4, msg: "import path"},
+		{name: "statement error after a hoisted import", code: "type T int\nimport \"strings\"\ny := )", line: 3, msg: "expected operand"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

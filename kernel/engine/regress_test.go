@@ -54,3 +54,15 @@ func TestMisspeltStdMember(t *testing.T) {
 		{name: "the next cell is fine", code: "fmt.Println(strings.ToUpper(\"ok\"))", stdout: "OK\n"},
 	})
 }
+
+// TestImportAnywhereInCell (QA E6): an import line after a declaration or
+// a statement is hoisted, and errors keep their cell lines.
+func TestImportAnywhereInCell(t *testing.T) {
+	runRegressSteps(t, []regressStep{
+		{name: "after a declaration", code: "type Name string\nimport \"strings\"\nstrings.ToUpper(string(Name(\"go\")))", result: `"GO"`},
+		{name: "after a statement", code: "n := 2\nimport \"strings\"\nfmt.Println(strings.Repeat(\"ab\", n))", stdout: "abab\n"},
+		{name: "error line after a hoisted import", code: "n := 2\nimport \"strings\"\n\nfmt.Println(strings.Repeat(\"ab\", m))",
+			errPrefix: "cell [3] line 4: undefined: m"},
+		{name: "a hoisted import is remembered", code: "strings.ToLower(\"OK\")", result: `"ok"`},
+	})
+}
