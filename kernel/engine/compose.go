@@ -31,8 +31,11 @@ type composition struct {
 	Cell    *parsedCell // this cell's statements
 	Count   int         // this cell's execution count
 	Imports []importSpec
-	// ShowTrailing wraps the trailing expression in cellrt.Result.
-	ShowTrailing bool
+	// ShowTrailing wraps the trailing expression in cellrt.Result, or in
+	// cellrt.Results when TrailingResults says it is a call with two or more
+	// results (shown like a tuple).
+	ShowTrailing    bool
+	TrailingResults bool
 }
 
 // program is a composed program.
@@ -107,7 +110,11 @@ func compose(c composition) program {
 	}
 	if t := c.Cell.Trailing; t != nil {
 		if c.ShowTrailing {
-			fmt.Fprintf(&b, "%s%s.Result(", lineDirective(c.Count, t.Line, t.Col), cellrtAlias)
+			show := "Result"
+			if c.TrailingResults {
+				show = "Results"
+			}
+			fmt.Fprintf(&b, "%s%s.%s(", lineDirective(c.Count, t.Line, t.Col), cellrtAlias, show)
 			b.WriteString(lineDirective(c.Count, t.Line, t.Col))
 			p.TrailingOffset = b.Len()
 			b.WriteString(t.Text)

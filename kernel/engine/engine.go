@@ -337,9 +337,10 @@ func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *decl
 	paths := importPaths(imports)
 	e.prepareExports(ctx, race, paths, out)
 
-	// Show the trailing expression if it has exactly one value; for a call
-	// only the type checker knows.
+	// Show the trailing expression if it has a value; for a call only the
+	// type checker knows how many (two or more are shown like a tuple).
 	show := pc.Trailing != nil
+	results := false
 	if show && pc.TrailingCall {
 		start = time.Now()
 		show = false
@@ -347,13 +348,15 @@ func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *decl
 			if _, err := e.build.importConfig(ctx, false, paths); err == nil {
 				src := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports})
 				n, ok := e.check.valueCount(src.Source, src.TrailingOffset)
-				show = ok && n == 1
+				show = ok && n >= 1
+				results = n > 1
 			}
 		}
 		e.stage(count, "types", start, "show", show)
 	}
 	start = time.Now()
-	prog := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports, ShowTrailing: show && !silent})
+	prog := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports,
+		ShowTrailing: show && !silent, TrailingResults: results})
 	e.stage(count, "compose", start, "bytes", len(prog.Source))
 	return prog, paths
 }

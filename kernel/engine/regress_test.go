@@ -66,3 +66,17 @@ func TestImportAnywhereInCell(t *testing.T) {
 		{name: "a hoisted import is remembered", code: "strings.ToLower(\"OK\")", result: `"ok"`},
 	})
 }
+
+// TestTrailingCallWithSeveralResults (QA E2): a trailing call with two or
+// more results shows them all, like a tuple; output calls still show
+// nothing.
+func TestTrailingCallWithSeveralResults(t *testing.T) {
+	runRegressSteps(t, []regressStep{
+		{name: "strconv.Atoi", code: `strconv.Atoi("12")`, result: "(12, <nil>)"},
+		{name: "an error among the results", code: `strconv.Atoi("x")`, result: `(0, strconv.Atoi: parsing "x": invalid syntax)`},
+		{name: "a user func returning (int, error)", code: "func Count(s string) (int, error) { return len(s), nil }\nCount(\"abc\")", result: "(3, <nil>)"},
+		{name: "three results, a string quoted", code: "func Three() (int, string, bool) { return 1, \"a\", true }\nThree()", result: `(1, "a", true)`},
+		{name: "Println shows only its output", code: `fmt.Println("x")`, stdout: "x\n"},
+		{name: "one result is still plain", code: `strings.ToUpper("x")`, result: `"X"`},
+	})
+}

@@ -9,12 +9,14 @@ import (
 	"go/types"
 	"io"
 	"os"
+	"strings"
 	"sync"
 )
 
 // valueChecker answers one question with go/types: how many values does the
-// cell's trailing expression have? `6*7` has one (shown as Out[n]),
-// `fmt.Println(x)` two and `wg.Wait()` none (both show nothing).
+// cell's trailing expression have to show? `6*7` has one (shown as Out[n]),
+// `strconv.Atoi(s)` two (shown like a tuple), `wg.Wait()` none, and neither
+// has an output call such as `fmt.Println(x)` (see forEffect).
 //
 // It imports packages from the export data the fast path already built
 // (the importcfg's files), so it needs no go command and no source. The
@@ -38,10 +40,11 @@ func newValueChecker(files func(path string) (string, bool)) *valueChecker {
 	return vc
 }
 
-// valueCount type-checks src and returns the number of values of the
-// expression starting at byte offset off (a call's results; 1 for any other
-// expression). ok is false when the type checker could not tell (the program
-// has errors the compiler will report anyway).
+// valueCount type-checks src and returns the number of values to show of
+// the expression starting at byte offset off (a call's results, 0 for an
+// output call; 1 for any other expression). ok is false when the type
+// checker could not tell (the program has errors the compiler will report
+// anyway).
 func (vc *valueChecker) valueCount(src []byte, off int) (n int, ok bool) {
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
@@ -78,9 +81,37 @@ func (vc *valueChecker) valueCount(src []byte, off int) (n int, ok bool) {
 		return 0, true // a type is not a value
 	}
 	if tuple, isTuple := tv.Type.(*types.Tuple); isTuple {
+		if forEffect(target, tuple) {
+			return 0, true
+		}
 		return tuple.Len(), true
 	}
 	return 1, true
+}
+
+// forEffect reports whether a call is an output call whose results (a byte
+// count and an error) nobody wants shown: fmt.Println and the other Print,
+// Fprint and Write functions and methods. A Python print returns None; a
+// notebook of Println cells must not show (3, <nil>) under each.
+func forEffect(x ast.Expr, results *types.Tuple) bool {
+	call, ok := ast.Unparen(x).(*ast.CallExpr)
+	if !ok || results.Len() != 2 {
+		return false
+	}
+	var name string
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.Ident:
+		name = f.Name
+	case *ast.SelectorExpr:
+		name = f.Sel.Name
+	default:
+		return false
+	}
+	if !strings.HasPrefix(name, "Print") && !strings.HasPrefix(name, "Fprint") && !strings.HasPrefix(name, "Write") {
+		return false
+	}
+	count, isBasic := results.At(0).Type().Underlying().(*types.Basic)
+	return isBasic && count.Info()&types.IsInteger != 0 && types.Identical(results.At(1).Type(), types.Universe.Lookup("error").Type())
 }
 
 // members type-checks src and lists the fields and methods of the value

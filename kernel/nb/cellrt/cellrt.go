@@ -115,6 +115,25 @@ func Result(v any) {
 	writeFrame(os.Stdout, frame{kind: kindResult, data: bundle})
 }
 
+// Results shows the values of a trailing call with two or more results,
+// such as strconv.Atoi("12"), as the cell's value: the generated main
+// passes the call straight in (Go binds a multi-value call to a final
+// ...any parameter). Like IPython's tuple, the text/plain form is the values
+// in parentheses separated by ", ", each written as Result writes a value:
+// (12, <nil>). It has no rich forms.
+func Results(vs ...any) {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = plainText(v)
+	}
+	text := "(" + strings.Join(parts, ", ") + ")"
+	if !underKernel() {
+		fmt.Fprintln(os.Stdout, text)
+		return
+	}
+	writeFrame(os.Stdout, frame{kind: kindResult, data: map[string]any{"text/plain": text}})
+}
+
 // Bundle returns the MIME bundle that shows v: always "text/plain", plus
 // every rich form v offers through these methods:
 //

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,6 +46,10 @@ func helperMain(mode string) int {
 		fmt.Println("after")
 	case "result-html":
 		Result(htmlThing{})
+	case "results":
+		Results(strconv.Atoi("12"))
+	case "results-error":
+		Results(strconv.Atoi("x"))
 	case "leftover":
 		go parked()
 		go parked()
@@ -142,6 +147,9 @@ func TestResult(t *testing.T) {
 		{"result-string", []string{"GOKERNEL=1"}, "before\nafter\n", map[string]any{"text/plain": `"hi\tthere"`}},
 		{"result-html", []string{"GOKERNEL=1"}, "", map[string]any{"text/plain": "thing", "text/html": "<b>x</b>"}},
 		{"result-string", []string{"GOKERNEL="}, "before\n\"hi\\tthere\"\nafter\n", nil},
+		{"results", []string{"GOKERNEL=1"}, "", map[string]any{"text/plain": "(12, <nil>)"}},
+		{"results-error", []string{"GOKERNEL=1"}, "", map[string]any{"text/plain": `(0, strconv.Atoi: parsing "x": invalid syntax)`}},
+		{"results", []string{"GOKERNEL="}, "(12, <nil>)\n", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode+strings.Join(tt.env, ","), func(t *testing.T) {

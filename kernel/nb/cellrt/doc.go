@@ -11,7 +11,8 @@
 //
 // Start returns at once in the cell's own process; in a child process started
 // by package nb it runs the requested function and exits. Finish reports
-// goroutines still alive when main returns. Result shows the cell's value.
+// goroutines still alive when main returns. Result shows the cell's value
+// (Results the values of a call with several results).
 //
 // It is linked into every cell, so it must stay tiny: it imports only
 // packages a printing cell links anyway (fmt, os, runtime, strconv, ...) and
@@ -24,7 +25,7 @@
 //
 // Files:
 //
-//	cellrt.go  Start (child dispatch, goroutine baseline), Func, Funcs, Result, Bundle, Finish, AtFinish
+//	cellrt.go  Start (child dispatch, goroutine baseline), Func, Funcs, Result, Results, Bundle, Finish, AtFinish
 //	frame.go   the frame writer: a minimal JSON encoder for MIME bundles
 //	cellrt_test.go  tests; the test binary re-executes itself as a cell program
 //	example_test.go runnable examples

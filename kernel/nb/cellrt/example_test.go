@@ -30,6 +30,14 @@ func ExampleResult() {
 	// [1 2]
 }
 
+func pair() (string, bool) { return "key", true }
+
+func ExampleResults() {
+	// A trailing call with several results: the values, like a tuple.
+	cellrt.Results(pair())
+	// Output: ("key", true)
+}
+
 // celsius renders itself in HTML when it is a cell's value.
 type celsius float64
 
