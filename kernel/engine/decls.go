@@ -17,9 +17,6 @@ type decl struct {
 	Generic  bool     // func with type parameters (cannot be put in a map)
 	// BodyStart is the offset in Text of a func's body "{" (0 without body).
 	BodyStart int
-	// Effects says a var's initializer may do something (call a function),
-	// so the var is in every program even when no cell uses it.
-	Effects bool
 	// Keyword is put before Text when the spec came from a group
 	// ("var " for `x = 1` out of `var ( x = 1 )`).
 	Keyword string
@@ -166,8 +163,15 @@ func identifiers(text string) map[string]bool {
 
 // reachable returns the remembered declarations a cell's program needs, in
 // order: everything its statements and its own declarations refer to,
-// transitively, plus what always runs (package vars whose initializers call
-// something, and init funcs) and the methods of every type kept.
+// transitively, plus the init funcs (and what they refer to) and the methods
+// of every type kept.
+//
+// A package var is kept only when reached, whatever its initializer: `var
+// data = loadData()` runs (and prints, if loadData prints) in the cell that
+// declares it and in the cells that use data, not in every later cell. A
+// var declared only for its initializer's effect (var _ = register()) runs
+// in its own cell. Init funcs run in every program, as a Go package's would,
+// so a var an init func uses runs in every program too.
 //
 // A notebook with 200 remembered declarations thus compiles and links only
 // the few a cell uses (measured: a hello cell after 200 declarations builds
@@ -182,7 +186,9 @@ func (s *declSet) reachable(pc *parsedCell, cell int) []decl {
 			methods[d.Receiver] = append(methods[d.Receiver], i)
 		} else {
 			for _, n := range d.Names {
-				byName[n] = append(byName[n], i)
+				if n != "_" { // `_ = x` refers to no var _
+					byName[n] = append(byName[n], i)
+				}
 			}
 		}
 	}
@@ -214,7 +220,7 @@ func (s *declSet) reachable(pc *parsedCell, cell int) []decl {
 		if isMain(d) {
 			continue // never a declaration of the program: see compose
 		}
-		if d.Cell == cell || d.Effects || (d.Kind == "func" && d.Names[0] == "init") {
+		if d.Cell == cell || (d.Kind == "func" && d.Names[0] == "init") {
 			visit(i)
 		}
 	}

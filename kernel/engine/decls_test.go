@@ -81,22 +81,31 @@ func TestDeclSetReachable(t *testing.T) {
 	earlier := "func A() int { return B() }\nfunc B() int { return 1 }\nfunc Unused() {}\n" +
 		"type T struct{ U U }\ntype U int\nfunc (t T) M() int { return C() }\nfunc C() int { return 2 }\n" +
 		"type Lonely int\nfunc (Lonely) M() {}\nvar v = D()\nfunc D() int { return 3 }\nfunc init() { E() }\nfunc E() {}\nconst K = 1\n" +
-		"var quiet = []int{1, 2}\nvar f = func() int { return B() }"
+		"var quiet = []int{1, 2}\nvar f = func() int { return B() }\nvar _ = D()"
 	tests := []struct {
 		name string
 		cell string
 		want []string // kind:key kept, in remembered order
 	}{
+		// QA E3: a var whose initializer calls something (var v = D()) is
+		// in a program only when the cell reaches it, like any other var;
+		// init funcs still run in every program.
 		{name: "nothing used", cell: "fmt.Println(1)",
+			want: []string{"func:init", "func:E"}},
+		{name: "var with a call comes when used", cell: "v + 1",
 			want: []string{"var:v", "func:D", "func:init", "func:E"}},
 		{name: "constant var comes when used", cell: "quiet[0] + f()",
-			want: []string{"func:B", "var:v", "func:D", "func:init", "func:E", "var:quiet", "var:f"}},
+			want: []string{"func:B", "func:init", "func:E", "var:quiet", "var:f"}},
 		{name: "transitive", cell: "A()",
-			want: []string{"func:A", "func:B", "var:v", "func:D", "func:init", "func:E"}},
+			want: []string{"func:A", "func:B", "func:init", "func:E"}},
 		{name: "type brings its methods and what they use", cell: "var t T\n_ = t",
-			want: []string{"type:T", "type:U", "method:T.M", "func:C", "var:v", "func:D", "func:init", "func:E", "var:t"}},
+			want: []string{"type:T", "type:U", "method:T.M", "func:C", "func:init", "func:E", "var:t"}},
 		{name: "the cell's own declarations stay", cell: "func New() {}\nconst K2 = K",
-			want: []string{"var:v", "func:D", "func:init", "func:E", "const:K", "func:New", "const:K2"}},
+			want: []string{"func:init", "func:E", "const:K", "func:New", "const:K2"}},
+		{name: "a declaration of the cell that uses a var brings it", cell: "func Twice() int { return 2 * v }",
+			want: []string{"var:v", "func:D", "func:init", "func:E", "func:Twice"}},
+		{name: "an init that uses a var brings it", cell: "func init() { _ = v }", // and replaces the earlier init
+			want: []string{"var:v", "func:D", "func:init"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

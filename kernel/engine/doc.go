@@ -46,8 +46,11 @@
 // snapshot of the remembered declarations and may run while a cell runs.
 //
 // Only source persists between cells: every cell's program runs the
-// remembered declarations afresh, so package variables start from their
-// initializers in each cell and remembered init funcs run in each cell.
+// remembered declarations it reaches afresh, so a package variable starts
+// from its initializer in each cell that uses it (directly or through the
+// declarations it uses), and its initializer's effects (var data = load())
+// happen only there and in its own cell. Remembered init funcs run in every
+// cell, with the variables they use.
 //
 // Tests: go test ./kernel/engine (about 30 s); benchmarks:
 // go test -run '^$' -bench Execute -benchtime 15x ./kernel/engine.

@@ -344,7 +344,6 @@ func (pc *parsedCell) collectGenDecl(code string, d *ast.GenDecl, off func(token
 				dc.Names = append(dc.Names, n.Name)
 			}
 			doc = s.Doc
-			dc.Effects = d.Tok == token.VAR && mayHaveEffects(s.Values)
 		}
 		if !d.Lparen.IsValid() {
 			start, doc = d.Pos(), d.Doc
@@ -458,27 +457,4 @@ func showsValue(x ast.Expr) bool {
 		}
 	}
 	return true
-}
-
-// mayHaveEffects reports whether evaluating exprs might do something beyond
-// computing a value: call a function (conversions included, to be safe) or
-// receive from a channel.
-func mayHaveEffects(exprs []ast.Expr) bool {
-	effects := false
-	for _, e := range exprs {
-		ast.Inspect(e, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.CallExpr:
-				effects = true
-			case *ast.UnaryExpr:
-				if n.Op == token.ARROW {
-					effects = true
-				}
-			case *ast.FuncLit:
-				return false // defining a function does not run it
-			}
-			return !effects
-		})
-	}
-	return effects
 }

@@ -80,3 +80,18 @@ func TestTrailingCallWithSeveralResults(t *testing.T) {
 		{name: "one result is still plain", code: `strings.ToUpper("x")`, result: `"X"`},
 	})
 }
+
+// TestRememberedVarRunsOnlyWhereUsed (QA E3): a remembered var whose
+// initializer prints runs in its own cell and in the cells that use it,
+// not in every later cell; init funcs still run in every cell.
+func TestRememberedVarRunsOnlyWhereUsed(t *testing.T) {
+	runRegressSteps(t, []regressStep{
+		{name: "declared", code: "func loadData() []int {\n\tfmt.Println(\"loading\")\n\treturn []int{1, 2, 3}\n}\nvar data = loadData()", stdout: "loading\n"},
+		{name: "a cell that does not use data", code: `fmt.Println("other")`, stdout: "other\n"},
+		{name: "a cell that uses data", code: "len(data)", stdout: "loading\n", result: "3"},
+		{name: "a declaration that uses data", code: "func Total() int { s := 0; for _, v := range data { s += v }; return s }\nfmt.Println(\"declared\")", stdout: "loading\ndeclared\n"},
+		{name: "a cell that uses that declaration", code: "Total()", stdout: "loading\n", result: "6"},
+		{name: "an init func", code: `func init() { fmt.Println("init") }`, stdout: "init\n"},
+		{name: "init runs in a later cell", code: `fmt.Println("later")`, stdout: "init\nlater\n"},
+	})
+}
