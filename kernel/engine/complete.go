@@ -319,7 +319,7 @@ func (e *Engine) Complete(ctx context.Context, code string, cursor int) interp.C
 	decls := e.snapshot(code)
 	var cands []string
 	if qual != "" {
-		cands = e.memberNames(qual, code[:start-1], decls)
+		cands = e.memberNames(ctx, qual, code[:start-1], decls)
 	} else {
 		cands = append(cands, goKeywords...)
 		cands = append(cands, goBuiltins...)
@@ -345,19 +345,19 @@ func (e *Engine) Complete(ctx context.Context, code string, cursor int) interp.C
 	matches = slices.Compact(matches)
 	startRunes := utf8.RuneCountInString(code[:start])
 	return interp.Completion{Matches: matches, CursorStart: startRunes, CursorEnd: cursor,
-		Metadata: e.completionMetadata(qual, decls, matches, startRunes, cursor)} // complete_types.go
+		Metadata: e.completionMetadata(ctx, qual, decls, matches, startRunes, cursor)} // complete_types.go
 }
 
 // memberNames lists what can follow "qual.".
-func (e *Engine) memberNames(qual, code string, decls *declSet) []string {
+func (e *Engine) memberNames(ctx context.Context, qual, code string, decls *declSet) []string {
 	var names []string
-	if pkg := e.packageFor(qual, decls); pkg != nil {
+	if pkg := e.packageFor(ctx, qual, decls); pkg != nil {
 		for _, m := range pkg.members() {
 			names = append(names, m.Name)
 		}
 		return names
 	}
-	for _, m := range e.valueMembers(qual, code, decls) {
+	for _, m := range e.valueMembers(ctx, qual, code, decls) {
 		names = append(names, m.Name)
 	}
 	if len(names) == 0 {
@@ -438,13 +438,13 @@ func closers(code string) string {
 
 // packageFor returns the documentation of the standard package qual names,
 // through a remembered import or the standard package of that name.
-func (e *Engine) packageFor(qual string, decls *declSet) *docPackage {
+func (e *Engine) packageFor(ctx context.Context, qual string, decls *declSet) *docPackage {
 	if len(decls.lookup(qual)) > 0 {
 		return nil // a notebook name shadows the package
 	}
 	for _, imp := range decls.Imports {
 		if imp.localName() == qual {
-			if dir := e.moduleDir(imp.Path); dir != "" {
+			if dir := e.moduleDir(ctx, imp.Path); dir != "" {
 				return e.docs.loadDir(imp.Path, dir) // a fetched module's package
 			}
 			return e.docs.load(imp.Path)
@@ -483,7 +483,7 @@ var varTypePatterns = []string{
 
 // valueMembers finds the methods and fields of the type a value qual was
 // declared with, when the declaration says it plainly.
-func (e *Engine) valueMembers(qual, code string, decls *declSet) []member {
+func (e *Engine) valueMembers(ctx context.Context, qual, code string, decls *declSet) []member {
 	texts := []string{code}
 	for _, d := range decls.lookup(qual) {
 		texts = append(texts, d.Keyword+d.Text.Text)
@@ -496,7 +496,7 @@ func (e *Engine) valueMembers(qual, code string, decls *declSet) []member {
 			}
 			typ := m[1]
 			if pkgName, typeName, ok := strings.Cut(typ, "."); ok {
-				if pkg := e.packageFor(pkgName, decls); pkg != nil {
+				if pkg := e.packageFor(ctx, pkgName, decls); pkg != nil {
 					return pkg.typeMembers(typeName)
 				}
 				continue
@@ -569,7 +569,7 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 		return interp.Inspection{Found: true, Data: map[string]any{"text/plain": strings.TrimRight(text, "\n") + "\n"}}
 	}
 	if qual != "" {
-		if pkg := e.packageFor(qual, decls); pkg != nil {
+		if pkg := e.packageFor(ctx, qual, decls); pkg != nil {
 			for _, m := range pkg.members() {
 				if m.Name == word {
 					return found(pkg.signature(m.Decl) + "\n\n" + m.Doc)
@@ -577,7 +577,7 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 			}
 			return interp.Inspection{}
 		}
-		for _, m := range e.valueMembers(qual, code, decls) {
+		for _, m := range e.valueMembers(ctx, qual, code, decls) {
 			if m.Name == word {
 				text := m.Name
 				if m.Decl != nil && m.pkg != nil {
@@ -615,7 +615,7 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 		}
 		return found(b.String())
 	}
-	if pkg := e.packageFor(word, decls); pkg != nil {
+	if pkg := e.packageFor(ctx, word, decls); pkg != nil {
 		return found("package " + pkg.doc.Name + " // import \"" + pkg.doc.ImportPath + "\"\n\n" + pkg.doc.Doc)
 	}
 	if slices.Contains(goBuiltins, word) {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"go/ast"
 	"go/token"
 	"slices"
@@ -15,10 +16,10 @@ const completionTypesKey = "_jupyter_types_experimental"
 // start to end) the IPython way, with jedi's kind names: keyword, function,
 // class, module, instance, statement (a variable or constant), magic.
 // qual is the text before the "." of a member completion ("" for none).
-func (e *Engine) completionMetadata(qual string, decls *declSet, matches []string, start, end int) map[string]any {
+func (e *Engine) completionMetadata(ctx context.Context, qual string, decls *declSet, matches []string, start, end int) map[string]any {
 	kinds := map[string]string{}
 	if qual != "" {
-		if pkg := e.packageFor(qual, decls); pkg != nil {
+		if pkg := e.packageFor(ctx, qual, decls); pkg != nil {
 			for _, m := range pkg.members() {
 				kinds[m.Name] = declKind(m.Decl)
 			}

@@ -45,6 +45,9 @@ type Engine struct {
 	fixer *importFixer
 	check *valueChecker
 	docs  *docCache
+	// modCacheDir is the module cache directory, found on first use
+	// (modules.go).
+	modCacheDir moduleCache
 
 	warmed     chan struct{} // closed when the background warm-up ends
 	warmErr    error         // set before warmed is closed

@@ -123,7 +123,7 @@ func (e *Engine) ensureModules(ctx context.Context, paths []string, out interp.O
 		// Downloads are off: a version already in the module cache will do
 		// (the cache's download directory is a module proxy of its own).
 		out.Stream("stderr", "gokernel: module downloads are off (GOPROXY=off); looking in the module cache ...\n")
-		local := []string{"GOPROXY=file://" + filepath.ToSlash(filepath.Join(e.modCache(), "cache", "download")), "GOSUMDB=off"}
+		local := []string{"GOPROXY=file://" + filepath.ToSlash(filepath.Join(e.modCache(ctx), "cache", "download")), "GOSUMDB=off"}
 		var more string
 		more, err = e.goCommand(ctx, out, local, append([]string{"get"}, missing...)...)
 		log += more
@@ -256,17 +256,18 @@ func (e *Engine) goCommand(ctx context.Context, out interp.Output, env []string,
 // module cache: in the version the workspace requires, or, for a module not
 // required yet (an import typed but not run), in the highest version the
 // cache holds, so completion works before the first fetch.
-func (e *Engine) moduleDir(path string) string {
+func (e *Engine) moduleDir(ctx context.Context, path string) string {
 	if e.build.isStd(path) {
 		return ""
 	}
 	mods := e.requiredModules()
 	if m := moduleOf(path, mods); m != "" {
-		return packageDir(e.modCache(), m, mods[m], path)
+		return packageDir(e.modCache(ctx), m, mods[m], path)
 	}
+	cache := e.modCache(ctx)
 	for m := path; strings.Contains(m, "/"); m = m[:strings.LastIndexByte(m, '/')] {
-		if v := newestCached(e.modCache(), m); v != "" {
-			if dir := packageDir(e.modCache(), m, v, path); dir != "" {
+		if v := newestCached(cache, m); v != "" {
+			if dir := packageDir(cache, m, v, path); dir != "" {
 				return dir
 			}
 		}
@@ -312,24 +313,32 @@ func newestCached(cache, m string) string {
 	return best
 }
 
-var modCacheOnce struct {
-	sync.Once
-	dir string
+// moduleCache remembers an engine's module cache directory, as its go
+// command reports it (engines with different toolchains or environments
+// may disagree, so it is per Engine).
+type moduleCache struct {
+	mu  sync.Mutex // held while go env runs, so it runs once
+	dir string     // "" until known
 }
 
-// modCache is the module cache directory: $GOMODCACHE, else what
-// go env says (asked once).
-func (e *Engine) modCache() string {
+// modCache is the module cache directory: $GOMODCACHE, else what the
+// engine's go env says (asked once per engine; asked again if ctx ended or
+// go failed before it answered). "" when it cannot be told.
+func (e *Engine) modCache(ctx context.Context) string {
 	if dir := os.Getenv("GOMODCACHE"); dir != "" {
 		return dir
 	}
-	modCacheOnce.Do(func() {
-		out, err := exec.Command(e.tc.goBin, "env", "GOMODCACHE").Output()
-		if err == nil {
-			modCacheOnce.dir = strings.TrimSpace(string(out))
+	e.modCacheDir.mu.Lock()
+	defer e.modCacheDir.mu.Unlock()
+	if e.modCacheDir.dir == "" {
+		out, err := exec.CommandContext(ctx, e.tc.goBin, "env", "GOMODCACHE").Output()
+		if err != nil {
+			e.log.Debug("go env GOMODCACHE", "err", err)
+			return ""
 		}
-	})
-	return modCacheOnce.dir
+		e.modCacheDir.dir = strings.TrimSpace(string(out))
+	}
+	return e.modCacheDir.dir
 }
 
 // preferVersion reports whether v beats best: a release beats a pre-release

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,7 +143,7 @@ func TestModuleDownloadProgress(t *testing.T) {
 	if have := rec.text("stderr"); !strings.Contains(have, "go: downloading golang.org/x/sync") {
 		t.Errorf("stderr: have %q, want go's download progress", have)
 	}
-	if dir := e.moduleDir("golang.org/x/sync/errgroup"); !strings.HasPrefix(dir, cache) {
+	if dir := e.moduleDir(t.Context(), "golang.org/x/sync/errgroup"); !strings.HasPrefix(dir, cache) {
 		t.Errorf("moduleDir: have %q, want it under %s", dir, cache)
 	}
 }
@@ -195,5 +196,48 @@ func TestModuleOffline(t *testing.T) {
 		if !strings.Contains(tb, want) {
 			t.Errorf("traceback lacks %q:\n%s", want, tb)
 		}
+	}
+}
+
+// TestModCachePerEngine: each engine asks its own go env for the module
+// cache (review finding: a package-global sync.Once kept the first engine's
+// answer for every later one), and an ended ctx is not remembered as an
+// answer.
+func TestModCachePerEngine(t *testing.T) {
+	tc, err := findToolchain(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOMODCACHE", "") // go env derives it from GOPATH
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	tests := []struct {
+		name   string
+		gopath string
+		ctx    context.Context
+		want   string // "" for no answer
+	}{
+		{name: "first engine", gopath: t.TempDir(), ctx: t.Context(), want: "pkg/mod"},
+		{name: "second engine, other GOPATH", gopath: t.TempDir(), ctx: t.Context(), want: "pkg/mod"},
+		{name: "ended ctx: no answer", gopath: t.TempDir(), ctx: ended},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("GOPATH", tt.gopath)
+			e := &Engine{tc: tc, log: slog.New(slog.DiscardHandler)}
+			have := e.modCache(tt.ctx)
+			want := ""
+			if tt.want != "" {
+				want = filepath.Join(tt.gopath, tt.want)
+			}
+			if have != want {
+				t.Errorf("have %q, want %q", have, want)
+			}
+			if tt.want == "" { // asked again with a live ctx, it answers
+				if have := e.modCache(t.Context()); have != filepath.Join(tt.gopath, "pkg", "mod") {
+					t.Errorf("after an ended ctx: have %q, want %q", have, filepath.Join(tt.gopath, "pkg", "mod"))
+				}
+			}
+		})
 	}
 }
