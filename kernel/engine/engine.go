@@ -45,6 +45,9 @@ type Engine struct {
 	fixer *importFixer
 	check *valueChecker
 	docs  *docCache
+	// operator are the limits the kernel's operator set in the environment
+	// (limits.go), read by New.
+	operator operatorLimits
 	// modCacheDir is the module cache directory, found on first use
 	// (modules.go).
 	modCacheDir moduleCache
@@ -98,6 +101,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		decls:    &declSet{},
 		sources:  map[int]string{},
 		notebook: settings{Race: cfg.Race, Timeout: cfg.Timeout, Limits: cfg.Limits},
+		operator: operatorLimitsFromEnv(),
 	}
 	e.fixer = &importFixer{std: e.std, dir: ws.path(wsBuild, "imports")}
 	e.check = newValueChecker(e.build.exportFile)
@@ -313,6 +317,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		Race:       sc.Cell.Race,
 		Timeout:    sc.Cell.Timeout,
 		Limits:     sc.Cell.Limits,
+		Operator:   e.operator,
 	}, out)
 	e.stage(count, "run", start)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -51,7 +50,7 @@ const DefaultOutputLimit = 10 << 20
 const limitPollInterval = 50 * time.Millisecond
 
 // Environment variables for operators of shared servers, read by
-// limitsFromEnv once per kernel; they are the defaults and the caps of
+// limitsFromEnv when an Engine is made (New); they are the defaults and the caps of
 // every cell (a cell's %limit or %timeout may lower them, not raise them):
 //
 //	GOKERNEL_TIMEOUT       wall-clock time of a cell, a Go duration ("30s", "5m")
@@ -73,17 +72,20 @@ func limitsFromEnv() (Limits, time.Duration, error) {
 	return limitsFromLookup(os.Getenv)
 }
 
-var (
-	operatorOnce    sync.Once
-	operatorLimits  Limits
-	operatorTimeout time.Duration
-	operatorErr     error
-)
+// operatorLimits are the operator's defaults and caps for every cell of an
+// engine, read from the environment by New (see EnvTimeout).
+type operatorLimits struct {
+	Limits  Limits
+	Timeout time.Duration
+	// Err says the environment holds a value that does not parse: every
+	// cell then fails with it rather than run without the limits meant.
+	Err error
+}
 
-// operatorDefaults is limitsFromEnv, read once per kernel.
-func operatorDefaults() (Limits, time.Duration, error) {
-	operatorOnce.Do(func() { operatorLimits, operatorTimeout, operatorErr = limitsFromEnv() })
-	return operatorLimits, operatorTimeout, operatorErr
+// operatorLimitsFromEnv reads the operator's limits (limitsFromEnv).
+func operatorLimitsFromEnv() operatorLimits {
+	lim, timeout, err := limitsFromEnv()
+	return operatorLimits{Limits: lim, Timeout: timeout, Err: err}
 }
 
 // effectiveLimits combines a cell's limits and timeout with the operator's:

@@ -2,8 +2,7 @@ package engine
 
 import (
 	"context"
-	"os"
-	"os/exec"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -185,27 +184,67 @@ func TestEffectiveLimits(t *testing.T) {
 	}
 }
 
-// TestOperatorEnvApplies runs itself again with GOKERNEL_TIMEOUT and
-// GOKERNEL_LIMIT_OUTPUT set (they are read once per process) and checks a
-// cell without its own timeout or limit gets them.
-func TestOperatorEnvApplies(t *testing.T) {
-	if bin := os.Getenv("GOKERNEL_TEST_ENV_PROGRAM"); bin != "" {
-		out := &recordingOutput{}
-		_, err := run(context.Background(), runSpec{Binary: bin}, out)
-		e := cellError(t, err, "Timeout")
-		if !strings.Contains(e.Value, "200ms") {
-			t.Errorf("evalue %q does not name the operator's timeout", e.Value)
-		}
-		if got := out.text("stdout"); got != "started" {
-			t.Errorf("stdout: have %q, want the output cut at 7 bytes", got)
-		}
-		return
-	}
+// TestOperatorLimitsApply checks a cell without its own timeout or limit
+// gets the operator's, and that a bad operator environment fails the cell.
+func TestOperatorLimitsApply(t *testing.T) {
 	bin := buildProgram(t, t.TempDir(), "stuck", strings.Replace(lockOrderProgram, "%s", "for { time.Sleep(time.Hour) }", 1), false)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestOperatorEnvApplies$", "-test.v")
-	cmd.Env = append(os.Environ(), "GOKERNEL_TEST_ENV_PROGRAM="+bin, EnvTimeout+"=200ms", EnvLimitOutput+"=7")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestOperatorEnvApplies") {
-		t.Fatalf("child test failed: %v\n%s", err, out)
+	tests := []struct {
+		name       string
+		op         operatorLimits
+		wantName   string // evalue's error name
+		wantValue  string // in the evalue
+		wantStdout string
+	}{
+		{name: "timeout and output", op: operatorLimits{Timeout: 200 * time.Millisecond, Limits: Limits{Output: 7}},
+			wantName: "Timeout", wantValue: "200ms", wantStdout: "started"},
+		{name: "bad environment", op: operatorLimits{Err: errors.New(EnvLimitProcs + `="x": want a number of threads`)},
+			wantName: "KernelConfigError", wantValue: EnvLimitProcs},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := &recordingOutput{}
+			_, err := run(context.Background(), runSpec{Binary: bin, Operator: tt.op}, out)
+			e := cellError(t, err, tt.wantName)
+			if !strings.Contains(e.Value, tt.wantValue) {
+				t.Errorf("evalue %q does not name %q", e.Value, tt.wantValue)
+			}
+			if got := out.text("stdout"); got != tt.wantStdout {
+				t.Errorf("stdout: have %q, want %q", got, tt.wantStdout)
+			}
+		})
+	}
+}
+
+// TestNewReadsOperatorEnv: each engine reads GOKERNEL_TIMEOUT and
+// GOKERNEL_LIMIT_* when it is made (they were read once per process).
+func TestNewReadsOperatorEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    operatorLimits
+		wantErr bool
+	}{
+		{name: "timeout and output", env: map[string]string{EnvTimeout: "200ms", EnvLimitOutput: "7"},
+			want: operatorLimits{Timeout: 200 * time.Millisecond, Limits: Limits{Output: 7}}},
+		{name: "memory, another engine", env: map[string]string{EnvLimitMemory: "1MB"},
+			want: operatorLimits{Limits: Limits{Memory: 1 << 20}}},
+		{name: "a bad value", env: map[string]string{EnvLimitProcs: "x"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, name := range []string{EnvTimeout, EnvLimitMemory, EnvLimitProcs, EnvLimitCPU, EnvLimitOutput} {
+				t.Setenv(name, tt.env[name])
+			}
+			e := newTestEngine(t)
+			if tt.wantErr {
+				if e.operator.Err == nil {
+					t.Errorf("have no error, want one for %v", tt.env)
+				}
+				return
+			}
+			if e.operator != tt.want {
+				t.Errorf("have %+v, want %+v", e.operator, tt.want)
+			}
+		})
 	}
 }

@@ -140,13 +140,14 @@ func (e *Engine) runScript(ctx context.Context, out interp.Output, interpreter s
 		}}
 	}
 	_, err = run(ctx, runSpec{
-		Binary:  bin,
-		Args:    args,
-		Script:  true,
-		Dir:     e.runDir(),
-		Env:     e.cellEnv(false),
-		Timeout: cell.Timeout,
-		Limits:  cell.Limits,
+		Binary:   bin,
+		Args:     args,
+		Script:   true,
+		Dir:      e.runDir(),
+		Env:      e.cellEnv(false),
+		Timeout:  cell.Timeout,
+		Limits:   cell.Limits,
+		Operator: e.operator,
 	}, out)
 	return err
 }

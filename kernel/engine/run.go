@@ -44,6 +44,8 @@ type runSpec struct {
 	Race       bool          // binary was built with -race
 	Timeout    time.Duration // 0: no timeout
 	Limits     Limits
+	// Operator are the operator's limits, which cap Timeout and Limits.
+	Operator operatorLimits
 }
 
 const (
@@ -76,14 +78,13 @@ const (
 // *interp.Error for a panic, deadlock, data race, interrupt, timeout,
 // exceeded limit or non-zero exit; any other error is a kernel fault.
 func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, error) {
-	opLimits, opTimeout, err := operatorDefaults()
-	if err != nil {
+	if err := spec.Operator.Err; err != nil {
 		// The operator's environment is wrong: say so on every cell rather
 		// than run cells without the limits they meant.
 		return nil, &interp.Error{Name: "KernelConfigError", Value: err.Error(),
 			Traceback: []string{"KernelConfigError: " + err.Error()}}
 	}
-	spec.Limits, spec.Timeout = effectiveLimits(spec.Limits, spec.Timeout, opLimits, opTimeout)
+	spec.Limits, spec.Timeout = effectiveLimits(spec.Limits, spec.Timeout, spec.Operator.Limits, spec.Operator.Timeout)
 	enableSubreaper()
 	began := time.Now()
 
