@@ -9,6 +9,7 @@ import (
 	"go/types"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -89,9 +90,9 @@ func (vc *valueChecker) valueCount(src []byte, off int) (n int, ok bool) {
 	return 1, true
 }
 
-// forEffect reports whether a call is an output call whose results (a byte
-// count and an error) nobody wants shown: fmt.Println and the other Print,
-// Fprint and Write functions and methods. A Python print returns None; a
+// forEffect reports whether a call is an I/O call whose results (a count
+// and an error) nobody wants shown: fmt.Println and the other functions and
+// methods named in forEffectPrefixes. A Python print returns None; a
 // notebook of Println cells must not show (3, <nil>) under each.
 func forEffect(x ast.Expr, results *types.Tuple) bool {
 	call, ok := ast.Unparen(x).(*ast.CallExpr)
@@ -107,7 +108,7 @@ func forEffect(x ast.Expr, results *types.Tuple) bool {
 	default:
 		return false
 	}
-	if !strings.HasPrefix(name, "Print") && !strings.HasPrefix(name, "Fprint") && !strings.HasPrefix(name, "Write") {
+	if !slices.ContainsFunc(forEffectPrefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
 		return false
 	}
 	count, isBasic := results.At(0).Type().Underlying().(*types.Basic)
@@ -185,6 +186,12 @@ func (vc *valueChecker) members(src []byte, name, file string, line, col int) ([
 	}
 	return names, named
 }
+
+// forEffectPrefixes start the names of the calls forEffect hides when they
+// return (integer, error): printing (fmt.Println, fmt.Fprintf), writing
+// (w.Write, b.WriteString), copying (io.Copy) and scanning into variables
+// (fmt.Scanln(&name), fmt.Sscan).
+var forEffectPrefixes = []string{"Print", "Fprint", "Write", "Copy", "Scan", "Fscan", "Sscan"}
 
 // namedType is a defined type by package path and name ("bufio", "Reader").
 type namedType struct{ Path, Name string }

@@ -18,6 +18,8 @@ func TestValueCount(t *testing.T) {
 		{name: "no results", cell: "var wg sync.WaitGroup\nwg.Wait()", want: 0},
 		{name: "output call shows nothing", cell: `fmt.Println("x")`, want: 0},
 		{name: "output method shows nothing", cell: "var b strings.Builder\nb.WriteString(\"x\")", want: 0},
+		{name: "scanning shows nothing", cell: "var n int\nfmt.Sscan(\"4\", &n)", want: 0},
+		{name: "a user Copy returning (int, error) shows nothing", cell: "func CopyAll() (int, error) { return 3, nil }\nCopyAll()", want: 0},
 		{name: "two results", cell: `strconv.Atoi("12")`, want: 2},
 		{name: "user func with (int, error)", cell: "func Count() (int, error) { return 3, nil }\nCount()", want: 2},
 		{name: "three results", cell: "func Three() (int, string, bool) { return 1, \"\", true }\nThree()", want: 3},
