@@ -124,7 +124,7 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 	}
 
 	sink := newStreamSink(out, spec.Limits.Output)
-	feeder := newStdinFeeder(pid, stdinOurs, spec.AllowStdin, sink, out)
+	feeder := newStdinFeeder(pid, stdinOurs, stdoutOurs, spec.AllowStdin, sink, out)
 	var result map[string]any
 	onFrame := func(f wire.Frame) {
 		switch f.Kind {

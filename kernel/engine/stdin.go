@@ -49,6 +49,7 @@ const noStdinNote = "[this cell read standard input, but nothing can answer here
 type stdinFeeder struct {
 	pid      int
 	w        *os.File // our end of the program's stdin pipe
+	stdout   *os.File // our end of the program's stdout pipe: the prompt comes through it
 	allow    bool
 	sink     *streamSink
 	out      interp.Output
@@ -60,8 +61,22 @@ type stdinFeeder struct {
 // answer an input box, so that an interrupt can say so.
 func (f *stdinFeeder) waitingForInput() bool { return f.asking.Load() }
 
-func newStdinFeeder(pid int, w *os.File, allow bool, sink *streamSink, out interp.Output) *stdinFeeder {
-	return &stdinFeeder{pid: pid, w: w, allow: allow, sink: sink, out: out, requests: make(chan wire.Frame, 8)}
+func newStdinFeeder(pid int, w, stdout *os.File, allow bool, sink *streamSink, out interp.Output) *stdinFeeder {
+	return &stdinFeeder{pid: pid, w: w, stdout: stdout, allow: allow, sink: sink, out: out, requests: make(chan wire.Frame, 8)}
+}
+
+// promptDelivered waits (briefly) until what the program printed before its
+// read has left the stdout pipe and reached the sink, so the prompt is the
+// input box's label rather than a stray line after it: on a busy machine the
+// feeder can see the blocked read before the stdout reader has run.
+func (f *stdinFeeder) promptDelivered(ctx context.Context) {
+	deadline := time.Now().Add(200 * time.Millisecond)
+	for f.stdout != nil && pipeUnread(f.stdout) > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(time.Millisecond)
+	}
+	// The reader may hold bytes it has read but not yet handed over: that
+	// takes microseconds.
+	time.Sleep(2 * time.Millisecond)
 }
 
 // request records a wire.KindInput frame: the next read uses its prompt and
@@ -102,6 +117,7 @@ func (f *stdinFeeder) run(ctx context.Context) {
 			f.refuse()
 			return
 		}
+		f.promptDelivered(ctx)
 		prompt := f.sink.takePrompt()
 		password := false
 		select {
