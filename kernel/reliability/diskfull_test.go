@@ -111,28 +111,7 @@ func TestDiskFull(t *testing.T) {
 	filled := fillDisk(t, filler)
 
 	// A source never built before, so the kernel must write a new program.
-	call, err := s.try(fmt.Sprintf("fmt.Println(\"full-%d\")", time.Now().UnixNano()), time.Minute)
-	outcome := ""
-	switch {
-	case err == nil:
-		t.Errorf("a new cell succeeded with its workspace's disk full; want it to fail saying the disk is full")
-		outcome = "cell ran (?)"
-	case errors.Is(err, context.DeadlineExceeded):
-		t.Fatalf("cell hung with the disk full: %v\nlog:\n%s", err, s.k.Output())
-	default:
-		r, _ := call.ExecuteReply()
-		text := r.Ename + ": " + r.Evalue + "\n" + strings.Join(r.Traceback, "\n")
-		if !saysDiskFull(text) {
-			t.Errorf("have error %q, want it to say the disk is full (one of %q)", text, diskFullWords)
-		}
-		outcome = fmt.Sprintf("cell failed with %s %q (says disk full: %v)", r.Ename, gist(r.Evalue), saysDiskFull(text))
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := s.c.KernelInfo(ctx); err != nil {
-		t.Fatalf("kernel stopped answering with the disk full: %v\nlog:\n%s", err, s.k.Output())
-	}
+	outcome := mustFailSayingDiskFull(t, s, fmt.Sprintf("fmt.Println(\"full-%d\")", time.Now().UnixNano()), time.Minute)
 
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
@@ -154,27 +133,7 @@ func TestDiskFullAtStart(t *testing.T) {
 	s := start(t, startOptions{env: []string{"TMPDIR=" + disk}})
 	s.tmp = disk
 
-	call, err := s.try("fmt.Println(\"first\")", 2*time.Minute)
-	outcome := ""
-	switch {
-	case err == nil:
-		t.Errorf("a cell succeeded with the disk full from the start; want it to fail saying the disk is full")
-		outcome = "cell ran (?)"
-	case errors.Is(err, context.DeadlineExceeded):
-		t.Fatalf("cell hung with the disk full: %v\nlog:\n%s", err, s.k.Output())
-	default:
-		r, _ := call.ExecuteReply()
-		text := r.Ename + ": " + r.Evalue + "\n" + strings.Join(r.Traceback, "\n")
-		if !saysDiskFull(text) {
-			t.Errorf("have error %q, want it to say the disk is full (one of %q)", text, diskFullWords)
-		}
-		outcome = fmt.Sprintf("cell failed with %s %q (says disk full: %v)", r.Ename, gist(r.Evalue), saysDiskFull(text))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := s.c.KernelInfo(ctx); err != nil {
-		t.Fatalf("kernel stopped answering with the disk full: %v\nlog:\n%s", err, s.k.Output())
-	}
+	outcome := mustFailSayingDiskFull(t, s, "fmt.Println(\"first\")", 2*time.Minute)
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
@@ -206,26 +165,37 @@ func TestBuildCacheDiskFull(t *testing.T) {
 	filled := fillDisk(t, filepath.Join(disk, "filler"))
 	s := start(t, startOptions{env: []string{"GOCACHE=" + cache}})
 	began := time.Now()
-	call, err := s.try("fmt.Println(\"cache full?\")", 2*time.Minute)
+	outcome := mustFailSayingDiskFull(t, s, "fmt.Println(\"cache full?\")", 2*time.Minute)
+	outcome += fmt.Sprintf(" after %v", time.Since(began).Round(time.Millisecond))
+	figure(t, "GOCACHE on a full 8 MB tmpfs (%.1f MB filled): %s; kernel answered kernel_info", mb(filled), outcome)
+}
+
+// mustFailSayingDiskFull runs code on a kernel whose disk is full: the cell
+// must fail (not hang, not succeed) with an error that says the disk is
+// full, and the kernel must still answer kernel_info. It returns the
+// outcome for the test's figure line.
+func mustFailSayingDiskFull(t *testing.T, s *session, code string, timeout time.Duration) string {
+	t.Helper()
+	call, err := s.try(code, timeout)
 	outcome := ""
 	switch {
 	case err == nil:
-		t.Errorf("a cell succeeded with GOCACHE on a full disk; want it to fail saying the disk is full")
+		t.Errorf("a cell succeeded with the disk full; want it to fail saying the disk is full")
 		outcome = "cell ran (?)"
 	case errors.Is(err, context.DeadlineExceeded):
-		t.Fatalf("cell hung with GOCACHE on a full disk: %v\nlog:\n%s", err, s.k.Output())
+		t.Fatalf("cell hung with the disk full: %v\nlog:\n%s", err, s.k.Output())
 	default:
 		r, _ := call.ExecuteReply()
 		text := r.Ename + ": " + r.Evalue + "\n" + strings.Join(r.Traceback, "\n")
 		if !saysDiskFull(text) {
 			t.Errorf("have error %q, want it to say the disk is full (one of %q)", text, diskFullWords)
 		}
-		outcome = fmt.Sprintf("cell failed after %v with %s %q (says disk full: %v)", time.Since(began).Round(time.Millisecond), r.Ename, gist(r.Evalue), saysDiskFull(text))
+		outcome = fmt.Sprintf("cell failed with %s %q (says disk full: %v)", r.Ename, gist(r.Evalue), saysDiskFull(text))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := s.c.KernelInfo(ctx); err != nil {
-		t.Fatalf("kernel stopped answering: %v\nlog:\n%s", err, s.k.Output())
+		t.Fatalf("kernel stopped answering with the disk full: %v\nlog:\n%s", err, s.k.Output())
 	}
-	figure(t, "GOCACHE on a full 8 MB tmpfs (%.1f MB filled): %s; kernel answered kernel_info", mb(filled), outcome)
+	return outcome
 }
