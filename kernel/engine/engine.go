@@ -289,8 +289,10 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	built, err := e.build.build(ctx, buildRequest{Cell: count, Source: prog.Source, Imports: paths, Race: sc.Cell.Race})
 	e.stage(count, "build", start, "how", built.How)
 	if err != nil {
+		// A failure that names no position in the program (the linker out
+		// of disk, say) is not the cell's fault: buildFailed says what is wrong.
 		var be *BuildError
-		if errors.As(err, &be) {
+		if errors.As(err, &be) && slices.ContainsFunc(be.Diagnostics, func(d Diagnostic) bool { return d.File != "" }) {
 			return nil, compileErrorReport(be.Diagnostics, count, e.sourceLookup(count, sc.Code), be.Output)
 		}
 		if ctx.Err() != nil {
