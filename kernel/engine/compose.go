@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"go/scanner"
+	"go/token"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,6 +15,12 @@ import (
 // them out of what the user sees.
 const (
 	cellrtAlias = "_gokernel_cellrt"
+	// cellFuncName is the function that runs the cell's statements; the
+	// generated main calls it between the runtime's Start and Finish.
+	cellFuncName = "_gokernel_cell"
+	// userMainName is what the user's own func main is called in the
+	// program (see renameMain).
+	userMainName = "_gokernel_main"
 	// generatedFile is the file name //line gives the generated lines, so no
 	// generated line is counted as a line of a cell.
 	generatedFile = "gokernel.go"
@@ -72,12 +80,13 @@ func compose(c composition) program {
 
 	var funcs []string
 	for _, d := range c.Decls.Decls {
-		if isMain(d) {
-			continue // its body becomes the generated main's, below
+		text := d.Text
+		if d.refs()["main"] {
+			text.Text = renameMain(text.Text)
 		}
 		b.WriteString("\n")
 		b.WriteString(d.Keyword)
-		writeSpan(&b, d.Cell, d.Text)
+		writeSpan(&b, d.Cell, text)
 		b.WriteString("\n")
 		if d.Kind == "func" && !d.Generic && d.Names[0] != "main" && d.Names[0] != "init" && d.Names[0] != "_" {
 			funcs = append(funcs, d.Names[0])
@@ -86,6 +95,11 @@ func compose(c composition) program {
 	slices.Sort(funcs)
 	funcs = slices.Compact(funcs)
 
+	// The entry point only brackets the cell: the user's statements run in
+	// a function of their own, so their deferred calls run (and print)
+	// before Finish closes the cell's output, as they do before a plain
+	// program exits. A panic, os.Exit or runtime.Goexit skips Finish, as
+	// it skips the rest of a plain main.
 	fmt.Fprintf(&b, "\n//line %s:1\nfunc main() {\n\t%s.Start(map[string]any{", generatedFile, cellrtAlias)
 	for i, f := range funcs {
 		if i > 0 {
@@ -94,7 +108,11 @@ func compose(c composition) program {
 		fmt.Fprintf(&b, "%q: %s", f, f)
 	}
 	b.WriteString("})\n")
+	fmt.Fprintf(&b, "\t%s()\n\t%s.Finish()\n}\n", cellFuncName, cellrtAlias)
+
+	fmt.Fprintf(&b, "\n//line %s:2\nfunc %s() {\n", generatedFile, cellFuncName)
 	for _, s := range c.Cell.Stmts {
+		s.Text = renameMain(s.Text)
 		writeSpan(&b, c.Count, s)
 		b.WriteString("\n")
 	}
@@ -102,13 +120,12 @@ func compose(c composition) program {
 	for _, name := range c.Cell.Defined {
 		fmt.Fprintf(&b, "\t_ = %s\n", name)
 	}
-	if body, ok := mainBody(c.Cell); ok {
-		// A pasted program: its main's body runs as the cell's main, so
-		// stacks say "main" and positions are the cell's.
-		writeSpan(&b, c.Count, body)
-		fmt.Fprintf(&b, "\n//line %s:3\n", generatedFile)
+	if c.Cell.declaresMain() {
+		// A pasted program: its main runs as the cell's.
+		fmt.Fprintf(&b, "\t%s()\n", userMainName)
 	}
 	if t := c.Cell.Trailing; t != nil {
+		text := renameMain(t.Text)
 		if c.ShowTrailing {
 			show := "Result"
 			if c.TrailingResults {
@@ -117,7 +134,7 @@ func compose(c composition) program {
 			fmt.Fprintf(&b, "%s%s.%s(", lineDirective(c.Count, t.Line, t.Col), cellrtAlias, show)
 			b.WriteString(lineDirective(c.Count, t.Line, t.Col))
 			p.TrailingOffset = b.Len()
-			b.WriteString(t.Text)
+			b.WriteString(text)
 			b.WriteString(")\n")
 		} else {
 			if !c.Cell.TrailingCall {
@@ -126,12 +143,12 @@ func compose(c composition) program {
 			}
 			b.WriteString(lineDirective(c.Count, t.Line, t.Col))
 			p.TrailingOffset = b.Len()
-			b.WriteString(t.Text)
+			b.WriteString(text)
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "//line %s:4\n", generatedFile)
 	}
-	fmt.Fprintf(&b, "\t%s.Finish()\n}\n", cellrtAlias)
+	b.WriteString("}\n")
 	p.Source = []byte(b.String())
 	return p
 }
@@ -146,20 +163,38 @@ func lineDirective(cell, line, col int) string {
 	return fmt.Sprintf("/*line %s:%d:%d*/", cellFile(cell), line, max(col, 1))
 }
 
-// mainBody returns the body (inside the braces) of the cell's own func main.
-func mainBody(pc *parsedCell) (span, bool) {
-	for _, d := range pc.Decls {
-		if !isMain(d) || d.BodyStart <= 0 || !strings.HasSuffix(d.Text.Text, "}") {
-			continue
-		}
-		text := d.Text.Text
-		before := text[:d.BodyStart+1] // "func main() {"
-		line := d.Text.Line + strings.Count(before, "\n")
-		col := d.Text.Col + len(before)
-		if nl := strings.LastIndexByte(before, '\n'); nl >= 0 {
-			col = len(before) - nl
-		}
-		return span{Text: text[d.BodyStart+1 : len(text)-1], Line: line, Col: col}, true
+// renameMain gives every use of the identifier main in text (a call of the
+// user's func main, its declaration, a reference to it) the user's main's
+// name in the program: the program's own main is the generated entry point,
+// so a cell's main() must not call that (it would recurse until the stack
+// overflows). A selector (x.main) is left alone. Messages that name the
+// renamed function say main again (see cleanGenerated).
+func renameMain(text string) string {
+	if !strings.Contains(text, "main") {
+		return text
 	}
-	return span{}, false
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	file := fset.AddFile("", -1, len(text))
+	s.Init(file, []byte(text), nil, scanner.ScanComments)
+	var b strings.Builder
+	last, prev := 0, token.ILLEGAL
+	for {
+		pos, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		if tok == token.IDENT && lit == "main" && prev != token.PERIOD {
+			off := file.Offset(pos)
+			b.WriteString(text[last:off])
+			b.WriteString(userMainName)
+			last = off + len(lit)
+		}
+		if tok != token.COMMENT {
+			prev = tok
+		}
+	}
+	b.WriteString(text[last:])
+	return b.String()
 }
+

@@ -97,6 +97,11 @@ func conflicts(a, b decl) bool {
 	if a.Kind == b.Kind && a.Keyword+a.Text.Text == b.Keyword+b.Text.Text {
 		return true
 	}
+	if isInit(a) && isInit(b) {
+		// A program may have many init funcs; those of one cell all run in
+		// it. An earlier cell's inits have run and are never compiled again.
+		return a.Cell != b.Cell
+	}
 	if a.Kind == "method" || b.Kind == "method" {
 		return a.Kind == b.Kind && a.key() == b.key()
 	}
@@ -163,15 +168,16 @@ func identifiers(text string) map[string]bool {
 
 // reachable returns the remembered declarations a cell's program needs, in
 // order: everything its statements and its own declarations refer to,
-// transitively, plus the init funcs (and what they refer to) and the methods
-// of every type kept.
+// transitively, and the methods of every type kept.
 //
 // A package var is kept only when reached, whatever its initializer: `var
 // data = loadData()` runs (and prints, if loadData prints) in the cell that
 // declares it and in the cells that use data, not in every later cell. A
 // var declared only for its initializer's effect (var _ = register()) runs
-// in its own cell. Init funcs run in every program, as a Go package's would,
-// so a var an init func uses runs in every program too.
+// in its own cell. An init func runs once, in the cell that declares it (as a
+// program's init runs once); its effects on package vars are kept as values.
+// A remembered func main is compiled under another name (see renameMain)
+// when a cell calls it.
 //
 // A notebook with 200 remembered declarations thus compiles and links only
 // the few a cell uses (measured: a hello cell after 200 declarations builds
@@ -196,9 +202,7 @@ func (s *declSet) reachable(pc *parsedCell, cell int) []decl {
 	var visit func(i int)
 	visitName := func(name string) {
 		for _, i := range byName[name] {
-			if !isMain(s.Decls[i]) {
-				visit(i)
-			}
+			visit(i)
 		}
 	}
 	visit = func(i int) {
@@ -217,10 +221,7 @@ func (s *declSet) reachable(pc *parsedCell, cell int) []decl {
 		}
 	}
 	for i, d := range s.Decls {
-		if isMain(d) {
-			continue // never a declaration of the program: see compose
-		}
-		if d.Cell == cell || (d.Kind == "func" && d.Names[0] == "init") {
+		if d.Cell == cell {
 			visit(i)
 		}
 	}
@@ -253,3 +254,10 @@ func (d *decl) refs() map[string]bool {
 
 // isMain reports whether d is a cell's own func main (a pasted program).
 func isMain(d decl) bool { return d.Kind == "func" && d.Names[0] == "main" }
+
+// isInit reports whether d is a func init.
+func isInit(d decl) bool { return d.Kind == "func" && d.Names[0] == "init" }
+
+// declaresMain reports whether the cell declares func main: a pasted
+// program, whose main runs as the cell's statements.
+func (pc *parsedCell) declaresMain() bool { return slices.ContainsFunc(pc.Decls, isMain) }

@@ -89,21 +89,21 @@ func TestDeclSetReachable(t *testing.T) {
 	}{
 		// QA E3: a var whose initializer calls something (var v = D()) is
 		// in a program only when the cell reaches it, like any other var;
-		// init funcs still run in every program.
+		// an init func runs only in the cell that declares it (issue 19).
 		{name: "nothing used", cell: "fmt.Println(1)",
-			want: []string{"func:init", "func:E"}},
+			want: nil},
 		{name: "var with a call comes when used", cell: "v + 1",
-			want: []string{"var:v", "func:D", "func:init", "func:E"}},
+			want: []string{"var:v", "func:D"}},
 		{name: "constant var comes when used", cell: "quiet[0] + f()",
-			want: []string{"func:B", "func:init", "func:E", "var:quiet", "var:f"}},
+			want: []string{"func:B", "var:quiet", "var:f"}},
 		{name: "transitive", cell: "A()",
-			want: []string{"func:A", "func:B", "func:init", "func:E"}},
+			want: []string{"func:A", "func:B"}},
 		{name: "type brings its methods and what they use", cell: "var t T\n_ = t",
-			want: []string{"type:T", "type:U", "method:T.M", "func:C", "func:init", "func:E", "var:t"}},
+			want: []string{"type:T", "type:U", "method:T.M", "func:C", "var:t"}},
 		{name: "the cell's own declarations stay", cell: "func New() {}\nconst K2 = K",
-			want: []string{"func:init", "func:E", "const:K", "func:New", "const:K2"}},
+			want: []string{"const:K", "func:New", "const:K2"}},
 		{name: "a declaration of the cell that uses a var brings it", cell: "func Twice() int { return 2 * v }",
-			want: []string{"var:v", "func:D", "func:init", "func:E", "func:Twice"}},
+			want: []string{"var:v", "func:D", "func:Twice"}},
 		{name: "an init that uses a var brings it", cell: "func init() { _ = v }", // and replaces the earlier init
 			want: []string{"var:v", "func:D", "func:init"}},
 	}

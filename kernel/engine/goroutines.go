@@ -134,6 +134,13 @@ func formatCellLine(file string, line int) (string, bool) {
 // "main.(*pool).work" -> "(*pool).work".
 func userFunc(name string) string {
 	name = strings.TrimPrefix(name, "main.")
+	// The cell's statements and the user's own main are both "main" to the
+	// user (compose.go names them apart).
+	for _, generated := range []string{cellFuncName, userMainName} {
+		if rest, ok := strings.CutPrefix(name, generated); ok && (rest == "" || rest[0] == '.') {
+			name = "main" + rest
+		}
+	}
 	if i := strings.Index(name, ".func"); i > 0 && !strings.Contains(name[:i], "(") {
 		return "func literal in " + name[:i]
 	}

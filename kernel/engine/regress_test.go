@@ -92,6 +92,41 @@ func TestRememberedVarRunsOnlyWhereUsed(t *testing.T) {
 		{name: "a declaration that uses data", code: "func Total() int { s := 0; for _, v := range data { s += v }; return s }\nfmt.Println(\"declared\")", stdout: "loading\ndeclared\n"},
 		{name: "a cell that uses that declaration", code: "Total()", stdout: "loading\n", result: "6"},
 		{name: "an init func", code: `func init() { fmt.Println("init") }`, stdout: "init\n"},
-		{name: "init runs in a later cell", code: `fmt.Println("later")`, stdout: "init\nlater\n"},
+		// An init runs once, in its own cell, as a program's init runs once (issue 19).
+		{name: "init does not run again in a later cell", code: `fmt.Println("later")`, stdout: "later\n"},
 	})
+}
+
+// TestCellRunsAsGoRun (issue 19): a cell's program behaves as `go run` of
+// the same program: deferred output is printed, main() in a later cell calls
+// the pasted program's main, init runs once.
+func TestCellRunsAsGoRun(t *testing.T) {
+	runRegressSteps(t, []regressStep{
+		{name: "defers run before the output closes, last first",
+			code: "defer fmt.Println(\"world\")\ndefer fmt.Print(\"dear \")\nfmt.Println(\"hello\")", stdout: "hello\ndear world\n"},
+		{name: "a recovered panic prints what the deferred func prints",
+			code: "defer func() { fmt.Println(\"recovered:\", recover()) }()\npanic(\"boom\")", stdout: "recovered: boom\n"},
+		{name: "a pasted program with init and main",
+			code: "package main\n\nimport \"fmt\"\n\nfunc init() { fmt.Println(\"init\") }\n\nfunc main() {\n\tdefer fmt.Println(\"bye\")\n\tfmt.Println(\"main\")\n}\n",
+			stdout: "init\nmain\nbye\n"},
+		{name: "main() in a later cell runs the pasted main, init does not run again",
+			code: "main()", stdout: "main\nbye\n"},
+		{name: "a func declared later may call main", code: "func twice() { main(); main() }\ntwice()",
+			stdout: "main\nbye\nmain\nbye\n"},
+		{name: "main() in a later cell, no recursion through the generated entry point",
+			code: "fmt.Println(\"before\")\nmain()\nfmt.Println(\"after\")", stdout: "before\nmain\nbye\nafter\n"},
+	})
+}
+
+// TestMainUndeclaredIsAnError: main() with no func main declared is a clear
+// compile error naming main, never a call of the generated entry point.
+func TestMainUndeclaredIsAnError(t *testing.T) {
+	e := newTestEngine(t)
+	got := execCell(t, e, 1, "main()")
+	if got.Err == nil || !strings.Contains(got.Err.Value, "undefined: main") {
+		t.Fatalf("have %+v, want a compile error saying undefined: main", got.Err)
+	}
+	if strings.Contains(strings.Join(got.Err.Traceback, "\n"), "_gokernel") {
+		t.Errorf("traceback names generated code:\n%s", strings.Join(got.Err.Traceback, "\n"))
+	}
 }

@@ -172,7 +172,7 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 		if m == nil {
 			continue
 		}
-		name := m[1]
+		name := cleanGenerated(m[1]) // main, as the user wrote it
 		if seen[name] {
 			continue
 		}
@@ -345,7 +345,9 @@ func caretLine(line string, col int) string {
 // cleanGenerated removes the names of generated code from a message.
 func cleanGenerated(msg string) string {
 	msg = strings.ReplaceAll(msg, cellrtAlias+".", "")
-	return strings.ReplaceAll(msg, cellrtAlias, "cellrt")
+	msg = strings.ReplaceAll(msg, cellrtAlias, "cellrt")
+	msg = strings.ReplaceAll(msg, userMainName, "main")
+	return strings.ReplaceAll(msg, cellFuncName, "main")
 }
 
 func firstLine(s string) string {
