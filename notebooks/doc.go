@@ -3,12 +3,13 @@
 //
 // Files:
 //   - NN-*.ipynb: the English lessons; zh/NN-*.ipynb: the same lessons in 中文,
-//     with exactly the same code cells.
+//     with the same code cells (only the text of their comments translated).
 //   - src/NN-*.lesson: the source of each lesson (both languages); gen.go
 //     (`go run ./notebooks/gen.go` from the repository root) writes the
 //     notebooks from them with stable cell ids.
 //   - lint_test.go: every notebook here is valid nbformat 4.5 for this kernel;
-//     lessons carry no outputs; 中文 and English code cells match; lesson
+//     lessons carry no outputs; 中文 and English code cells match outside
+//     comments; markdown tables stay intact; lesson
 //     conventions (tagged %%python3 cells, expected errors, exercises).
 //   - run_test.go: runs every lesson with `gokernel run` and checks that each
 //     cell succeeds, or fails with the error the lesson promises.

@@ -2,7 +2,7 @@
 
 // gen writes the lesson notebooks from their sources in notebooks/src.
 //
-//	go run ./notebooks/gen.go [-o DIR]    (from the repository root)
+//	go run ./notebooks/gen.go [-src DIR] [-o DIR]    (from the repository root)
 //
 // A source file, src/NAME.lesson, is a list of cells, each starting with a
 // line "=== KIND [TAG...]":
@@ -13,11 +13,21 @@
 //	                    raises-exception cell must fail with
 //	                    (metadata.gokernel.expected_error)
 //	=== py [TAG...]     a %%python3 code cell (tagged needs-python3), shared
+//	=== md TAG...       a markdown cell with tags: "solution" also folds it
+//	                    (metadata.jupyter.source_hidden, as JupyterLab's
+//	                    collapse does)
 //	=== article §N.N    the article's Python code, quoted verbatim in a
 //	                    markdown cell (same code in both languages)
 //
-// It writes NAME.ipynb (English) and zh/NAME.ipynb (中文) with identical code
-// cells. Cell ids are the lesson number, the kind and the cell's position, so
+// A comment in a code cell may carry its 中文 translation after a marker,
+// " //zh " in Go and " #zh " in Python:
+//
+//	time.Sleep(d) // stands in for real work //zh 代表真实的工作
+//
+// English gets "// stands in for real work", 中文 "// 代表真实的工作".
+//
+// It writes NAME.ipynb (English) and zh/NAME.ipynb (中文) whose code cells
+// differ at most in the text of their comments. Cell ids are the lesson number, the kind and the cell's position, so
 // regenerating an unchanged source gives byte-identical notebooks.
 package main
 
@@ -28,6 +38,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -49,11 +60,12 @@ type notebook struct {
 }
 
 func main() {
+	srcDir := flag.String("src", filepath.Join("notebooks", "src"), "read the *.lesson sources in this directory")
 	outDir := flag.String("o", "notebooks", "write the notebooks under this directory (and its zh/)")
 	flag.Parse()
-	srcs, err := filepath.Glob("notebooks/src/*.lesson")
+	srcs, err := filepath.Glob(filepath.Join(*srcDir, "*.lesson"))
 	if err != nil || len(srcs) == 0 {
-		fmt.Fprintln(os.Stderr, "gen: no notebooks/src/*.lesson (run from the repository root)")
+		fmt.Fprintf(os.Stderr, "gen: no %s/*.lesson (run from the repository root)\n", *srcDir)
 		os.Exit(1)
 	}
 	if err := os.MkdirAll(filepath.Join(*outDir, "zh"), 0o755); err != nil {
@@ -102,21 +114,28 @@ func parse(text, num string) (en, zh []cell, err error) {
 			if !ok {
 				return nil, nil, fmt.Errorf("markdown cell %s has no \"--- zh\" part", id)
 			}
-			en = append(en, markdown(id, strings.TrimSpace(e)))
-			zh = append(zh, markdown(id, unwrapCJK(strings.TrimSpace(z))))
+			en = append(en, markdown(id, strings.TrimSpace(e), args))
+			zh = append(zh, markdown(id, unwrapCJK(strings.TrimSpace(z)), args))
 		case "article":
 			if len(args) != 1 {
 				return nil, nil, fmt.Errorf("cell %s: want \"=== article §N.N\"", id)
 			}
 			quote := "\n\n```python\n" + body + "\n```"
-			en = append(en, markdown(id, "**The article, "+args[0]+":**"+quote))
-			zh = append(zh, markdown(id, "**原文 "+args[0]+"：**"+quote))
+			en = append(en, markdown(id, "**The article, "+args[0]+":**"+quote, nil))
+			zh = append(zh, markdown(id, "**原文 "+args[0]+"：**"+quote, nil))
 		case "go":
-			c := code(id, body, args)
-			en, zh = append(en, c), append(zh, c)
+			e, z, err := splitComments(body, "//")
+			if err != nil {
+				return nil, nil, fmt.Errorf("cell %s: %w", id, err)
+			}
+			en, zh = append(en, code(id, e, args)), append(zh, code(id, z, args))
 		case "py":
-			c := code(id, "%%python3\n"+body, append([]string{pythonTag}, args...))
-			en, zh = append(en, c), append(zh, c)
+			e, z, err := splitComments(body, "#")
+			if err != nil {
+				return nil, nil, fmt.Errorf("cell %s: %w", id, err)
+			}
+			tags := append([]string{pythonTag}, args...)
+			en, zh = append(en, code(id, "%%python3\n"+e, tags)), append(zh, code(id, "%%python3\n"+z, tags))
 		default:
 			return nil, nil, fmt.Errorf("cell %s: unknown kind %q", id, kind)
 		}
@@ -124,8 +143,41 @@ func parse(text, num string) (en, zh []cell, err error) {
 	return en, zh, nil
 }
 
-func markdown(id, text string) cell {
-	return cell{"cell_type": "markdown", "id": id, "metadata": map[string]any{}, "source": lines(text)}
+// markdown makes a markdown cell. A "solution" tag also folds the cell in
+// JupyterLab (metadata.jupyter.source_hidden), so a student sees the
+// solution only after choosing to open it.
+func markdown(id, text string, tags []string) cell {
+	meta := map[string]any{}
+	if len(tags) > 0 {
+		meta["tags"] = tags
+	}
+	if slices.Contains(tags, "solution") {
+		meta["jupyter"] = map[string]any{"source_hidden": true}
+	}
+	return cell{"cell_type": "markdown", "id": id, "metadata": meta, "source": lines(text)}
+}
+
+// splitComments returns a code cell's English and 中文 text: a line whose
+// comment (opened by opener, "//" or "#") carries " <opener>zh " followed by
+// a translation keeps the English comment in en and gets the translation,
+// behind the same opener, in zh. Code outside comments is never changed.
+func splitComments(body, opener string) (en, zh string, err error) {
+	marker := " " + opener + "zh "
+	var enLines, zhLines []string
+	for n, line := range strings.Split(body, "\n") {
+		i := strings.Index(line, marker)
+		if i < 0 {
+			enLines, zhLines = append(enLines, line), append(zhLines, line)
+			continue
+		}
+		j := strings.LastIndex(line[:i], opener+" ")
+		if j < 0 {
+			return "", "", fmt.Errorf("line %d: %q follows no English comment", n+1, strings.TrimSpace(marker))
+		}
+		enLines = append(enLines, strings.TrimRight(line[:i], " "))
+		zhLines = append(zhLines, line[:j]+opener+" "+strings.TrimSpace(line[i+len(marker):]))
+	}
+	return strings.Join(enLines, "\n"), strings.Join(zhLines, "\n"), nil
 }
 
 // code makes a code cell. args are tags, except expect=NAME, which records
@@ -192,7 +244,7 @@ func unwrapCJK(text string) string {
 			out = append(out, line)
 			continue
 		}
-		if inFence || len(out) == 0 || startsBlock(trimmed) || strings.TrimSpace(out[len(out)-1]) == "" {
+		if inFence || len(out) == 0 || startsBlock(trimmed) || endsBlock(out[len(out)-1]) {
 			out = append(out, line)
 			continue
 		}
@@ -212,13 +264,22 @@ func startsBlock(line string) bool {
 	if line == "" {
 		return true
 	}
-	for _, p := range []string{"#", "* ", "- ", "| ", ">", "```"} {
+	// A table row, the delimiter row "|---|" included, is a block of its
+	// own: joined to the line above, the table no longer renders.
+	for _, p := range []string{"#", "* ", "- ", "|", ">", "```"} {
 		if strings.HasPrefix(line, p) {
 			return true
 		}
 	}
 	digits := len(line) - len(strings.TrimLeft(line, "0123456789"))
 	return digits > 0 && strings.HasPrefix(line[digits:], ". ")
+}
+
+// endsBlock reports whether a markdown line cannot be continued by the next
+// one: a blank line, or a table row (a table's rows are one line each).
+func endsBlock(line string) bool {
+	trimmed := strings.TrimSpace(line)
+	return trimmed == "" || strings.HasPrefix(trimmed, "|")
 }
 
 func firstRune(s string) rune {
