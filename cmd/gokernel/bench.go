@@ -29,6 +29,7 @@ func runBench(ctx context.Context, args []string) error {
 	cells := fs.Int("cells", 0, "cells for figure 9's RSS growth (default 1000, 100 with -quick)")
 	floodMB := fs.Int("flood-mb", 100, "megabytes printed by figure 8's cell")
 	verbose := fs.Bool("v", false, "log the client's warnings")
+	python := fs.String("python", bench.DefaultPython, "python with jupyter_client and ipykernel, for figure 1's jupyter_client rows")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: gokernel bench [flags]\n\nfigures:")
 		for _, f := range bench.Figures {
@@ -52,6 +53,7 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	cfg := bench.Config{
 		Exe:      exe,
+		Python:   *python,
 		Runs:     *runs,
 		Quick:    *quick,
 		Cells:    *cells,

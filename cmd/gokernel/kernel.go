@@ -42,9 +42,11 @@ const iopubLinger = 100 * time.Millisecond
 // death of the process that started it.
 //
 // Start-up order matters for the time to kernel_info_reply (target 50 ms):
-// the sockets are bound at once (a client that connects before the bind
-// waits for its reconnect interval, 100 ms in libzmq) while the engine starts
-// beside them; the engine warms the build cache in the background.
+// the sockets are bound first (a client that connects before the bind
+// waits for its reconnect interval, 100 ms in libzmq), then the engine
+// starts beside the serving kernel and warms the build cache in the
+// background; iopub messages published before the client's subscription
+// arrives are held for it (transport/early.go).
 func kernelCommand(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("kernel", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -68,16 +70,18 @@ func kernelCommand(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// The engine starts (toolchain lookup, workspace) while the sockets are
-	// bound and the client connects; requests that need it wait for it.
-	eng := startEngine(ctx, log)
+	// Bind before any other start-up work: a client connecting before the
+	// bind is refused and retries only after its reconnect interval (100 ms
+	// in libzmq), and jupyter_client connects as soon as the process exists.
+	// The engine (toolchain lookup: a `go env` process) starts after, while
+	// the client connects; requests that need it wait for it.
 	socks, err := transport.Listen(ctx, info, log)
 	if err != nil {
-		eng.Close()
 		return err
 	}
 	defer socks.Close()
 	log.Debug("startup", "phase", "listen", "dur", time.Since(start))
+	eng := startEngine(ctx, log)
 
 	historyPath := ""
 	if dataDir, err := install.DataDir(); err == nil {

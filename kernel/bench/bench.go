@@ -19,6 +19,9 @@ type Config struct {
 	Exe string
 	// GoBin is the go command for the reference timings; default "go".
 	GoBin string
+	// Python runs figure 1's jupyter_client driver (it needs jupyter_client
+	// and ipykernel); default DefaultPython.
+	Python string
 	// Runs is the number of measured runs per figure (-n); at least 1.
 	Runs int
 	// Quick trims the expensive figures (one fresh install, two floods, 100
@@ -37,7 +40,7 @@ type Config struct {
 
 // Figures lists the figures Run knows, in order, with what they measure.
 var Figures = []struct{ ID, What string }{
-	{"1", "kernel start → kernel_info_reply"},
+	{"1", "kernel start → kernel_info_reply (our client; jupyter_client beside ipykernel)"},
 	{"2", "hello cell, source changed every run"},
 	{"3", "~60-line lesson cell (goroutines, WaitGroup, Mutex, channels)"},
 	{"4", "hello and lesson cells with 200 remembered declarations"},
@@ -68,6 +71,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.GoBin == "" {
 		cfg.GoBin = "go"
+	}
+	if cfg.Python == "" {
+		cfg.Python = DefaultPython
 	}
 	cfg.Runs = max(cfg.Runs, 1)
 	if cfg.Cells == 0 {
@@ -114,6 +120,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		fn  func(context.Context) error
 	}{
 		{[]string{"1"}, b.figureStart},
+		{[]string{"1"}, b.figureStartJupyterClient},
 		{[]string{"2", "3", "7", "10"}, b.figuresMainKernel},
 		{[]string{"8"}, b.figureFlood},
 		{[]string{"4"}, b.figureDeclarations},

@@ -42,7 +42,12 @@ type Sockets struct {
 	cancel  context.CancelFunc
 	hbDone  chan struct{}
 	log     *slog.Logger
+	early   *earlyIOPub // iopub messages published before the first subscriber
 }
+
+// subscriberPoll is how often the kernel looks for its first iopub
+// subscriber while holding messages for it (early.go).
+const subscriberPoll = time.Millisecond
 
 // Listen binds the five sockets to the connection's IP and ports and starts
 // answering heartbeats. A port of 0 binds a free port; Info reports the ports
@@ -73,6 +78,11 @@ func Listen(ctx context.Context, info jupyter.ConnectionInfo, log *slog.Logger) 
 			*p.port = tcp.Port
 		}
 	}
+	pub := s.sockets[IOPub]
+	s.early = newEarlyIOPub(
+		func() bool { return len(pub.(zmq4.Topics).Topics()) > 0 },
+		func(frames [][]byte) error { return pub.SendMulti(zmq4.NewMsgFrom(frames...)) })
+	go s.early.watch(ctx, subscriberPoll)
 	go s.heartbeat()
 	return s, nil
 }
@@ -105,7 +115,13 @@ func (s *Sockets) Send(ch Channel, frames [][]byte) error {
 	if !ok || ch == Heartbeat {
 		return fmt.Errorf("transport: cannot send on %q", ch)
 	}
-	if err := sock.SendMulti(zmq4.NewMsgFrom(frames...)); err != nil {
+	var err error
+	if ch == IOPub {
+		err = s.early.publish(frames)
+	} else {
+		err = sock.SendMulti(zmq4.NewMsgFrom(frames...))
+	}
+	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return ErrClosed
 		}
