@@ -45,6 +45,9 @@ type builder struct {
 	ws  *workspace
 	log *slog.Logger
 	env []string // environment of go, compile and link
+	// prebuilt is the shared prebuilt library's directory, "" for none
+	// (prebuilt.go).
+	prebuilt string
 
 	mu       sync.Mutex             // guards the fields below
 	cfgs     map[bool]*importConfig // by race
@@ -571,7 +574,7 @@ func (b *builder) startRaceWarm(ctx context.Context) <-chan struct{} {
 	b.raceWarm = done
 	go func() {
 		defer close(done)
-		if b.restoreImportConfig(true) {
+		if b.loadPrebuilt(true) || b.restoreImportConfig(true) {
 			return
 		}
 		start := time.Now()

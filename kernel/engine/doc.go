@@ -41,6 +41,8 @@
 //	workspace.go  the private workspace module, with the cell packages written
 //	              from kernel.CellSources
 //	toolchain.go  where the go command and its tools are
+//	prebuilt.go   the shared prebuilt library `gokernel install` makes for
+//	              every user of a machine, and when a kernel may trust it
 //
 // Execute runs one cell at a time; IsComplete, Complete and Inspect read a
 // snapshot of the remembered declarations and may run while a cell runs.

@@ -28,6 +28,10 @@ type Config struct {
 	// (the notebook's directory, where Jupyter starts kernels). The grader
 	// sets it to a scratch copy of each submission's folder.
 	Dir string
+	// Prebuilt is the directory of a shared prebuilt library (see
+	// Prebuild); default: $GOKERNEL_PREBUILT. Cells then build against it
+	// instead of compiling the standard library into the user's cache.
+	Prebuilt string
 }
 
 // Engine runs Go cells. It implements interp.Interpreter.
@@ -103,15 +107,19 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		notebook: settings{Race: cfg.Race, Timeout: cfg.Timeout, Limits: cfg.Limits},
 		operator: operatorLimitsFromEnv(),
 	}
+	e.build.prebuilt = cfg.Prebuilt
+	if e.build.prebuilt == "" {
+		e.build.prebuilt = os.Getenv(EnvPrebuilt)
+	}
 	e.fixer = &importFixer{std: e.std, dir: ws.path(wsBuild, "imports")}
 	e.check = newValueChecker(e.build.exportFile)
 	e.docs = newDocCache(tc.goroot)
 	warmCtx, stop := context.WithCancel(context.Background())
 	e.warmCtx, e.stopWarm = warmCtx, stop
 	e.background.Add(1)
-	// A previous kernel's warm-up, still valid, spares the first cell the
+	// A shared prebuilt library, or a previous kernel's warm-up still valid, spares the first cell the
 	// `go list` of the warm-up (≈0.25 s warm, seconds on a cold cache).
-	restored := e.build.restoreImportConfig(false)
+	restored := e.build.loadPrebuilt(false) || e.build.restoreImportConfig(false)
 	if restored {
 		close(e.warmed)
 	}

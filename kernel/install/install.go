@@ -48,6 +48,9 @@ type Options struct {
 	// running binary (os.Executable with symlinks resolved), so Jupyter
 	// starts exactly the binary that installed itself.
 	Executable string
+	// Env is set in the kernelspec's env: variables Jupyter gives the
+	// kernel (the shared prebuilt library's directory, say).
+	Env map[string]string
 }
 
 // Spec is the content of kernel.json.
@@ -199,7 +202,11 @@ func Install(ctx context.Context, opts Options) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("install: %w", err)
 	}
-	spec, err := json.MarshalIndent(NewSpec(exe, display), "", " ")
+	ks := NewSpec(exe, display)
+	if len(opts.Env) > 0 {
+		ks.Env = opts.Env
+	}
+	spec, err := json.MarshalIndent(ks, "", " ")
 	if err != nil {
 		return "", fmt.Errorf("install: %w", err)
 	}

@@ -18,6 +18,8 @@
 //   - diskfull_test.go: the workspace's disk full mid-session and at start, GOCACHE on a full disk (a tmpfs; root only).
 //   - symlinks_test.go: paths the kernel writes, planted as symlinks in a shared sticky directory;
 //     a toolchain record planted by another user in a shared cache directory.
+//   - sharedinstall_test.go: one root install serving a real second system user (root only): cells build from
+//     the prebuilt library, the user cannot write into it, a library the user planted is refused.
 //   - security_test.go: sockets bound to the connection IP only, private workspace modes, connection
 //     and history files 0600 even under umask 000.
 package reliability
