@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -33,6 +34,10 @@ func main() {
 }
 `
 
+// racyCounterEvalue is the evalue for racyCounterProgram: the count of
+// reports varies with timing, the line does not.
+var racyCounterEvalue = regexp.MustCompile(`^(1 data race|[2-9] data races) at cell \[5\] line 16$`)
+
 // TestRunDataRace builds with -race (about 7 s the first time on a cold
 // cache: the race-enabled standard library is built once).
 func TestRunDataRace(t *testing.T) {
@@ -43,8 +48,11 @@ func TestRunDataRace(t *testing.T) {
 		out := &recordingOutput{}
 		_, err := run(context.Background(), runSpec{Binary: bin, Race: true}, out)
 		e := cellError(t, err, "DataRace")
-		if e.Value != "1 data race at cell [5] line 16" {
-			t.Errorf("evalue %q does not name the racing line cell [5] line 16", e.Value)
+		// How many reports the detector prints for the two goroutines depends on
+		// timing (one write/write pair, or also a read/write pair on the same
+		// line); what is deterministic is the one racing line named.
+		if !racyCounterEvalue.MatchString(e.Value) {
+			t.Errorf("evalue %q: want N data race(s) at cell [5] line 16, and no other line", e.Value)
 		}
 		tb := strings.Join(e.Traceback, "\n")
 		for _, want := range []string{"DATA RACE", "by goroutine", "at cell [5] line 16  in func literal in main", "was started at cell [5] line 13  in main"} {
