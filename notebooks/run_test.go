@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,17 +58,105 @@ func TestLessonsRun(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			start := time.Now()
-			cmd := exec.CommandContext(ctx, gokernel, "run", "--timeout", cellTimeout, "-o", out, in)
-			output, runErr := cmd.CombinedOutput()
+			// -v logs each cell's stages, with the CPU time its program used.
+			cmd := exec.CommandContext(ctx, gokernel, "run", "-v", "--timeout", cellTimeout, "-o", out, in)
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			runErr := cmd.Run()
 			t.Logf("%s ran in %v", path, time.Since(start).Round(time.Millisecond))
 			if runErr != nil {
-				t.Errorf("gokernel run %s: %v\n%s", path, runErr, tail(string(output), 40))
+				t.Errorf("gokernel run %s: %v\n%s\n%s", path, runErr, tail(stdout.String(), 40), tail(stderr.String(), 10))
 			}
 			if _, err := os.Stat(out); err != nil {
 				t.Fatalf("gokernel run wrote no output notebook: %v", err)
 			}
-			checkRunOutputs(t, readNotebook(t, out))
+			executed := readNotebook(t, out)
+			checkRunOutputs(t, executed)
+			checkCellCPU(t, executed, cellCPU(stderr.String()))
 		})
+	}
+}
+
+// cellCPUBudget is the CPU time one lesson cell's program may use (issue
+// 18): twenty students of a class run the same cell on one machine at once.
+// The programs' own CPU is what counts, not the build, which the kernel's
+// caches make cheap after the first cell.
+const cellCPUBudget = time.Second
+
+// runStageCPU and cellDone match the debug lines of `gokernel run -v`: the
+// engine's run stage of a cell (or of a %%python3 cell's interpreter), with
+// the CPU its program used, and the runner's line that ends the cell.
+var (
+	runStageCPU = regexp.MustCompile(`msg=stage .*phase=run .*cpu=(\S+)`)
+	cellDone    = regexp.MustCompile(`msg=cell index=(\d+) `)
+)
+
+// cellCPU returns the CPU time of each cell's program, by cell index, from
+// the debug log of `gokernel run -v`: the run stages logged since the
+// previous cell ended belong to the cell whose end is logged next.
+func cellCPU(log string) map[int]time.Duration {
+	cpu := map[int]time.Duration{}
+	var pending time.Duration
+	for _, line := range strings.Split(log, "\n") {
+		if m := runStageCPU.FindStringSubmatch(line); m != nil {
+			d, err := time.ParseDuration(m[1])
+			if err == nil {
+				pending += d
+			}
+			continue
+		}
+		if m := cellDone.FindStringSubmatch(line); m != nil {
+			index, _ := strconv.Atoi(m[1])
+			cpu[index] = pending
+			pending = 0
+		}
+	}
+	return cpu
+}
+
+func TestCellCPU(t *testing.T) {
+	log := `time=x level=DEBUG msg=stage cell=1 phase=build dur=1s how=built
+time=x level=DEBUG msg=stage cell=1 phase=run dur=20ms cpu=12ms
+time=x level=DEBUG msg=cell index=1 count=1 dur=1.2s error=""
+time=x level=DEBUG msg=stage phase=run dur=1s cpu=1.5s interpreter=python3
+time=x level=DEBUG msg=cell index=3 count=2 dur=1s error=""
+time=x level=DEBUG msg=stage cell=3 phase=compose dur=1ms
+time=x level=DEBUG msg=cell index=4 count=3 dur=10ms error=CompileError
+`
+	want := map[int]time.Duration{1: 12 * time.Millisecond, 3: 1500 * time.Millisecond, 4: 0}
+	if have := cellCPU(log); !maps.Equal(have, want) {
+		t.Errorf("have %v, want %v", have, want)
+	}
+}
+
+// checkCellCPU fails every code cell of the executed notebook nb whose
+// program used more than cellCPUBudget, and logs the heaviest cell.
+func checkCellCPU(t *testing.T, nb notebook, cpu map[int]time.Duration) {
+	t.Helper()
+	if len(cpu) == 0 {
+		t.Errorf("gokernel run -v logged no cell's CPU time: the test cannot check the lesson is light")
+		return
+	}
+	heaviest := -1
+	for i, cell := range nb.cells {
+		if cell["cell_type"] != "code" {
+			continue
+		}
+		used, ok := cpu[i]
+		if !ok {
+			continue // not run (a %%python3 cell without python3)
+		}
+		src, _ := source(cell)
+		if used > cellCPUBudget {
+			t.Errorf("cell %v (%s): its program used %v of CPU, more than the %v a lesson cell may use (issue 18: a class runs it at once)",
+				cell["id"], firstLine(src), used.Round(time.Millisecond), cellCPUBudget)
+		}
+		if heaviest < 0 || used > cpu[heaviest] {
+			heaviest = i
+		}
+	}
+	if heaviest >= 0 {
+		t.Logf("heaviest cell: %v, %v of CPU", nb.cells[heaviest]["id"], cpu[heaviest].Round(time.Millisecond))
 	}
 }
 

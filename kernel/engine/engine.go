@@ -319,6 +319,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	e.mu.Unlock()
 
 	start = time.Now()
+	var cpu time.Duration
 	value, err := run(ctx, runSpec{
 		Binary:     built.Binary,
 		Dir:        e.runDir(),
@@ -328,8 +329,9 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		Timeout:    sc.Cell.Timeout,
 		Limits:     sc.Cell.Limits,
 		Operator:   e.operator,
+		CPUTime:    &cpu,
 	}, out)
-	e.stage(count, "run", start)
+	e.stage(count, "run", start, "cpu", cpu)
 	if err != nil {
 		return nil, err
 	}

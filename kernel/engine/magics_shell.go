@@ -139,6 +139,8 @@ func (e *Engine) runScript(ctx context.Context, out interp.Output, interpreter s
 			"Install it, or put its directory on PATH (e.g. %env PATH=/opt/bin:$PATH is not expanded: give the full value).",
 		}}
 	}
+	start := time.Now()
+	var cpu time.Duration
 	_, err = run(ctx, runSpec{
 		Binary:   bin,
 		Args:     args,
@@ -148,7 +150,9 @@ func (e *Engine) runScript(ctx context.Context, out interp.Output, interpreter s
 		Timeout:  cell.Timeout,
 		Limits:   cell.Limits,
 		Operator: e.operator,
+		CPUTime:  &cpu,
 	}, out)
+	e.log.Debug("stage", "phase", "run", "dur", time.Since(start), "cpu", cpu, "interpreter", interpreter)
 	return err
 }
 

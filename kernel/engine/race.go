@@ -29,8 +29,10 @@ const raceSeparator = "=================="
 
 // raceAccess is one section of a report: an access, or where a goroutine was created.
 type raceAccess struct {
-	What   string       // "read by goroutine 8", "previous write by main goroutine", "goroutine 8 (running) created"
-	Frames []stackFrame // innermost first
+	What      string       // "read by goroutine 8", "previous write by main goroutine", "goroutine 8 (running) created"
+	Goroutine string       // the goroutine accessing or created: "8", or "main"
+	Created   bool         // the section says where Goroutine was created
+	Frames    []stackFrame // innermost first
 }
 
 // raceReport is one "WARNING: DATA RACE" block.
@@ -59,11 +61,15 @@ func parseRaceReport(text string) raceReport {
 			if m[1] != "" {
 				what = "previous " + what
 			}
-			r.Sections = append(r.Sections, raceAccess{What: what})
+			id := strings.TrimPrefix(m[3], "goroutine ")
+			if m[3] == "main goroutine" {
+				id = "main"
+			}
+			r.Sections = append(r.Sections, raceAccess{What: what, Goroutine: id})
 			cur = &r.Sections[len(r.Sections)-1]
 		case raceCreatedHeader.MatchString(line):
 			m := raceCreatedHeader.FindStringSubmatch(line)
-			r.Sections = append(r.Sections, raceAccess{What: fmt.Sprintf("goroutine %s (%s) was started", m[1], m[2])})
+			r.Sections = append(r.Sections, raceAccess{What: fmt.Sprintf("goroutine %s (%s) was started", m[1], m[2]), Goroutine: m[1], Created: true})
 			cur = &r.Sections[len(r.Sections)-1]
 		case line == "":
 			cur = nil
@@ -85,6 +91,11 @@ func parseRaceReport(text string) raceReport {
 //	    read by goroutine 8 at cell [5] line 12  in func literal in main
 //	    previous write by goroutine 9 at cell [5] line 12  in func literal in main
 //	    goroutine 8 (running) was started at cell [5] line 10  in main
+//
+// A goroutine started by a library function (sync.WaitGroup.Go) is said to
+// be started by it in the cell function that called it:
+//
+//	goroutine 8 (running) was started by sync.WaitGroup.Go in racyCount (from cell [2] line 2  in main)
 func (r raceReport) lines() []string {
 	out := []string{"DATA RACE"}
 	for _, s := range r.Sections {
@@ -95,9 +106,59 @@ func (r raceReport) lines() []string {
 				break
 			}
 		}
+		if s.Created {
+			if by, ok := r.startedBy(s); ok {
+				at = strings.Replace(at, "at ", "(from ", 1)
+				if at != "outside the cells" {
+					at += ")"
+				}
+				out = append(out, "    "+s.What+" "+by+trimOutside(" "+at))
+				continue
+			}
+		}
 		out = append(out, "    "+s.What+" "+at)
 	}
 	return out
+}
+
+// trimOutside drops a creation's " outside the cells": the library
+// function and the cell function already say where it was started.
+func trimOutside(at string) string {
+	if at == " outside the cells" {
+		return ""
+	}
+	return at
+}
+
+// startedBy says who started the goroutine of a "created at" section when
+// the innermost frame is a library function (sync.WaitGroup.Go runs the go
+// statement for its caller), e.g. "by sync.WaitGroup.Go in racyCount". The
+// race detector does not record the cell function that called the library
+// function, so it is found from the goroutine's own stack in the report:
+// a func literal of racyCount ("main.racyCount.func1") was started in
+// racyCount; a named function, "to run worker".
+func (r raceReport) startedBy(created raceAccess) (string, bool) {
+	if len(created.Frames) == 0 {
+		return "", false
+	}
+	if _, ok := cellPosition(created.Frames[0].File, created.Frames[0].Line); ok {
+		return "", false // a go statement in a cell: its line says it all
+	}
+	starter := "by " + strings.NewReplacer("(*", "", ")", "").Replace(created.Frames[0].Func)
+	for _, s := range r.Sections {
+		if s.Created || s.Goroutine != created.Goroutine || len(s.Frames) == 0 {
+			continue
+		}
+		entry := userFunc(s.Frames[len(s.Frames)-1].Func)
+		if outer, ok := strings.CutPrefix(entry, "func literal in "); ok {
+			return starter + " in " + outer, true
+		}
+		if i := strings.Index(entry, ".func"); i > 0 {
+			return starter + " in " + entry[:i], true // a method's func literal: (*T).run.func1
+		}
+		return starter + " to run " + entry, true
+	}
+	return starter, true
 }
 
 // cellLines lists the distinct cell positions of the report's accesses

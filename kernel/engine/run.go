@@ -46,6 +46,9 @@ type runSpec struct {
 	Limits     Limits
 	// Operator are the operator's limits, which cap Timeout and Limits.
 	Operator operatorLimits
+	// CPUTime, if not nil, is set to the CPU time the program used, with
+	// that of the children it waited for (wait4's rusage), once it ended.
+	CPUTime *time.Duration
 }
 
 const (
@@ -197,6 +200,9 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 	waitReaders(&readers, readerGrace, stdoutOurs, stderrOurs)
 	closeAll(stdinOurs, stdoutOurs, stderrOurs)
 
+	if spec.CPUTime != nil && cmd.ProcessState != nil {
+		*spec.CPUTime = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	cellErr := describeEnd(stop, limit, spec, cmd.ProcessState, stderrF, time.Since(began))
 	if cellErr != nil && feeder.waitingForInput() && (stop == stopInterrupted || stop == stopTimeout) {
 		// Its goroutine only shows a read in a syscall: say what that was.

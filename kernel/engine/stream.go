@@ -56,13 +56,17 @@ var streamNames = [2]string{"stdout", "stderr"}
 type streamSink struct {
 	out interp.Output
 
-	mu         sync.Mutex
-	pending    [2][]byte
-	carry      [2][]byte // an incomplete UTF-8 sequence at the end of the last write
-	lastFlush  time.Time
-	timer      *time.Timer
-	timerArmed bool
-	closed     bool
+	mu      sync.Mutex
+	pending [2][]byte
+	// firstPending is the stream whose pending text came first: it is sent
+	// first, so that a child's stderr (its panic) that came before the
+	// parent's next print stays before it.
+	firstPending int
+	carry        [2][]byte // an incomplete UTF-8 sequence at the end of the last write
+	lastFlush    time.Time
+	timer        *time.Timer
+	timerArmed   bool
+	closed       bool
 
 	limit    int64 // <0: unlimited
 	accepted int64
@@ -104,6 +108,9 @@ func (s *streamSink) write(stream int, b []byte) {
 			s.armLocked(time.Until(s.lastFlush.Add(streamFlushInterval))) // the limit note
 		}
 		return
+	}
+	if len(s.pending[stdoutStream])+len(s.pending[stderrStream]) == 0 {
+		s.firstPending = stream
 	}
 	s.pending[stream] = append(s.pending[stream], data...)
 	if stream == stdoutStream {
@@ -209,7 +216,7 @@ func (s *streamSink) onTimer() {
 // flushLocked sends the pending text. Unless final, a short partial last
 // line of stdout younger than promptHold stays pending (a possible prompt).
 func (s *streamSink) flushLocked(final bool) {
-	for stream := range s.pending {
+	for _, stream := range [2]int{s.firstPending, 1 - s.firstPending} {
 		text := s.pending[stream]
 		var held []byte
 		if stream == stdoutStream && !final && s.holdPrompt && !s.partialSince.IsZero() {
@@ -232,6 +239,8 @@ func (s *streamSink) flushLocked(final bool) {
 	}
 	if len(s.pending[stdoutStream]) == 0 {
 		s.partialSince = time.Time{}
+	} else {
+		s.firstPending = stdoutStream // a held prompt
 	}
 	s.lastFlush = time.Now()
 }
@@ -425,6 +434,13 @@ var crashPrefixes = []string{"panic: ", "fatal error: ", "SIGQUIT: quit", "SIGAB
 
 var raceFoundLine = regexp.MustCompile(`^Found \d+ data race\(s\)$`)
 
+// childPanicHeader is the second line of the report a child process started
+// with nb.Process writes when its function panics (nb's childPanicReport):
+// its "panic: " line is not the cell program's crash, and the report is
+// already mapped to cells, so it streams in its place among the output,
+// before whatever the parent prints after joining the child.
+var childPanicHeader = regexp.MustCompile(`^in child process .+ \(pid \d+\), which exits with status \d+:$`)
+
 // stderrFilter streams stderr live except the runtime's crash dump and
 // race reports, which it keeps to be shown mapped to the cells.
 type stderrFilter struct {
@@ -495,6 +511,11 @@ func (f *stderrFilter) completeLine(line []byte) {
 	}
 	text := strings.TrimRight(string(line), "\r\n")
 	if f.crashing {
+		if childPanicHeader.MatchString(text) && bytes.Count(f.crash.Bytes(), []byte("\n")) == 1 {
+			f.releaseCrash()
+			f.sink.write(stderrStream, line)
+			return
+		}
 		if time.Since(f.crashStart) > crashCaptureWindow {
 			// The program lived on: it was ordinary output after all.
 			f.releaseCrash()

@@ -194,6 +194,10 @@ func TestStderrFilter(t *testing.T) {
 		{"separator that is not a race", []string{"==================\n", "title\n"}, "==================\ntitle\n", "", 0},
 		{"race report kept", []string{"x\n==================\nWARNING: DATA RACE\nRead at 0x1 by goroutine 7:\n==================\nFound 1 data race(s)\n"}, "x\n", "", 1},
 		{"mid-line text is never a dump", []string{"value: ", "panic: no\n"}, "value: panic: no\n", "", 0},
+		{"a child process's panic report streams", []string{"panic: boom\nin child process panics (pid 5), which exits with status 2:\n    cell [10] line 3  in panics\n"},
+			"panic: boom\nin child process panics (pid 5), which exits with status 2:\n    cell [10] line 3  in panics\n", "", 0},
+		{"the program's panic after a child's", []string{"panic: a\nin child process f (pid 5), which exits with status 2:\npanic: b\n\ngoroutine 1 [running]:\n"},
+			"panic: a\nin child process f (pid 5), which exits with status 2:\n", "panic: b\n\ngoroutine 1 [running]:\n", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
