@@ -22,7 +22,7 @@ var lessonName = regexp.MustCompile(`^[0-9][0-9]-[a-z0-9-]+\.ipynb$`)
 // cellID is nbformat 4.5's pattern for cell ids.
 var cellID = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 
-// wantLessons are the six lessons of the course (issue 7).
+// wantLessons are the lessons of the course (issues 7 and 13).
 var wantLessons = []string{
 	"01-threads-and-processes.ipynb",
 	"02-creating-threads.ipynb",
@@ -30,6 +30,7 @@ var wantLessons = []string{
 	"04-processes.ipynb",
 	"05-queues.ipynb",
 	"06-choosing.ipynb",
+	"07-coordinating.ipynb",
 }
 
 // cellKeys lists, per cell type, the keys nbformat 4.5 requires and allows.
