@@ -12,7 +12,10 @@
 //     comments; markdown tables stay intact; lesson
 //     conventions (tagged %%python3 cells, expected errors, exercises).
 //   - run_test.go: runs every lesson with `gokernel run` and checks that each
-//     cell succeeds, or fails with the error the lesson promises.
+//     cell succeeds, or fails with the error the lesson promises, and that
+//     its program uses less than a second of CPU (a class runs it at once);
+//     runs each checked exercise's check against the starting code (it must
+//     fail, saying why) and against the solution (it must pass).
 //   - demo.ipynb, assignments/: owned by other parts of the project; the
 //     lint checks their format too.
 package notebooks

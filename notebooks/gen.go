@@ -8,7 +8,8 @@
 // line "=== KIND [TAG...]":
 //
 //	=== md              markdown: English text, then a line "--- zh", then the 中文 text
-//	=== go [TAG...]     a Go code cell, shared by both languages; a TAG
+//	=== go [TAG...]     a Go code cell, shared by both languages (tags such
+//	                    as exercise, exercise-check, raises-exception); a TAG
 //	                    expect=NAME is not a tag but the error a
 //	                    raises-exception cell must fail with
 //	                    (metadata.gokernel.expected_error)

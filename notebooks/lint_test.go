@@ -440,7 +440,7 @@ func TestChineseLessonsHaveTheSameCodeCells(t *testing.T) {
 // TestLessonConventions checks what the course promises of every lesson:
 // Python cells are tagged so runners can tell them apart, cells meant to fail
 // are code cells that name the error they fail with, and each lesson ends
-// with exercises.
+// with exercises, at least one of them checked (exerciseProblems).
 func TestLessonConventions(t *testing.T) {
 	for _, path := range lessonPaths(t) {
 		t.Run(path, func(t *testing.T) {
@@ -472,12 +472,145 @@ func TestLessonConventions(t *testing.T) {
 			if goCells < 3 {
 				t.Errorf("have %d Go cells, want at least 3", goCells)
 			}
-			if len(nb.cells) == 0 {
-				return
+			for _, p := range exerciseProblems(nb.cells) {
+				t.Error(p)
 			}
-			last, _ := source(nb.cells[len(nb.cells)-1])
-			if !strings.Contains(last, "## Exercises") && !strings.Contains(last, "## 练习") {
-				t.Errorf("last cell does not start the exercises (want a \"## Exercises\" or \"## 练习\" heading)")
+		})
+	}
+}
+
+// Tags of the checked exercises (issue 13): the code a student edits, the
+// cell that checks it, and the folded solution.
+const (
+	exerciseTag = "exercise"
+	checkTag    = "exercise-check"
+	solutionTag = "solution"
+)
+
+// exerciseProblems lists what is wrong with the exercises of a lesson: they
+// come last, under a "## Exercises" (or "## 练习") heading; there is at least
+// one checked exercise; each check cell follows the exercise cell it checks,
+// is tagged raises-exception (it fails until the student has solved the
+// exercise, and Run All goes on past it), and is followed by a solution that
+// JupyterLab shows folded (metadata.jupyter.source_hidden) holding Go code.
+func exerciseProblems(cells []map[string]any) []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	heading := slices.IndexFunc(cells, func(c map[string]any) bool {
+		src, _ := source(c)
+		return c["cell_type"] == "markdown" && (strings.HasPrefix(src, "## Exercises") || strings.HasPrefix(src, "## 练习"))
+	})
+	if heading < 0 {
+		return []string{"no cell starts the exercises (want a \"## Exercises\" or \"## 练习\" heading)"}
+	}
+	checks := 0
+	for i, cell := range cells {
+		tagList := tags(cell)
+		if slices.Contains(tagList, solutionTag) && !sourceHidden(cell) {
+			add("cell %d: a solution must be folded (metadata.jupyter.source_hidden: true)", i)
+		}
+		if i <= heading || cell["cell_type"] != "code" {
+			continue
+		}
+		isCheck := slices.Contains(tagList, checkTag)
+		if !isCheck && !slices.Contains(tagList, exerciseTag) {
+			add("cell %d: a code cell among the exercises is tagged neither %s nor %s", i, exerciseTag, checkTag)
+		}
+		if !isCheck {
+			continue
+		}
+		checks++
+		if !slices.Contains(tags(cells[i-1]), exerciseTag) {
+			add("cell %d: a check must follow the %s cell it checks", i, exerciseTag)
+		}
+		if !slices.Contains(tagList, "raises-exception") {
+			add("cell %d: a check fails until the exercise is solved: tag it raises-exception", i)
+		}
+		solved := false
+		for _, later := range cells[i+1:] {
+			if slices.Contains(tags(later), checkTag) {
+				break
+			}
+			src, _ := source(later)
+			if slices.Contains(tags(later), solutionTag) && later["cell_type"] == "markdown" && strings.Contains(src, "```go\n") {
+				solved = true
+				break
+			}
+		}
+		if !solved {
+			add("cell %d: a check has no %s markdown cell with a ```go block after it", i, solutionTag)
+		}
+	}
+	if checks == 0 {
+		add("no checked exercise: want at least one cell tagged %s", checkTag)
+	}
+	return problems
+}
+
+// sourceHidden reports whether a cell is folded in JupyterLab.
+func sourceHidden(cell map[string]any) bool {
+	meta, _ := cell["metadata"].(map[string]any)
+	jupyter, _ := meta["jupyter"].(map[string]any)
+	return jupyter["source_hidden"] == true
+}
+
+func TestExerciseProblems(t *testing.T) {
+	md := func(src string, tagList ...string) map[string]any {
+		meta := map[string]any{}
+		if len(tagList) > 0 {
+			var list []any
+			for _, tag := range tagList {
+				list = append(list, tag)
+			}
+			meta["tags"] = list
+		}
+		return map[string]any{"cell_type": "markdown", "metadata": meta, "source": src}
+	}
+	code := func(src string, tagList ...string) map[string]any {
+		c := md(src, tagList...)
+		c["cell_type"] = "code"
+		return c
+	}
+	folded := func(c map[string]any) map[string]any {
+		c["metadata"].(map[string]any)["jupyter"] = map[string]any{"source_hidden": true}
+		return c
+	}
+	good := func() []map[string]any {
+		return []map[string]any{
+			md("# Lesson"), code("x := 1"), md("## Exercises\n1. Think."),
+			code("func f() {}", exerciseTag), code("f()", checkTag, "raises-exception"),
+			md("**Hint:** …"), folded(md("```go\nfunc f() {}\n```", solutionTag)),
+		}
+	}
+	tests := []struct {
+		name   string
+		change func([]map[string]any) []map[string]any
+		want   string // substring of a problem; "" means none
+	}{
+		{name: "good", change: func(c []map[string]any) []map[string]any { return c }},
+		{name: "no heading", change: func(c []map[string]any) []map[string]any { return slices.Delete(c, 2, 3) }, want: "no cell starts"},
+		{name: "no check", change: func(c []map[string]any) []map[string]any { return c[:4] }, want: "no checked exercise"},
+		{name: "solution not folded", change: func(c []map[string]any) []map[string]any {
+			c[6] = md("```go\nfunc f() {}\n```", solutionTag)
+			return c
+		}, want: "must be folded"},
+		{name: "no solution", change: func(c []map[string]any) []map[string]any { return c[:6] }, want: "no solution"},
+		{name: "check not raises-exception", change: func(c []map[string]any) []map[string]any {
+			c[4] = code("f()", checkTag)
+			return c
+		}, want: "raises-exception"},
+		{name: "untagged code after the heading", change: func(c []map[string]any) []map[string]any {
+			return slices.Insert(c, 3, code("y := 2"))
+		}, want: "tagged neither"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			problems := strings.Join(exerciseProblems(tt.change(good())), "\n")
+			switch {
+			case tt.want == "" && problems != "":
+				t.Errorf("have problems %q, want none", problems)
+			case tt.want != "" && !strings.Contains(problems, tt.want):
+				t.Errorf("have problems %q, want one containing %q", problems, tt.want)
 			}
 		})
 	}

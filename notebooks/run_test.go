@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -242,4 +243,136 @@ func tail(s string, n int) string {
 		lines = append([]string{"..."}, lines[len(lines)-n:]...)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// exercise is one checked exercise of a lesson: the code a student starts
+// from, the cell that checks it, and the Go code of its solution.
+type exercise struct {
+	start, check map[string]any
+	solution     string
+}
+
+// exercises returns the checked exercises of a lesson (see exerciseProblems
+// for how they are laid out).
+func exercises(t *testing.T, nb notebook) []exercise {
+	t.Helper()
+	var out []exercise
+	for i, cell := range nb.cells {
+		if !slices.Contains(tags(cell), checkTag) || i == 0 {
+			continue
+		}
+		ex := exercise{start: nb.cells[i-1], check: cell}
+		for _, later := range nb.cells[i+1:] {
+			if !slices.Contains(tags(later), solutionTag) {
+				continue
+			}
+			src, _ := source(later)
+			_, code, ok := strings.Cut(src, "```go\n")
+			code, _, closed := strings.Cut(code, "\n```")
+			if !ok || !closed {
+				t.Fatalf("%s: the solution after check %v has no ```go block", nb.path, cell["id"])
+			}
+			ex.solution = code
+			break
+		}
+		out = append(out, ex)
+	}
+	return out
+}
+
+// TestExerciseChecks runs each lesson's checked exercises twice in one
+// notebook, through `gokernel run`: the starting code then its check, which
+// must fail and say what is wrong; the solution then the check again, which
+// must pass. A check that passes the starting code or fails the solution
+// teaches nothing.
+func TestExerciseChecks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPING TestExerciseChecks in -short mode: it runs cells through the kernel")
+	}
+	gokernel := buildGokernel(t)
+	for _, name := range wantLessons {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			nb := readNotebook(t, name)
+			exs := exercises(t, nb)
+			if len(exs) == 0 {
+				t.Fatal("no checked exercise")
+			}
+			var cells []any
+			newCode := func(id, src string) map[string]any {
+				return map[string]any{"cell_type": "code", "id": id, "metadata": map[string]any{}, "outputs": []any{}, "execution_count": nil, "source": src}
+			}
+			for i, ex := range exs {
+				start, _ := source(ex.start)
+				check, _ := source(ex.check)
+				cells = append(cells,
+					newCode(fmt.Sprintf("start-%d", i), start), newCode(fmt.Sprintf("check-start-%d", i), check),
+					newCode(fmt.Sprintf("solution-%d", i), ex.solution), newCode(fmt.Sprintf("check-solution-%d", i), check))
+			}
+			nb.raw["cells"] = cells
+			data, err := json.MarshalIndent(nb.raw, "", " ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			in, out := filepath.Join(dir, "in.ipynb"), filepath.Join(dir, "out.ipynb")
+			if err := os.WriteFile(in, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			output, err := exec.CommandContext(ctx, gokernel, "run", "--allow-errors", "--timeout", cellTimeout, "-o", out, in).CombinedOutput()
+			if _, statErr := os.Stat(out); statErr != nil {
+				t.Fatalf("gokernel run wrote no notebook: %v %v\n%s", err, statErr, tail(string(output), 40))
+			}
+			for _, cell := range readNotebook(t, out).cells {
+				id, _ := cell["id"].(string)
+				text, errs := cellOutput(cell)
+				switch {
+				case strings.HasPrefix(id, "start-") || strings.HasPrefix(id, "solution-"):
+					if len(errs) > 0 {
+						t.Errorf("%s: the exercise code itself fails: %q", id, errs)
+					}
+				case strings.HasPrefix(id, "check-start-"):
+					if len(errs) == 0 {
+						t.Errorf("%s: the check passes the starting code:\n%s", id, text)
+					}
+					if !strings.Contains(text, "Not yet") && !strings.Contains(strings.Join(errs, "\n"), "DataRace") {
+						t.Errorf("%s: the check fails without saying what is wrong (want a \"Not yet: …\" line):\n%s\n%q", id, text, errs)
+					}
+				case strings.HasPrefix(id, "check-solution-"):
+					if len(errs) > 0 || !strings.Contains(text, "Right") {
+						t.Errorf("%s: the check does not pass the solution: errors %q\n%s", id, errs, text)
+					}
+				}
+			}
+		})
+	}
+}
+
+// cellOutput returns the stream text of an executed cell and its errors
+// ("ename: evalue").
+func cellOutput(cell map[string]any) (text string, errs []string) {
+	outs, _ := cell["outputs"].([]any)
+	var b strings.Builder
+	for _, o := range outs {
+		out, _ := o.(map[string]any)
+		switch out["output_type"] {
+		case "stream":
+			switch t := out["text"].(type) {
+			case string:
+				b.WriteString(t)
+			case []any:
+				for _, line := range t {
+					s, _ := line.(string)
+					b.WriteString(s)
+				}
+			}
+		case "error":
+			ename, _ := out["ename"].(string)
+			evalue, _ := out["evalue"].(string)
+			errs = append(errs, ename+": "+evalue)
+		}
+	}
+	return b.String(), errs
 }
