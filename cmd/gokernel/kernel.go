@@ -141,10 +141,22 @@ type pendingEngine struct {
 	err error
 }
 
-var _ interp.Interpreter = (*pendingEngine)(nil)
+var (
+	_ interp.Interpreter = (*pendingEngine)(nil)
+	_ interp.Lookahead   = (*pendingEngine)(nil)
+)
+
+// pipelineEnv turns off building queued cells ahead of their turn
+// (GOKERNEL_PIPELINE=off): the baseline `gokernel bench` compares Run All
+// against, and a way out should it ever misbehave.
+const pipelineEnv = "GOKERNEL_PIPELINE"
 
 func startEngine(ctx context.Context, log *slog.Logger) *pendingEngine {
-	p := &pendingEngine{ready: make(chan struct{}), cfg: engine.Config{Logger: log}, log: log}
+	cfg := engine.Config{Logger: log}
+	if v := strings.TrimSpace(os.Getenv(pipelineEnv)); v == "off" || v == "0" {
+		cfg.Lookahead = -1
+	}
+	p := &pendingEngine{ready: make(chan struct{}), cfg: cfg, log: log}
 	go func() {
 		defer close(p.ready)
 		start := time.Now()
@@ -224,6 +236,22 @@ func (p *pendingEngine) Execute(ctx context.Context, req interp.ExecuteRequest, 
 		return nil, &interp.Error{Name: "Interrupted", Value: "interrupted while the Go engine was starting"}
 	}
 	return nil, p.startErr()
+}
+
+// Queued passes the queue on once the engine runs; before that there is
+// nothing to build ahead with (the first cell waits for the engine too).
+func (p *pendingEngine) Queued(reqs []interp.ExecuteRequest) {
+	select {
+	case <-p.ready:
+	default:
+		return
+	}
+	p.mu.Lock()
+	e := p.eng
+	p.mu.Unlock()
+	if e != nil {
+		e.Queued(reqs)
+	}
 }
 
 func (p *pendingEngine) IsComplete(code string) interp.IsCompleteResult {

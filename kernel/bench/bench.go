@@ -27,7 +27,7 @@ type Config struct {
 	// Quick trims the expensive figures (one fresh install, two floods, 100
 	// cells for the RSS growth) so that the whole run takes a few minutes.
 	Quick bool
-	// Only lists the figures to measure ("1".."10"); empty means all.
+	// Only lists the figures to measure ("1".."11"); empty means all.
 	Only []string
 	// Cells is the number of cells of figure 9; default 1000, 100 when Quick.
 	Cells int
@@ -50,6 +50,7 @@ var Figures = []struct{ ID, What string }{
 	{"8", "a cell printing 100 MB"},
 	{"9", "idle kernel RSS; RSS after 1000 cells"},
 	{"10", "interrupt_request → execute_reply of a looping cell"},
+	{"11", "Run All (every execute_request at once) of lessons 3 and 6 and 30 small cells, cells built ahead vs one by one"},
 }
 
 // benchmark holds the state of one Run.
@@ -127,6 +128,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{[]string{"5"}, b.figureRace},
 		{[]string{"9"}, b.figureRSS},
 		{[]string{"6"}, b.figureFreshInstall},
+		{[]string{"11"}, b.figureRunAll},
 	}
 	for _, s := range steps {
 		if !b.anySelected(s.ids...) {

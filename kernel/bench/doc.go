@@ -12,6 +12,7 @@
 //   - bench.go: Config, Run, the list of figures and the per-run helpers.
 //   - figures.go: one method per figure (start, cells, completion, flood, RSS, install, interrupt).
 //   - jupyterclient.go, jupyter_client_start.py: figure 1 through Debian's jupyter_client, beside ipykernel.
+//   - runall.go: figure 11, Run All with queued cells built ahead vs one by one.
 //   - programs.go: the cells the benchmark runs and their standalone-program twins.
 //   - reference.go: go run / go build / process-start baselines in a temporary module.
 //   - client.go: Client, a Jupyter frontend over zmq4 that matches replies and iopub to requests (Call).

@@ -413,14 +413,23 @@ func (b *builder) compileAndLink(ctx context.Context, req buildRequest, bin stri
 	if err != nil {
 		return err
 	}
-	src := b.ws.path(wsBuild, "main.go")
-	obj := b.ws.path(wsBuild, "main.a")
+	// Each build has its own scratch directory: a cell built ahead of its
+	// turn (lookahead.go) may compile while the current one does. The file
+	// is still main.go, the name the compiler's messages carry.
+	scratch, err := os.MkdirTemp(b.ws.path(wsBuild), "prog-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	src := filepath.Join(scratch, "main.go")
+	obj := filepath.Join(scratch, "main.a")
+	tmpBin := filepath.Join(scratch, "bin")
 	if err := writePrivateFile(src, req.Source); err != nil {
 		return err
 	}
 	compileArgs := []string{"-o", obj, "-p", "main", "-complete", "-lang=go" + b.tc.langVer,
 		"-dwarf=false", "-pack", "-importcfg", cfg}
-	linkArgs := []string{"-o", bin + ".tmp", "-importcfg", cfg, "-buildmode=exe", "-s", "-w"}
+	linkArgs := []string{"-o", tmpBin, "-importcfg", cfg, "-buildmode=exe", "-s", "-w"}
 	if req.Race {
 		compileArgs = append(compileArgs, "-race")
 		linkArgs = append(linkArgs, "-race")
@@ -438,10 +447,10 @@ func (b *builder) compileAndLink(ctx context.Context, req buildRequest, bin stri
 	b.log.Debug("compile+link", "cell", req.Cell, "compile", compiled.Sub(start), "link", time.Since(compiled))
 	// The tools create files with the umask's modes (0644/0755); a
 	// workspace on a shared machine is private to its user.
-	if err := privateModes(obj, bin+".tmp"); err != nil {
+	if err := privateModes(obj, tmpBin); err != nil {
 		return err
 	}
-	return os.Rename(bin+".tmp", bin)
+	return os.Rename(tmpBin, bin)
 }
 
 // tool runs one tool of the toolchain (compile, link) and returns its output.
@@ -588,6 +597,23 @@ func (b *builder) startRaceWarm(ctx context.Context) <-chan struct{} {
 }
 
 // raceWarmErr says why warming the race-enabled library failed, if it did.
+// raceWarmDone reports whether the race-enabled standard library is ready
+// (warmed without error), without starting or waiting for it.
+func (b *builder) raceWarmDone() bool {
+	b.mu.Lock()
+	done := b.raceWarm
+	b.mu.Unlock()
+	if done == nil {
+		return false
+	}
+	select {
+	case <-done:
+		return b.raceWarmErr() == nil
+	default:
+		return false
+	}
+}
+
 func (b *builder) raceWarmErr() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()

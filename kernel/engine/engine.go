@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gokernel/gokernel/kernel/engine/speculate"
 	"github.com/gokernel/gokernel/kernel/interp"
 	"github.com/gokernel/gokernel/kernel/nb/wire"
 )
@@ -24,6 +25,10 @@ type Config struct {
 	Race    bool         // build every cell with the race detector
 	Timeout time.Duration
 	Limits  Limits
+	// Lookahead is how many queued cells are built ahead of their turn
+	// while the current one builds and runs (lookahead.go); 0 means
+	// DefaultLookahead, a negative number none.
+	Lookahead int
 	// Dir is the working directory of cells; default: the kernel's own
 	// (the notebook's directory, where Jupyter starts kernels). The grader
 	// sets it to a scratch copy of each submission's folder.
@@ -63,6 +68,8 @@ type Engine struct {
 	background sync.WaitGroup
 
 	execMu sync.Mutex // one Execute at a time
+
+	ahead *lookahead // builds of queued cells ahead of their turn
 
 	mu       sync.RWMutex // guards the notebook state below
 	decls    *declSet
@@ -106,6 +113,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		sources:  map[int]string{},
 		notebook: settings{Race: cfg.Race, Timeout: cfg.Timeout, Limits: cfg.Limits},
 		operator: operatorLimitsFromEnv(),
+		ahead:    newLookahead(lookaheadDepth(cfg.Lookahead)),
 	}
 	e.build.prebuilt = cfg.Prebuilt
 	if e.build.prebuilt == "" {
@@ -122,6 +130,13 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	restored := e.build.loadPrebuilt(false) || e.build.restoreImportConfig(false)
 	if restored {
 		close(e.warmed)
+	}
+	if e.ahead.on() {
+		e.background.Add(1)
+		go func() {
+			defer e.background.Done()
+			e.planLoop(warmCtx)
+		}()
 	}
 	go func() {
 		defer e.background.Done()
@@ -204,11 +219,19 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	defer e.execMu.Unlock()
 	e.mu.RLock()
 	closed, notebook := e.closed, e.notebook
+	before := cellState{decls: e.decls, notebook: notebook} // what this cell sees
 	e.mu.RUnlock()
 	if closed {
 		return nil, errors.New("engine: closed")
 	}
 	count := req.Count
+	// What this cell sees, as builds ahead of it assumed it (lookahead.go).
+	aheadKey := speculate.Key{Count: count, Code: req.Code}
+	if e.ahead.on() {
+		aheadKey.Seen = before.seen(req.Silent)
+	}
+	e.startCell(aheadKey)
+	defer e.endCell(aheadKey)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	e.mu.Lock()
@@ -240,6 +263,11 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		}
 	}
 	if sc.Run != nil {
+		// A cell magic (%%python3 ...) leaves the declarations as they are:
+		// the cells behind it can be built ahead while it runs.
+		e.mu.RLock()
+		e.setAfter(&cellState{decls: e.decls, notebook: sc.Notebook})
+		e.mu.RUnlock()
 		start = time.Now()
 		res, err := sc.Run(ctx, e, out)
 		e.stage(count, "magic", start)
@@ -277,10 +305,13 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	// The program gets only the declarations this cell can reach.
 	used := &declSet{Imports: merged.Imports, Decls: merged.reachable(pc, count)}
 	e.stage(count, "merge", start, "decls", len(merged.Decls), "used", len(used.Decls))
+	// The queued cells can be built ahead from what this one leaves.
+	e.setAfter(&cellState{decls: merged, notebook: sc.Notebook})
 
 	if err := e.waitWarm(ctx, out); err != nil {
 		return nil, buildFailed(err)
 	}
+	e.ahead.poke() // the queue can be planned now that the build cache is warm
 
 	prog, paths := e.program(ctx, pc, merged, used, count, req.Silent, sc.Cell.Race, out)
 
@@ -294,7 +325,14 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		return nil, err
 	}
 	start = time.Now()
+	// A build of this cell ahead of its turn, under what it sees now, may
+	// be running: wait for it rather than compile the same program twice.
+	ahead := e.waitAhead(ctx, aheadKey)
 	built, err := e.build.build(ctx, buildRequest{Cell: count, Source: prog.Source, Imports: paths, Race: sc.Cell.Race})
+	if ahead && built.How == "cache" {
+		e.ahead.hits.Add(1)
+		built.How = "built ahead"
+	}
 	e.stage(count, "build", start, "how", built.How)
 	if err != nil {
 		// A failure that names no position in the program (the linker out
@@ -555,6 +593,7 @@ func (e *Engine) Close() error {
 	e.mu.Unlock()
 	e.stopWarm()
 	e.background.Wait()
+	e.ahead.builds.Close()
 	e.execMu.Lock() // wait for the cancelled cell to end
 	defer e.execMu.Unlock()
 	return e.ws.remove()

@@ -29,7 +29,7 @@ const (
 //	go.mod        module gokernel.local/cell, requiring github.com/gokernel/gokernel
 //	              replaced by ./gokernel
 //	gokernel/     copy of kernel/nb/** (non-test Go files) from kernel.CellSources
-//	build/        the program being built (main.go, main.a, importcfg)
+//	build/        importcfg files; prog-*/ per build: main.go, main.a, the binary before it moves to bin/
 //	prog/         the program for the `go build` fallback
 //	bin/          built binaries, named by the hash of what they were built from
 //	run/          working directory of running cells

@@ -6,8 +6,9 @@
 // side. Every type here is plain data from the standard library so that both
 // sides can depend on this package without depending on each other.
 //
-// The package is one file, interp.go: the Interpreter interface, the Output a
-// running cell writes to, and the requests and answers that cross the seam.
+// The package is one file, interp.go: the Interpreter interface (and the
+// optional Lookahead), the Output a running cell writes to, and the requests
+// and answers that cross the seam.
 package interp
 
 import (
@@ -44,6 +45,18 @@ type Interpreter interface {
 
 	// Close stops any running cell and removes the interpreter's workspace.
 	Close() error
+}
+
+// Lookahead is implemented by an Interpreter that can prepare cells waiting
+// in the execute queue while an earlier one runs (JupyterLab's Run All sends
+// every cell at once). The server calls Queued whenever its queue changes
+// with the requests not yet finished, in order: the first is the one running
+// (or about to run), the rest wait behind it, each with the Count it will run
+// as if the requests before it run. Queued must return at once, and may only
+// make later Executes faster, never different; an empty reqs says nothing
+// waits (the queue was aborted after an error or an interrupt).
+type Lookahead interface {
+	Queued(reqs []ExecuteRequest)
 }
 
 // Info is the language part of kernel_info_reply.

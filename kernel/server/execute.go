@@ -16,11 +16,27 @@ type execQueue struct {
 	mu    sync.Mutex
 	items []*request
 	wake  chan struct{}
+	// count is the execution counter once the popped requests have run:
+	// the waiting ones will run as count+1, count+2 ...
+	count int
+	// running is the request popped last, until it has finished.
+	running *request
+
+	// tell hears what waits, after every change (the interpreter's
+	// interp.Lookahead, or nil); tellMu keeps the calls in order.
+	tell   func([]interp.ExecuteRequest)
+	tellMu sync.Mutex
 }
 
 func (q *execQueue) init() { q.wake = make(chan struct{}, 1) }
 
 func (q *execQueue) push(r *request) {
+	if r.exec == nil {
+		var req jupyter.ExecuteRequest
+		if err := r.msg.DecodeContent(&req); err == nil {
+			r.exec = &req
+		}
+	}
 	q.mu.Lock()
 	q.items = append(q.items, r)
 	q.mu.Unlock()
@@ -28,6 +44,54 @@ func (q *execQueue) push(r *request) {
 	case q.wake <- struct{}{}:
 	default:
 	}
+	q.notify()
+}
+
+// stores reports whether a request counts (and so takes the next execution
+// count), as execute decides it.
+func stores(req *jupyter.ExecuteRequest) bool {
+	return req != nil && req.WantsHistory() && !req.Silent
+}
+
+// notify tells the interpreter the requests not finished: the running one
+// first, then those waiting, each with the count it will run as if the
+// requests before it run.
+func (q *execQueue) notify() {
+	if q.tell == nil {
+		return
+	}
+	q.tellMu.Lock()
+	defer q.tellMu.Unlock()
+	q.mu.Lock()
+	waiting := make([]interp.ExecuteRequest, 0, len(q.items)+1)
+	count := q.count
+	add := func(req *jupyter.ExecuteRequest, count int) {
+		waiting = append(waiting, interp.ExecuteRequest{
+			Code: req.Code, Count: count, Silent: req.Silent, StoreHistory: stores(req), AllowStdin: req.WantsStdin(),
+		})
+	}
+	if q.running != nil && q.running.exec != nil {
+		add(q.running.exec, count) // its count is taken already
+	}
+	for _, r := range q.items {
+		if r.exec == nil {
+			break // it will fail to decode; what follows it is not foreseeable
+		}
+		if stores(r.exec) {
+			count++
+		}
+		add(r.exec, count)
+	}
+	q.mu.Unlock()
+	q.tell(waiting)
+}
+
+// finished says the running request has been answered.
+func (q *execQueue) finished() {
+	q.mu.Lock()
+	q.running = nil
+	q.mu.Unlock()
+	q.notify()
 }
 
 // pop waits for the next request; false when ctx ends (even if requests
@@ -41,7 +105,12 @@ func (q *execQueue) pop(ctx context.Context) (*request, bool) {
 		if len(q.items) > 0 {
 			r := q.items[0]
 			q.items = q.items[1:]
+			if stores(r.exec) {
+				q.count++
+			}
+			q.running = r
 			q.mu.Unlock()
+			q.notify()
 			return r, true
 		}
 		q.mu.Unlock()
@@ -56,9 +125,10 @@ func (q *execQueue) pop(ctx context.Context) (*request, bool) {
 // drain removes and returns every waiting request.
 func (q *execQueue) drain() []*request {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	items := q.items
 	q.items = nil
+	q.mu.Unlock()
+	q.notify()
 	return items
 }
 
@@ -77,6 +147,7 @@ func (s *Server) runQueue(ctx context.Context) {
 			aborted, err = s.execute(ctx, r)
 			return err
 		}})
+		s.queue.finished()
 		// After the failed request's idle, so busy/idle pairs do not nest.
 		for _, waiting := range aborted {
 			s.abort(waiting)
@@ -102,12 +173,16 @@ func (s *Server) abort(r *request) {
 // counter's value; silent requests publish neither execute_input nor
 // execute_result.
 func (s *Server) execute(ctx context.Context, r *request) (aborted []*request, err error) {
-	var req jupyter.ExecuteRequest
-	if err := r.msg.DecodeContent(&req); err != nil {
-		s.replyError(r, "execute_reply", err)
-		return nil, err
+	if r.exec == nil {
+		var req jupyter.ExecuteRequest
+		if err := r.msg.DecodeContent(&req); err != nil {
+			s.replyError(r, "execute_reply", err)
+			return nil, err
+		}
+		r.exec = &req
 	}
-	store := req.WantsHistory() && !req.Silent
+	req := *r.exec
+	store := stores(&req)
 	if store {
 		s.count++
 	}

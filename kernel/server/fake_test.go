@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,28 @@ type fakeInterp struct {
 	counts   []int
 	closed   bool
 	started  chan string // receives each cell's code when it starts
+	queued   []string    // each Queued call as "code#count code#count ..."
+}
+
+// Queued records what the server says is queued (interp.Lookahead).
+func (f *fakeInterp) Queued(reqs []interp.ExecuteRequest) {
+	var parts []string
+	for _, r := range reqs {
+		p := fmt.Sprintf("%s#%d", r.Code, r.Count)
+		if r.Silent {
+			p += "(silent)"
+		}
+		parts = append(parts, p)
+	}
+	f.mu.Lock()
+	f.queued = append(f.queued, strings.Join(parts, " "))
+	f.mu.Unlock()
+}
+
+func (f *fakeInterp) queuedCalls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.queued...)
 }
 
 func newFakeInterp() *fakeInterp { return &fakeInterp{started: make(chan string, 100)} }

@@ -76,6 +76,8 @@ type route struct {
 type request struct {
 	ch  transport.Channel
 	msg *jupyter.Message
+	// exec is an execute_request's content, decoded when it is queued.
+	exec *jupyter.ExecuteRequest
 }
 
 // New builds a Server. It reads the history file; a history file that
@@ -103,6 +105,9 @@ func New(cfg Config) (*Server, error) {
 		shutdown: make(chan struct{}),
 	}
 	s.queue.init()
+	if la, ok := cfg.Interpreter.(interp.Lookahead); ok {
+		s.queue.tell = la.Queued
+	}
 	s.routes = map[string]route{
 		"kernel_info_request": {handle: s.kernelInfo, shell: true, control: true},
 		"execute_request":     {queued: true, shell: true}, // runQueue calls s.execute

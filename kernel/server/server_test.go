@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -214,6 +215,44 @@ func TestStopOnErrorAbortsQueued(t *testing.T) {
 			t.Errorf("have %v, want ok", c)
 		}
 	})
+}
+
+// The interpreter hears what waits in the execute queue, the running
+// request first, each with the count it will run as; after an abort, that
+// nothing waits.
+func TestQueuedTellsTheInterpreterWhatWaits(t *testing.T) {
+	k := startKernel(t)
+	k.send(transport.Shell, "execute_request", map[string]any{"code": "fail"})
+	k.send(transport.Shell, "execute_request", map[string]any{"code": "print:a"})
+	k.send(transport.Shell, "execute_request", map[string]any{"code": "print:b", "silent": true})
+	k.send(transport.Shell, "execute_request", map[string]any{"code": "print:c"})
+	for range 4 {
+		k.recv(transport.Shell, "execute_reply")
+	}
+	calls := k.fake.queuedCalls()
+	if want := "fail#1 print:a#2 print:b#2(silent) print:c#3"; !slices.Contains(calls, want) {
+		t.Errorf("Queued calls %q: none is %q", calls, want)
+	}
+	if last := calls[len(calls)-1]; last != "" {
+		t.Errorf("last Queued call after the abort: have %q, want none waiting", last)
+	}
+
+	// Counts told ahead are the counts the cells run as.
+	k.send(transport.Shell, "execute_request", map[string]any{"code": "fail", "stop_on_error": false})
+	k.send(transport.Shell, "execute_request", map[string]any{"code": "print:x", "silent": true})
+	k.send(transport.Shell, "execute_request", map[string]any{"code": "print:y"})
+	for range 3 {
+		k.recv(transport.Shell, "execute_reply")
+	}
+	executed, counts, _ := k.fake.snapshot()
+	ran := map[string]string{}
+	for i, code := range executed {
+		ran[code] = fmt.Sprintf("%s#%d", code, counts[i])
+	}
+	told := strings.Join([]string{ran["fail"], ran["print:x"] + "(silent)", ran["print:y"]}, " ")
+	if !slices.Contains(k.fake.queuedCalls(), told) {
+		t.Errorf("Queued calls %q: none is what ran, %q", k.fake.queuedCalls(), told)
+	}
 }
 
 func TestInterruptAndCompleteWhileRunning(t *testing.T) {

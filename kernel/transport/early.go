@@ -21,7 +21,7 @@ import (
 // messages go straight to the socket, as zmq4 sends them (a second client
 // joining later sees what is published from then on, as with any PUB).
 type earlyIOPub struct {
-	subscribed func() bool           // whether any client has subscribed
+	subscribed func() bool          // whether any client has subscribed
 	send       func([][]byte) error // publishes one message
 
 	mu      sync.Mutex
