@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,7 +25,8 @@ func init() {
 	register(&command{
 		Name: "grade",
 		Usage: "grade SUBMISSION.ipynb|DIR [--source SOURCE.ipynb] [--json] [--csv FILE] [--executed DIR] " +
-			"[-j N] [--timeout D] [--memory SIZE] [--procs N] [--cpu D] [--output SIZE]",
+			"[-j N] [--timeout D] [--memory SIZE] [--procs N] [--cpu D] [--output SIZE] [--shard I/N] [--results FILE]\n" +
+			"       gokernel grade --merge RESULTS.json... [--json] [--csv FILE] [--results FILE]",
 		Short: "grade a submission, or a folder of them, against an assignment",
 		Run:   gradeCommand,
 	})
@@ -54,12 +56,28 @@ func gradeCommand(ctx context.Context, args []string) error {
 	procs := fs.Int("procs", gradeProcs, "limit on threads and processes per cell")
 	cpu := fs.Duration("cpu", gradeCPU, "CPU time limit per cell")
 	output := fs.String("output", strconv.Itoa(gradeOutput>>10)+"KB", "output kept per cell")
+	shardSpec := fs.String("shard", "", "grade only part I of N of the folder, I from 0 (a Kubernetes Indexed Job passes $JOB_COMPLETION_INDEX/N); put the parts together with --merge")
+	resultsPath := fs.String("results", "", "also write the reports to this file, for --merge")
+	merge := fs.Bool("merge", false, "merge the results files of every shard of a class (the arguments) into the report one run over the whole class gives")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
+	out := reportOutputs{asJSON: *asJSON, csvPath: *csvPath, resultsPath: *resultsPath}
+	if *merge {
+		if len(positional) == 0 || *shardSpec != "" || *executedDir != "" || *sourcePath != "" {
+			return errors.New("--merge takes the results files of a graded class and nothing to grade: no --source, --shard or --executed")
+		}
+		return mergeResults(positional, out)
+	}
 	if len(positional) != 1 {
 		return errUsage
+	}
+	shard := grade.Whole
+	if *shardSpec != "" {
+		if shard, err = grade.ParseShard(*shardSpec); err != nil {
+			return fmt.Errorf("--shard: %w", err)
+		}
 	}
 	target := positional[0]
 	memBytes, err := parseSize(*memory)
@@ -87,15 +105,24 @@ func gradeCommand(ctx context.Context, args []string) error {
 			return fmt.Errorf("no notebooks in %s", target)
 		}
 	} else {
+		if *shardSpec != "" {
+			return fmt.Errorf("--shard splits a folder of submissions; %s is one notebook", target)
+		}
 		subs = []grade.Submission{grade.SubmissionOf(target)}
 	}
+	total := len(subs)
+	subs, positions := shard.Select(subs)
 	if *sourcePath == "" {
 		*sourcePath = target
 		fmt.Fprintln(os.Stderr, "warning: no --source: grading with the submission's own test cells (hidden tests are missing and edits are not undone)")
 	}
-	source, err := notebook.ReadFile(*sourcePath)
+	sourceBytes, err := os.ReadFile(*sourcePath)
 	if err != nil {
 		return err
+	}
+	source, err := notebook.Parse(sourceBytes)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *sourcePath, err)
 	}
 	if err := grade.CheckSource(source); err != nil {
 		return err
@@ -115,7 +142,7 @@ func gradeCommand(ctx context.Context, args []string) error {
 
 	start := time.Now()
 	var progress func(done, total int, r *grade.Report)
-	if len(subs) > 1 {
+	if total > 1 && len(subs) > 0 {
 		progress = progressBar(os.Stderr, start)
 	}
 	graded := g.GradeAll(ctx, subs, *workers, progress)
@@ -125,31 +152,79 @@ func gradeCommand(ctx context.Context, args []string) error {
 		return fmt.Errorf("grading interrupted after %s: no reports written", time.Since(start).Round(time.Millisecond))
 	}
 
+	results := &grade.Results{Format: grade.ResultsFormat, SourceSHA256: grade.SourceHash(sourceBytes), Shard: shard, Total: total}
 	reports := make([]*grade.Report, len(graded))
 	for i, gr := range graded {
 		reports[i] = gr.Report
+		results.Entries = append(results.Entries, grade.Entry{Index: positions[i], Report: gr.Report})
 		if *executedDir != "" && gr.Executed != nil {
 			if err := writeExecuted(*executedDir, gr.Report, gr.Executed); err != nil {
 				return err
 			}
 		}
 	}
-	if *csvPath != "" {
-		if err := writeCSVFile(*csvPath, reports); err != nil {
-			return err
-		}
+	if err := out.write(reports, results); err != nil {
+		return err
 	}
-	if *asJSON {
-		if err := grade.WriteJSON(os.Stdout, reports...); err != nil {
-			return err
+	if total > 1 {
+		what := fmt.Sprintf("%d submissions", len(subs))
+		if shard != grade.Whole {
+			what += fmt.Sprintf(" (shard %s of a class of %d)", shard, total)
 		}
-	} else {
-		printReports(os.Stdout, reports)
-	}
-	if len(subs) > 1 {
-		fmt.Fprintf(os.Stderr, "graded %d submissions in %s\n", len(subs), time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(os.Stderr, "graded %s in %s\n", what, time.Since(start).Round(time.Millisecond))
 	}
 	return ctx.Err()
+}
+
+// reportOutputs are where a grading run or a merge writes its reports.
+type reportOutputs struct {
+	asJSON      bool   // JSON on stdout instead of a table
+	csvPath     string // one row per submission
+	resultsPath string // a results file for --merge
+}
+
+func (o reportOutputs) write(reports []*grade.Report, results *grade.Results) error {
+	if o.resultsPath != "" {
+		if err := grade.WriteResultsFile(o.resultsPath, results); err != nil {
+			return err
+		}
+	}
+	if o.csvPath != "" {
+		if err := writeCSVFile(o.csvPath, reports); err != nil {
+			return err
+		}
+	}
+	if o.asJSON {
+		return grade.WriteJSON(os.Stdout, reports...)
+	}
+	printReports(os.Stdout, reports)
+	return nil
+}
+
+// mergeResults puts the results files of a class's shards together and
+// writes the reports as one run over the whole class would.
+func mergeResults(paths []string, out reportOutputs) error {
+	var parts []*grade.Results
+	for _, p := range paths {
+		r, err := grade.ReadResultsFile(p)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, r)
+	}
+	reports, err := grade.Merge(parts, paths)
+	if err != nil {
+		return err
+	}
+	whole := &grade.Results{Format: grade.ResultsFormat, SourceSHA256: parts[0].SourceSHA256, Shard: grade.Whole, Total: len(reports)}
+	for i, r := range reports {
+		whole.Entries = append(whole.Entries, grade.Entry{Index: i, Report: r})
+	}
+	if err := out.write(reports, whole); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "merged %d shards: %d submissions\n", len(parts), len(reports))
+	return nil
 }
 
 // progressBar draws "[#####.....] 7/20 alice 7/10" on one terminal line.

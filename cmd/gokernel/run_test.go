@@ -7,9 +7,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gokernel/gokernel/kernel/grade"
+	"github.com/gokernel/gokernel/kernel/grade/class"
 	"github.com/gokernel/gokernel/kernel/notebook"
 )
 
@@ -301,5 +305,122 @@ func TestReleaseAndGrade(t *testing.T) {
 			t.Errorf("CSV row %+v, JSON %+v, want score %v", row, all[i], want[row.Student])
 		}
 		readValid(t, filepath.Join(executed, row.Student+".ipynb"))
+	}
+}
+
+// TestGradeShardsMergeToTheWholeRun grades a class of twelve once whole and
+// once in three shards, as three machines would, and checks that merging the
+// shards' results gives the very report of the whole run: the same JSON
+// (grading times aside) and the same grades CSV, byte for byte. The class's
+// kinds are those whose report is the same every time they are graded.
+func TestGradeShardsMergeToTheWholeRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED in -short mode: grades twelve submissions twice (about a minute)")
+	}
+	source := "../../notebooks/assignments/02-worker-pool.ipynb"
+	dir := t.TempDir()
+	classDir := filepath.Join(dir, "class")
+	// Not HugePrint: whether 1 GB is printed within the 2 s limit, or cut
+	// first, varies from run to run, and with it the report's notes.
+	mix := []class.Kind{class.Correct, class.NotAttempted, class.Panic, class.Correct, class.InfiniteLoop, class.Correct}
+	plans, err := class.Generate(classDir, source, 12, mix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := []string{"--source", source, "-j", "2", "--timeout", "2s"}
+	gradeJSON := func(args ...string) []grade.Report {
+		t.Helper()
+		r := gokernel(t, append(args, "--json")...)
+		var reports []grade.Report
+		if err := json.Unmarshal([]byte(r.stdout), &reports); err != nil || r.code != 0 {
+			t.Fatalf("gokernel %s: status %d, %v\n%s", strings.Join(args, " "), r.code, err, r.stderr)
+		}
+		for i := range reports {
+			reports[i].Seconds = 0
+		}
+		return reports
+	}
+
+	wholeCSV := filepath.Join(dir, "whole.csv")
+	whole := gradeJSON(append([]string{"grade", classDir, "--csv", wholeCSV}, limits...)...)
+	if len(whole) != len(plans) {
+		t.Fatalf("the whole run graded %d submissions, want %d", len(whole), len(plans))
+	}
+	for i := range whole {
+		if err := plans[i].Check(&whole[i]); err != nil {
+			t.Error(err)
+		}
+	}
+
+	var parts []string
+	for i := range 3 {
+		part := filepath.Join(dir, fmt.Sprintf("part-%d.json", i))
+		shard := gradeJSON(append([]string{"grade", classDir, "--shard", fmt.Sprintf("%d/3", i), "--results", part}, limits...)...)
+		if len(shard) != 4 {
+			t.Errorf("shard %d/3 graded %d submissions, want 4", i, len(shard))
+		}
+		parts = append(parts, part)
+	}
+	mergedCSV := filepath.Join(dir, "merged.csv")
+	merged := gradeJSON(append(append([]string{"grade", "--merge"}, parts[2], parts[0], parts[1]), "--csv", mergedCSV)...)
+	if !reflect.DeepEqual(merged, whole) {
+		a, _ := json.MarshalIndent(whole, "", " ")
+		b, _ := json.MarshalIndent(merged, "", " ")
+		t.Errorf("the merged report differs from the whole run's:\nwhole:\n%s\nmerged:\n%s", a, b)
+	}
+	a, _ := os.ReadFile(wholeCSV)
+	b, _ := os.ReadFile(mergedCSV)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("grades CSV of the merge differs from the whole run's:\n%s\nagainst\n%s", b, a)
+	}
+
+	// A shard missing, or merged twice, is an error that says so; nothing is written.
+	for _, tt := range []struct {
+		parts []string
+		want  string
+	}{
+		{parts[:2], "missing shard 2/3"},
+		{append(parts, parts[1]), "shard 1/3 is given twice"},
+	} {
+		csv := filepath.Join(dir, "bad.csv")
+		r := gokernel(t, append(append([]string{"grade", "--merge"}, tt.parts...), "--csv", csv)...)
+		if r.code != 1 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("merging %d parts: status %d, stderr %q; want status 1 saying %q", len(tt.parts), r.code, r.stderr, tt.want)
+		}
+		if _, err := os.Stat(csv); err == nil {
+			t.Errorf("a failed merge wrote %s", csv)
+		}
+	}
+	if r := gokernel(t, append([]string{"grade", plans[0].Path, "--shard", "0/2"}, limits...)...); r.code != 1 || !strings.Contains(r.stderr, "splits a folder") {
+		t.Errorf("--shard on one notebook: status %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestGradeBenchCommand runs the class benchmark on a class of four, to keep
+// the command working; the figures quoted in the README come from -n 200.
+func TestGradeBenchCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED in -short mode: grades four submissions four times (about 30 s)")
+	}
+	out := filepath.Join(t.TempDir(), "gradebench.json")
+	r := gokernel(t, "gradebench", "-n", "4", "-shards", "2", "-j", "2", "-timeout", "2s", "-q",
+		"-source", "../../notebooks/assignments/02-worker-pool.ipynb", "-o", out)
+	if r.code != 0 {
+		t.Fatalf("gradebench: status %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var res class.Result
+	b, _ := os.ReadFile(out)
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", r.stdout)
+	if res.Students != 4 || len(res.Shards) != 2 || res.Whole.Wall <= 0 || res.One <= 0 || res.Median <= 0 ||
+		res.Whole.PeakRSS <= 0 || res.Whole.LargestRSS <= 0 || !res.MergedCSVIdentical || len(res.Mismatches) > 0 {
+		t.Errorf("figures missing or wrong: %+v", res)
+	}
+	for _, want := range []string{"baseline: one submission alone", "per submission", "peak RSS", "graded as planned +4 of 4"} {
+		if !regexp.MustCompile(want).MatchString(r.stdout) {
+			t.Errorf("the table does not show %q:\n%s", want, r.stdout)
+		}
 	}
 }

@@ -16,7 +16,8 @@
 // submission runs in a scratch copy of its directory.
 //
 // Files:
-//   - markers.go: finding and rewriting the marked regions of a cell.
+//   - markers.go: finding and rewriting the marked regions of a cell, and
+//     Answer, filling them in as a student does.
 //   - release.go: Release, the student version of an assignment, and
 //     CheckSource, the checks on an assignment's metadata.
 //   - assemble.go: the notebook that is actually graded (submission answers
@@ -27,4 +28,6 @@
 //   - shadow.go: the package-level names a cell declares, to keep a
 //     submission from redeclaring panic or a locked cell's names.
 //   - report.go: Report, and its JSON and CSV forms.
+//   - shard.go, results.go: a class split in shards (--shard I/N), the
+//     results file each shard writes, and Merge, which puts them together.
 package grade

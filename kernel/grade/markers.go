@@ -96,3 +96,21 @@ func replaceRegions(src, begin, end string, replacement func(indent string) []st
 func stub(indent string) []string {
 	return []string{indent + StubComment, indent + StubStatement}
 }
+
+// Answer is what a student does to a solution cell: every solution region of
+// src (markers included) is replaced by code, indented like the region's
+// BEGIN line. A cell without solution markers is replaced whole.
+func Answer(src, code string) (string, error) {
+	if !hasMarker(src, BeginSolution) {
+		return code, nil
+	}
+	return replaceRegions(src, BeginSolution, EndSolution, func(indent string) []string {
+		lines := strings.Split(strings.TrimRight(code, "\n"), "\n")
+		for i, l := range lines {
+			if l != "" {
+				lines[i] = indent + l
+			}
+		}
+		return lines
+	})
+}

@@ -166,3 +166,28 @@ func TestCheckSource(t *testing.T) {
 		})
 	}
 }
+
+func TestAnswer(t *testing.T) {
+	tests := []struct{ src, code, want string }{
+		{
+			"func f() int {\n\t// BEGIN SOLUTION\n\treturn 1\n\t// END SOLUTION\n}",
+			"for {\n}",
+			"func f() int {\n\tfor {\n\t}\n}",
+		},
+		{
+			"// BEGIN SOLUTION\ntype T int\n// END SOLUTION\nfunc g() {\n    // BEGIN SOLUTION\n    x()\n    // END SOLUTION\n}",
+			"panic(1)\n",
+			"panic(1)\nfunc g() {\n    panic(1)\n}",
+		},
+		{"whole cell, no markers", "mine", "mine"},
+	}
+	for _, tt := range tests {
+		got, err := Answer(tt.src, tt.code)
+		if err != nil || got != tt.want {
+			t.Errorf("Answer(%q, %q) = %q, %v; want %q", tt.src, tt.code, got, err, tt.want)
+		}
+	}
+	if _, err := Answer("// BEGIN SOLUTION\nx", "y"); err == nil {
+		t.Error("Answer accepted a region that is never closed")
+	}
+}
