@@ -8,12 +8,13 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/gokernel/gokernel/kernel/reap"
 )
 
 // Limits bound what one cell may use. Zero means no limit, except Output,
@@ -245,10 +246,11 @@ func prlimit(pid, resource int, lim syscall.Rlimit) error {
 	return nil
 }
 
-// watchLimits samples the memory and threads of the process tree rooted at
-// pid every limitPollInterval until ctx ends, and reports the first limit
+// watchLimits samples the memory and threads of the processes below root
+// (the cell's shepherd: the program and all it started, orphans included)
+// every limitPollInterval until ctx ends, and reports the first limit
 // exceeded on the returned channel (buffered; at most one value).
-func watchLimits(ctx context.Context, pid int, lim Limits) <-chan limitExceeded {
+func watchLimits(ctx context.Context, root int, lim Limits) <-chan limitExceeded {
 	ch := make(chan limitExceeded, 1)
 	if lim.Memory <= 0 && lim.Procs <= 0 {
 		return ch
@@ -262,7 +264,7 @@ func watchLimits(ctx context.Context, pid int, lim Limits) <-chan limitExceeded 
 				return
 			case <-t.C:
 			}
-			rss, threads := treeUsage(pid)
+			rss, threads := usageBelow(root)
 			switch {
 			case lim.Memory > 0 && rss > lim.Memory:
 				ch <- limitExceeded{What: "memory limit " + formatBytes(lim.Memory)}
@@ -276,22 +278,13 @@ func watchLimits(ctx context.Context, pid int, lim Limits) <-chan limitExceeded 
 	return ch
 }
 
-// treeUsage sums resident memory (bytes) and threads over pid and all its
-// descendants, found through /proc/PID/task/TID/children.
-func treeUsage(pid int) (rss int64, threads int) {
-	seen := map[int]bool{}
-	queue := []int{pid}
-	for len(queue) > 0 && len(seen) < 10000 {
-		p := queue[0]
-		queue = queue[1:]
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
+// usageBelow sums resident memory (bytes) and threads over the processes
+// below root (not root itself).
+func usageBelow(root int) (rss int64, threads int) {
+	for _, p := range reap.Descendants(root) {
 		r, n := procStatus(p)
 		rss += r
 		threads += n
-		queue = append(queue, procChildren(p)...)
 	}
 	return rss, threads
 }
@@ -313,22 +306,4 @@ func procStatus(pid int) (rss int64, threads int) {
 		}
 	}
 	return rss, threads
-}
-
-// procChildren lists the child processes of pid (of all its threads).
-func procChildren(pid int) []int {
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	var kids []int
-	for _, t := range tasks {
-		b, err := os.ReadFile(t)
-		if err != nil {
-			continue
-		}
-		for _, f := range strings.Fields(string(b)) {
-			if n, err := strconv.Atoi(f); err == nil {
-				kids = append(kids, n)
-			}
-		}
-	}
-	return kids
 }

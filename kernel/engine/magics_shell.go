@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"go/scanner"
 	"go/token"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gokernel/gokernel/kernel/interp"
+	"github.com/gokernel/gokernel/kernel/reap"
 )
 
 // This file runs cells and lines with other interpreters, the IPython way:
@@ -158,7 +158,7 @@ func (e *Engine) runScript(ctx context.Context, out interp.Output, interpreter s
 
 // describeScriptEnd is describeEnd for an interpreter: what stopped it, or
 // its exit status. Its stderr is its own: nothing is held back as a crash.
-func describeScriptEnd(stop stopReason, limit limitExceeded, spec runSpec, state *os.ProcessState, stderrF *stderrFilter, took time.Duration) *interp.Error {
+func describeScriptEnd(stop stopReason, limit limitExceeded, spec runSpec, state *reap.ExitState, stderrF *stderrFilter, took time.Duration) *interp.Error {
 	stderrF.releaseCrash()
 	name := filepath.Base(spec.Binary)
 	var e *interp.Error

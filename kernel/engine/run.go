@@ -2,10 +2,10 @@ package engine
 
 import (
 	"context"
-	"errors"
+
 	"fmt"
 	"os"
-	"os/exec"
+
 	"strconv"
 	"strings"
 	"sync"
@@ -14,16 +14,19 @@ import (
 
 	"github.com/gokernel/gokernel/kernel/interp"
 	"github.com/gokernel/gokernel/kernel/nb/wire"
+	"github.com/gokernel/gokernel/kernel/reap"
 )
 
 // This file is the run stage: start a built cell program, stream what it
 // prints, answer its reads of stdin, stop it on interrupt, timeout or limit,
 // leave nothing of it behind, and say what happened as an *interp.Error.
 //
-// The program runs in its own process group. Whatever ends it, the whole
-// group is then killed (SIGTERM, killGroupGrace, SIGKILL), so child processes
-// it started die with it, and the kernel reaps them (it makes itself a child
-// subreaper, so orphans of the cell are its children, reaped by group).
+// The program runs under a shepherd process (kernel/reap) that is a child
+// subreaper: every process the program starts stays below it, however it
+// detaches (setsid, double fork, nohup, a process group of its own), and
+// where the kernel may make cgroups each cell has its own. Whatever ends the
+// program, all of that is then ended (SIGTERM, killGroupGrace, SIGKILL; at
+// once when the cell was stopped), and the shepherd reaps it.
 //
 // To show where every goroutine was when a cell is interrupted or times out,
 // the program first gets SIGQUIT: with GOTRACEBACK=all the Go runtime writes
@@ -55,7 +58,8 @@ const (
 	// quitGrace is how long the program may take to dump its goroutines
 	// after SIGQUIT before it is killed without a dump.
 	quitGrace = 500 * time.Millisecond
-	// killGroupGrace is how long the rest of the group has between SIGTERM and SIGKILL.
+	// killGroupGrace is how long the rest of the cell's processes have
+	// between SIGTERM and SIGKILL after the program ended by itself.
 	killGroupGrace = 250 * time.Millisecond
 	// readerGrace is how long the output pipes may stay open after the group
 	// is gone (a process that left the group may still hold them).
@@ -106,25 +110,21 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 		return nil, err
 	}
 
-	cmd := exec.Command(spec.Binary, spec.Args...)
-	cmd.Dir = spec.Dir
-	cmd.Env = cellEnv(spec)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdinChild, stdoutChild, stderrChild
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	err = cmd.Start()
+	// Under a shepherd (kernel/reap): whatever the program starts, however
+	// it detaches, stays below the shepherd and ends with the cell.
+	cell, err := reap.Start(reap.Spec{
+		Path: spec.Binary, Args: spec.Args, Dir: spec.Dir, Env: cellEnv(spec),
+		Stdin: stdinChild, Stdout: stdoutChild, Stderr: stderrChild,
+		// Limits set on the shepherd before it starts the program are
+		// inherited by everything the cell starts.
+		BeforeStart: func(shepherd int) error { return applyRlimits(shepherd, spec.Limits) },
+	})
 	closeAll(stdinChild, stdoutChild, stderrChild)
 	if err != nil {
 		closeAll(stdinOurs, stdoutOurs, stderrOurs)
-		return nil, fmt.Errorf("start cell program: %w", err)
-	}
-	pid := cmd.Process.Pid
-	if err := applyRlimits(pid, spec.Limits); err != nil {
-		syscall.Kill(-pid, syscall.SIGKILL)
-		cmd.Wait()
-		killGroup(pid)
-		closeAll(stdinOurs, stdoutOurs, stderrOurs)
 		return nil, err
 	}
+	pid := cell.PID
 
 	sink := newStreamSink(out, spec.Limits.Output)
 	feeder := newStdinFeeder(pid, stdinOurs, stdoutOurs, spec.AllowStdin, sink, out)
@@ -156,9 +156,9 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	feederDone := make(chan struct{})
 	go func() { feeder.run(watchCtx); close(feederDone) }()
-	limitCh := watchLimits(watchCtx, pid, spec.Limits)
-	waitCh := make(chan error, 1)
-	go func() { waitCh <- cmd.Wait() }()
+	limitCh := watchLimits(watchCtx, cell.Shepherd, spec.Limits)
+	waitCh := make(chan struct{}, 1)
+	go func() { <-cell.Exited(); waitCh <- struct{}{} }()
 	var timeoutC <-chan time.Time
 	if spec.Timeout > 0 {
 		t := time.NewTimer(spec.Timeout)
@@ -191,19 +191,26 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 			}
 		}
 		if !exited {
-			syscall.Kill(-pid, syscall.SIGKILL)
+			cell.Signal(syscall.SIGKILL)
 			<-waitCh
 		}
 	}
-	killGroup(pid)
+	// Everything else the cell started: a moment to exit on SIGTERM after
+	// a normal end; none when the cell was stopped.
+	grace := killGroupGrace
+	if stop != stopNone {
+		grace = 0
+	}
+	cell.End(grace)
 	<-feederDone
 	waitReaders(&readers, readerGrace, stdoutOurs, stderrOurs)
 	closeAll(stdinOurs, stdoutOurs, stderrOurs)
 
-	if spec.CPUTime != nil && cmd.ProcessState != nil {
-		*spec.CPUTime = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	state := cell.State()
+	if spec.CPUTime != nil && state != nil {
+		*spec.CPUTime = state.UserTime() + state.SystemTime()
 	}
-	cellErr := describeEnd(stop, limit, spec, cmd.ProcessState, stderrF, time.Since(began))
+	cellErr := describeEnd(stop, limit, spec, state, stderrF, time.Since(began))
 	if cellErr != nil && feeder.waitingForInput() && (stop == stopInterrupted || stop == stopTimeout) {
 		// Its goroutine only shows a read in a syscall: say what that was.
 		cellErr.Value += ", while it waited for input"
@@ -218,7 +225,7 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 
 // describeEnd turns how the program ended into the cell's error, or nil.
 // Kept crash text that the error does not use is streamed as stderr.
-func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *os.ProcessState, stderrF *stderrFilter, took time.Duration) *interp.Error {
+func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *reap.ExitState, stderrF *stderrFilter, took time.Duration) *interp.Error {
 	if spec.Script {
 		return describeScriptEnd(stop, limit, spec, state, stderrF, took)
 	}
@@ -457,42 +464,6 @@ func waitReaders(wg *sync.WaitGroup, grace time.Duration, pipes ...*os.File) {
 		p.SetReadDeadline(time.Now())
 	}
 	<-done
-}
-
-// killGroup ends every process of the group pgid: SIGTERM, up to
-// killGroupGrace for them to exit, then SIGKILL. It reaps those that are
-// the kernel's children (see enableSubreaper). The group's leader must
-// already be reaped.
-func killGroup(pgid int) {
-	if err := syscall.Kill(-pgid, syscall.SIGTERM); errors.Is(err, syscall.ESRCH) {
-		return
-	}
-	if waitGroupGone(pgid, killGroupGrace) {
-		return
-	}
-	syscall.Kill(-pgid, syscall.SIGKILL)
-	waitGroupGone(pgid, 2*time.Second)
-}
-
-// waitGroupGone reaps members of group pgid until none is left or d passes.
-func waitGroupGone(pgid int, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for {
-		for {
-			var ws syscall.WaitStatus
-			pid, err := syscall.Wait4(-pgid, &ws, syscall.WNOHANG, nil)
-			if pid <= 0 || err != nil {
-				break
-			}
-		}
-		if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // sendQuit sends SIGQUIT so the Go runtime dumps every goroutine. The

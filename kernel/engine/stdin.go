@@ -14,6 +14,7 @@ import (
 
 	"github.com/gokernel/gokernel/kernel/interp"
 	"github.com/gokernel/gokernel/kernel/nb/wire"
+	"github.com/gokernel/gokernel/kernel/reap"
 )
 
 // This file gives a cell that reads os.Stdin an input box.
@@ -172,14 +173,14 @@ func treeBlockedReadingStdin(pid int) bool {
 	if err != nil {
 		return false
 	}
-	queue := procChildren(pid)
+	queue := reap.Children(pid)
 	for seen := 0; len(queue) > 0 && seen < maxStdinWatch; seen++ {
 		p := queue[0]
 		queue = queue[1:]
 		if link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/0", p)); err == nil && link == stdin && threadBlockedReading(p, 0) {
 			return true
 		}
-		queue = append(queue, procChildren(p)...)
+		queue = append(queue, reap.Children(p)...)
 	}
 	return false
 }

@@ -1,0 +1,316 @@
+// Package reap runs a cell's program so that every process it starts ends
+// with it, however that process detaches: setsid, a double fork, nohup … &,
+// a process group of its own.
+//
+// A process group or session is the process's to leave, and an orphan is
+// reparented to the nearest ancestor that is a child subreaper (else to
+// init), so neither the cell's process group nor the kernel's own children
+// say which processes a cell started. So each cell runs under a shepherd: a
+// small process (this binary, started again in shepherd mode, see init)
+// that makes itself a child subreaper and then starts the program. Every
+// process the program starts stays below the shepherd whatever it does, and
+// ending the cell ends the shepherd's whole subtree. Where the kernel may
+// create cgroups (v2 delegated to it, or a writable v1 hierarchy), the
+// shepherd is also put in a cgroup of its own, which is ended whole (see
+// cgroup.go): that also catches a process that escaped the tree.
+//
+// The shepherd ends the subtree when the kernel says the cell is over, and
+// also when the kernel dies (its end of the control pipe closes), so
+// nothing a cell started outlives the kernel either.
+package reap
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Spec says what to run.
+type Spec struct {
+	Path string   // the program
+	Args []string // its arguments (not argv[0])
+	Dir  string
+	Env  []string
+	// Stdin, Stdout and Stderr are given to the program as they are.
+	Stdin, Stdout, Stderr *os.File
+	// BeforeStart runs once the shepherd exists but before the program is
+	// started (to set resource limits on the shepherd that the program then
+	// inherits). An error ends the shepherd and is returned by Start.
+	BeforeStart func(shepherdPID int) error
+}
+
+// Cell is a running program and everything it starts.
+type Cell struct {
+	// PID is the program's process id.
+	PID int
+	// Shepherd is the shepherd's process id: the root of the cell's
+	// process tree (it is not part of the cell's usage).
+	Shepherd int
+
+	cmd     *exec.Cmd
+	control *os.File // closing it ends the cell's processes
+	group   *cgroup  // nil when no cgroup could be made
+
+	exited  chan struct{} // closed when the program has exited (or the shepherd is gone)
+	state   *ExitState
+	endOnce sync.Once
+	endErr  error
+}
+
+// ExitState is how the program ended, as wait4 reported it.
+type ExitState struct {
+	Status syscall.WaitStatus
+	User   time.Duration
+	System time.Duration
+	// Lost says the shepherd died before reporting (killed from outside):
+	// the program was killed with it.
+	Lost bool
+}
+
+// Sys returns the syscall.WaitStatus, as os.ProcessState.Sys does.
+func (s *ExitState) Sys() any { return s.Status }
+
+// UserTime is the user CPU time of the program.
+func (s *ExitState) UserTime() time.Duration { return s.User }
+
+// SystemTime is the system CPU time of the program.
+func (s *ExitState) SystemTime() time.Duration { return s.System }
+
+// Success reports whether the program exited with status 0.
+func (s *ExitState) Success() bool { return s.Status.Exited() && s.Status.ExitStatus() == 0 }
+
+// String says how it ended as os.ProcessState does: "exit status 3",
+// "signal: killed".
+func (s *ExitState) String() string {
+	switch {
+	case s.Status.Exited():
+		return "exit status " + strconv.Itoa(s.Status.ExitStatus())
+	case s.Status.Signaled():
+		return "signal: " + s.Status.Signal().String()
+	case s.Status.Stopped():
+		return "stop signal: " + s.Status.StopSignal().String()
+	}
+	return fmt.Sprintf("wait status %#x", uint32(s.Status))
+}
+
+// Start starts the shepherd and, under it, the program.
+func Start(spec Spec) (*Cell, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("start cell program: the kernel's own binary (for the shepherd): %w", err)
+	}
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start cell program: %w", err)
+	}
+	controlR, controlW, err := os.Pipe()
+	if err != nil {
+		closeFiles(statusR, statusW)
+		return nil, fmt.Errorf("start cell program: %w", err)
+	}
+	cmd := &exec.Cmd{
+		Path:       exe,
+		Args:       append([]string{shepherdArg0, spec.Path}, spec.Args...),
+		Dir:        spec.Dir,
+		Env:        append(spec.Env, shepherdEnv+"=1"),
+		Stdin:      spec.Stdin,
+		Stdout:     spec.Stdout,
+		Stderr:     spec.Stderr,
+		ExtraFiles: []*os.File{statusW, controlR}, // fds 3 and 4
+		// Its own process group, so a signal to the kernel's group
+		// (Jupyter's interrupt in signal mode) does not reach the cell.
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	}
+	if spec.Env == nil {
+		cmd.Env = append(os.Environ(), shepherdEnv+"=1")
+	}
+	err = cmd.Start()
+	closeFiles(statusW, controlR)
+	if err != nil {
+		closeFiles(statusR, controlW)
+		return nil, fmt.Errorf("start cell program: %w", err)
+	}
+	c := &Cell{Shepherd: cmd.Process.Pid, cmd: cmd, control: controlW, exited: make(chan struct{})}
+	// Into the cell's cgroup before the program starts, so that all it
+	// starts is born there.
+	if g := newCgroup(); g != nil {
+		if err := g.add(c.Shepherd); err != nil {
+			noCgroup.Store(true)
+			g.remove()
+		} else {
+			c.group = g
+		}
+	}
+	fail := func(err error) (*Cell, error) {
+		controlW.Close()
+		statusR.Close()
+		c.killAll()
+		cmd.Wait()
+		if c.group != nil {
+			c.group.remove()
+		}
+		return nil, err
+	}
+	if spec.BeforeStart != nil {
+		if err := spec.BeforeStart(c.Shepherd); err != nil {
+			return fail(err)
+		}
+	}
+	if _, err := controlW.Write([]byte{'g'}); err != nil {
+		return fail(fmt.Errorf("start cell program: shepherd: %w", err))
+	}
+	status := bufio.NewReader(statusR)
+	line, err := status.ReadString('\n')
+	pid, perr := parseLine(line, "pid")
+	if err != nil || perr != nil || len(pid) != 1 {
+		// The shepherd says why it could not start the program.
+		msg := strings.TrimSpace(strings.TrimPrefix(line, "error "))
+		if msg == "" {
+			msg = "the shepherd ended before starting it"
+		}
+		return fail(fmt.Errorf("start cell program: %s", msg))
+	}
+	c.PID = int(pid[0])
+	go c.readStatus(status, statusR)
+	return c, nil
+}
+
+// readStatus waits for the shepherd's exit line.
+func (c *Cell) readStatus(r *bufio.Reader, f *os.File) {
+	defer f.Close()
+	defer close(c.exited)
+	line, err := r.ReadString('\n')
+	v, perr := parseLine(line, "exit")
+	if err != nil || perr != nil || len(v) != 3 {
+		c.state = &ExitState{Status: syscall.WaitStatus(syscall.SIGKILL), Lost: true}
+		return
+	}
+	c.state = &ExitState{Status: syscall.WaitStatus(v[0]), User: time.Duration(v[1]), System: time.Duration(v[2])}
+}
+
+// Exited is closed when the program has exited.
+func (c *Cell) Exited() <-chan struct{} { return c.exited }
+
+// State is how the program ended; nil before Exited is closed.
+func (c *Cell) State() *ExitState {
+	select {
+	case <-c.exited:
+		return c.state
+	default:
+		return nil
+	}
+}
+
+// End ends every process of the cell, the program included if it still
+// runs: SIGTERM, up to grace for them to exit, then SIGKILL; it returns when
+// none is left (or after a few seconds, with an error). It may be called
+// more than once.
+func (c *Cell) End(grace time.Duration) error {
+	c.endOnce.Do(func() {
+		c.control.Write([]byte(strconv.Itoa(int(grace / time.Millisecond))))
+		c.control.Close()
+		done := make(chan error, 1)
+		go func() { done <- c.cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(grace + 3*time.Second):
+			// The shepherd is stuck (stopped with SIGSTOP, say): do its
+			// work from here, as far as the tree is still ours.
+			c.killAll()
+			select {
+			case <-done:
+			case <-time.After(2 * time.Second):
+				c.endErr = fmt.Errorf("cell shepherd %d did not exit", c.Shepherd)
+			}
+		}
+		if c.group != nil {
+			if err := c.group.kill(); err != nil && c.endErr == nil {
+				c.endErr = err
+			}
+			c.group.remove()
+		}
+		<-c.exited
+	})
+	return c.endErr
+}
+
+// killAll SIGKILLs the shepherd's group and subtree from the kernel's side.
+func (c *Cell) killAll() {
+	for _, pid := range Descendants(c.Shepherd) {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	syscall.Kill(-c.Shepherd, syscall.SIGKILL)
+}
+
+// Signal sends sig to the program only.
+func (c *Cell) Signal(sig syscall.Signal) error { return syscall.Kill(c.PID, sig) }
+
+func parseLine(line, word string) ([]int64, error) {
+	f := strings.Fields(line)
+	if len(f) == 0 || f[0] != word {
+		return nil, fmt.Errorf("reap: unexpected %q from the shepherd", line)
+	}
+	var v []int64
+	for _, s := range f[1:] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		v = append(v, n)
+	}
+	return v, nil
+}
+
+func closeFiles(files ...*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}
+
+// Descendants lists the processes below pid (children, their children, ...)
+// from /proc/PID/task/TID/children, parents before children.
+func Descendants(pid int) []int {
+	var out []int
+	seen := map[int]bool{pid: true}
+	queue := []int{pid}
+	for len(queue) > 0 && len(out) < 100000 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, k := range Children(p) {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+				queue = append(queue, k)
+			}
+		}
+	}
+	return out
+}
+
+// Children lists the child processes of pid (of all its threads).
+func Children(pid int) []int {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var kids []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/children")
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
+				kids = append(kids, n)
+			}
+		}
+	}
+	return kids
+}

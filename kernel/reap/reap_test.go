@@ -1,0 +1,195 @@
+package reap
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as a process that starts a cell and then waits
+// to be killed (TestKernelDeathEndsCell): see TestMain.
+const helperEnv = "GOKERNEL_REAP_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	if script := os.Getenv(helperEnv); script != "" {
+		os.Unsetenv(helperEnv)
+		c, err := Start(Spec{Path: "/bin/sh", Args: []string{"-c", script}, Stdout: os.Stdout, Stderr: os.Stderr})
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		fmt.Println("started", c.PID)
+		select {} // until killed
+	}
+	os.Exit(m.Run())
+}
+
+// detachings are the ways a cell's process leaves its parent, group or
+// session. Each script starts `sleep MARKER` that way and exits at once.
+var detachings = []struct{ name, script string }{
+	{"plain background child", `sleep %[1]s >/dev/null 2>&1 </dev/null &`},
+	{"setsid", `setsid sh -c 'sleep %[1]s >/dev/null 2>&1 </dev/null & echo $!'`},
+	{"double fork", `( sleep %[1]s >/dev/null 2>&1 </dev/null & ) ; true`},
+	{"nohup &", `nohup sleep %[1]s >/dev/null 2>&1 </dev/null &`},
+	{"own process group (setsid -f, then a new group by job control)", `setsid -f bash -c 'set -m; sleep %[1]s >/dev/null 2>&1 </dev/null & true' >/dev/null 2>&1`},
+	{"holding the output pipe", `setsid sleep %[1]s &`},
+}
+
+// TestDetachedProcessesEnd runs each way of detaching under a shepherd and
+// checks that the detached process is alive when the program has exited
+// (so it did detach) and gone within 1 s of End.
+func TestDetachedProcessesEnd(t *testing.T) {
+	for _, cgroups := range []bool{false, true} {
+		for _, d := range detachings {
+			name := d.name
+			if cgroups {
+				name += " (cgroup: " + CgroupKind() + ")"
+			}
+			t.Run(name, func(t *testing.T) {
+				if !cgroups {
+					t.Setenv(EnvNoCgroup, "1")
+				} else if CgroupKind() == "none" {
+					t.Skipf("no cgroup the kernel may make on this machine (%s unset); the subreaper alone is tested above", EnvNoCgroup)
+				}
+				marker := newMarker()
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				c, err := Start(Spec{Path: "/bin/sh", Args: []string{"-c", fmt.Sprintf(d.script, marker)}, Stdout: w, Stderr: w})
+				w.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case <-c.Exited():
+				case <-time.After(10 * time.Second):
+					t.Fatal("the program did not exit")
+				}
+				if st := c.State(); !st.Success() {
+					t.Errorf("program ended with %v, want exit status 0", st)
+				}
+				if waitFor(func() bool { return len(withMarker(marker)) > 0 }, 5*time.Second) != nil {
+					t.Fatalf("the detached `sleep %s` never ran", marker)
+				}
+				ended := time.Now()
+				if err := c.End(250 * time.Millisecond); err != nil {
+					t.Error(err)
+				}
+				if err := waitFor(func() bool { return len(withMarker(marker)) == 0 }, time.Second-time.Since(ended)); err != nil {
+					t.Errorf("`sleep %s` still alive 1 s after the cell ended: pids %v", marker, withMarker(marker))
+					for _, pid := range withMarker(marker) {
+						syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+				if alive(c.Shepherd) {
+					t.Errorf("shepherd %d still alive after End", c.Shepherd)
+				}
+			})
+		}
+	}
+}
+
+// TestKernelDeathEndsCell SIGKILLs the process that started a cell (the
+// kernel): the shepherd sees its control pipe close and ends the cell.
+func TestKernelDeathEndsCell(t *testing.T) {
+	t.Setenv(EnvNoCgroup, "1") // the cgroup would be left behind with the kernel; the subtree is what is tested
+	marker := newMarker()
+	helper := exec.Command(os.Args[0], "-test.run=^$")
+	helper.Env = append(os.Environ(), helperEnv+"="+fmt.Sprintf(`setsid sh -c 'sleep %s >/dev/null 2>&1 </dev/null &'; sleep 600`, marker))
+	out, err := helper.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := helper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer helper.Process.Kill()
+	buf := make([]byte, 100)
+	n, _ := out.Read(buf)
+	if !strings.HasPrefix(string(buf[:n]), "started") {
+		t.Fatalf("helper said %q", buf[:n])
+	}
+	if waitFor(func() bool { return len(withMarker(marker)) > 0 }, 5*time.Second) != nil {
+		t.Fatalf("the detached `sleep %s` never ran", marker)
+	}
+	killed := time.Now()
+	helper.Process.Kill()
+	helper.Wait()
+	if err := waitFor(func() bool { return len(withMarker(marker)) == 0 }, time.Second); err != nil {
+		t.Errorf("`sleep %s` still alive %v after the kernel was killed", marker, time.Since(killed).Round(time.Millisecond))
+		for _, pid := range withMarker(marker) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// TestExitStates checks what Start reports of how the program ended.
+func TestExitStates(t *testing.T) {
+	t.Setenv(EnvNoCgroup, "1")
+	for _, tt := range []struct{ script, want string }{
+		{"exit 0", "exit status 0"},
+		{"exit 3", "exit status 3"},
+		{"kill -9 $$", "signal: killed"},
+	} {
+		c, err := Start(Spec{Path: "/bin/sh", Args: []string{"-c", tt.script}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-c.Exited()
+		if have := c.State().String(); have != tt.want {
+			t.Errorf("%q: have %q want %q", tt.script, have, tt.want)
+		}
+		c.End(0)
+	}
+	if _, err := Start(Spec{Path: "/no/such/program"}); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("starting a missing program: have %v, want an error naming it", err)
+	}
+}
+
+func newMarker() string { return strconv.Itoa(400000 + rand.IntN(500000)) }
+
+// withMarker lists living processes running `sleep MARKER`.
+func withMarker(marker string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		if strings.Join(strings.Split(strings.TrimRight(string(b), "\x00"), "\x00"), " ") == "sleep "+marker && alive(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func alive(pid int) bool {
+	s := state(pid)
+	return s != 0 && s != 'Z'
+}
+
+func waitFor(cond func() bool, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
