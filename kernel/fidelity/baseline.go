@@ -1,0 +1,151 @@
+package fidelity
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Baseline is what a program did when built by `go build` and run on its
+// own: the reference a cell is compared with.
+type Baseline struct {
+	Stdout   string
+	Stderr   string
+	ExitCode int
+	// MainOnly is what main alone printed: Stdout without what init
+	// functions printed before main started. A later cell `main()` calls
+	// main, not the init functions, so it is compared with this.
+	MainOnly string
+}
+
+// userMainName is what func main is renamed to in the variant of a program
+// that tells init's output from main's.
+const userMainName = "fidelityUserMain"
+
+// mainStarts is written to stdout by that variant's main before it calls
+// the program's own.
+const mainStarts = "\x00fidelity: main starts\x00"
+
+// mainEntry is the second file of that variant.
+var mainEntry = fmt.Sprintf("package main\n\nimport \"os\"\n\nfunc main() {\n\tos.Stdout.WriteString(%q)\n\t%s()\n}\n", mainStarts, userMainName)
+
+// Baselines builds every program with one `go build` in a temporary module
+// and runs them all at once (they mostly sleep), each in its own empty
+// working directory. goBin is the go command the engine uses too.
+func Baselines(ctx context.Context, goBin string, programs []Program) (map[string]*Baseline, error) {
+	dir, err := os.MkdirTemp("", "gokernel-fidelity-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	version, err := exec.CommandContext(ctx, goBin, "env", "GOVERSION").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env GOVERSION: %w", err)
+	}
+	goLine := strings.TrimPrefix(strings.TrimSpace(string(version)), "go")
+	if i := strings.IndexAny(goLine, " -"); i >= 0 { // devel versions
+		goLine = goLine[:i]
+	}
+	src := filepath.Join(dir, "src")
+	files := map[string]string{"go.mod": "module fidelitybaseline\n\ngo " + goLine + "\n"}
+	withInit := map[string]bool{}
+	for _, p := range programs {
+		code, err := p.Code()
+		if err != nil {
+			return nil, err
+		}
+		parts, err := Split(code)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Name, err)
+		}
+		files[p.Name+"/main.go"] = code
+		if parts.HasInit {
+			withInit[p.Name] = true
+			files[p.Name+".mainonly/main.go"] = parts.WithMainRenamed(userMainName)
+			files[p.Name+".mainonly/entry.go"] = mainEntry
+		}
+	}
+	for name, text := range files {
+		path := filepath.Join(src, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	bin := filepath.Join(dir, "bin") + string(filepath.Separator)
+	build := exec.CommandContext(ctx, goBin, "build", "-o", bin, "./...")
+	build.Dir = src
+	build.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build of the baselines: %v\n%s", err, out)
+	}
+
+	baselines := map[string]*Baseline{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var errs []error
+	for _, p := range programs {
+		wg.Go(func() {
+			b, err := runBaseline(ctx, filepath.Join(dir, "bin", p.Name), dir)
+			if err == nil && withInit[p.Name] {
+				err = b.splitMainOnly(ctx, filepath.Join(dir, "bin", p.Name+".mainonly"), dir)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", p.Name, err))
+				return
+			}
+			baselines[p.Name] = b
+		})
+	}
+	wg.Wait()
+	return baselines, errors.Join(errs...)
+}
+
+// runBaseline runs one built program with no input, in a new directory
+// under dir.
+func runBaseline(ctx context.Context, binary, dir string) (*Baseline, error) {
+	work, err := os.MkdirTemp(dir, "run-")
+	if err != nil {
+		return nil, err
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, binary)
+	cmd.Dir = work
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	b := &Baseline{}
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || ctx.Err() != nil {
+			return nil, err
+		}
+		b.ExitCode = exit.ExitCode()
+	}
+	b.Stdout, b.Stderr = stdout.String(), stderr.String()
+	b.MainOnly = b.Stdout
+	return b, nil
+}
+
+// splitMainOnly runs the variant whose main marks where the program's main
+// starts, and keeps what followed the mark as MainOnly.
+func (b *Baseline) splitMainOnly(ctx context.Context, binary, dir string) error {
+	marked, err := runBaseline(ctx, binary, dir)
+	if err != nil {
+		return err
+	}
+	_, after, ok := strings.Cut(marked.Stdout, mainStarts)
+	if !ok {
+		return fmt.Errorf("the variant printed no mark where main starts: %q", marked.Stdout)
+	}
+	b.MainOnly = after
+	return nil
+}

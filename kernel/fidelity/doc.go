@@ -1,0 +1,20 @@
+// Package fidelity checks the promise of the README's "In a cell": a cell's
+// program behaves as `go run` of the same program would.
+//
+// The programs are test data (testdata/programs.json lists them, with where
+// each comes from and what its output may vary in): concurrency chapters of a
+// public Go tutorial and edge cases of our own (defer, recover, os.Exit,
+// log.Fatal, runtime.Goexit, init, methods across cells). TestFidelity runs
+// every program three ways through the real engine and compares its standard
+// output with the program built by `go build` and run on the same machine:
+//
+//   - whole: the pasted file as one cell;
+//   - split: the declarations as one cell, main's body as the next;
+//   - rerun: the pasted file, then a cell `main()`, whose output is compared
+//     again (with what main alone prints: init functions do not run again).
+//
+// This file and the others without _test hold what the test needs that is
+// not about the engine: reading the manifest (Manifest), normalising what a
+// program says varies (Program.Normalize), cutting a program into cells
+// (Split) and building and running the baselines (Baselines).
+package fidelity

@@ -1,0 +1,296 @@
+package fidelity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gokernel/gokernel/kernel/engine"
+	"github.com/gokernel/gokernel/kernel/interp"
+)
+
+// knownDifferences are cases (way/program) where a cell does not yet behave
+// as `go run`, each with why (the issue or commit that tracks it). A listed
+// case that differs is logged, not failed; a listed case that is equal fails
+// the test, so the list shrinks as the engine gets fixed and stays honest.
+var knownDifferences = map[string]string{}
+
+// cellTimeout bounds one cell; the slowest program sleeps about 3 s.
+const cellTimeout = 2 * time.Minute
+
+// way is one way of running a program through cells.
+type way struct {
+	name string
+	run  func(t *testing.T, s *session, p *Program, code string, base *Baseline) []difference
+}
+
+var ways = []way{
+	{"whole", runWhole},
+	{"split", runSplit},
+	{"rerun", runRerun},
+}
+
+// difference is one way a run differed from go run.
+type difference struct {
+	what       string // which cell or output
+	have, want string
+}
+
+func TestFidelity(t *testing.T) {
+	m, err := ReadManifest("testdata/programs.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	start := time.Now()
+	baselines, err := Baselines(ctx, "go", m.Programs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("baselines of %d programs built and run in %v", len(m.Programs), time.Since(start).Round(time.Millisecond))
+
+	t.Run("tutorial", func(t *testing.T) {
+		// The tutorial's recorded output, normalised as ours is, equals
+		// ours: the masks and sorting hide only what varies.
+		for _, p := range m.Programs {
+			recorded, ok, err := p.TutorialOutput()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				continue
+			}
+			if have, want := p.Normalize(baselines[p.Name].Stdout), p.Normalize(recorded); have != want {
+				t.Errorf("%s: go run here and the tutorial's recorded run differ after normalising:\n%s", p.Name, diff("go run here", have, "the tutorial", want))
+			}
+		}
+	})
+
+	var (
+		mu    sync.Mutex
+		equal int
+		seen  = map[string]bool{}
+		wg    sync.WaitGroup
+	)
+	// One engine per way, the ways side by side (each mostly waits on its
+	// programs' sleeps); within a way the programs run in order, with a
+	// %reset between them as a student starting afresh would.
+	for _, w := range ways {
+		wg.Go(func() {
+			t.Run(w.name, func(t *testing.T) {
+				s := newSession(t)
+				for i := range m.Programs {
+					p := &m.Programs[i]
+					key := w.name + "/" + p.Name
+					t.Run(p.Name, func(t *testing.T) {
+						code, err := p.Code()
+						if err != nil {
+							t.Fatal(err)
+						}
+						s.reset(t)
+						diffs := w.run(t, s, p, code, baselines[p.Name])
+						mu.Lock()
+						seen[key] = true
+						if len(diffs) == 0 {
+							equal++
+						}
+						mu.Unlock()
+						report(t, key, diffs)
+					})
+				}
+			})
+		})
+	}
+	wg.Wait()
+	for key := range knownDifferences {
+		if !seen[key] {
+			t.Errorf("knownDifferences lists %s, which is not a way/program of the suite", key)
+		}
+	}
+	if len(seen) == len(m.Programs)*len(ways) {
+		fmt.Printf("FIDELITY: %d programs × %d ways, %d equal to go run (%v)\n", len(m.Programs), len(ways), equal, time.Since(start).Round(time.Second))
+	} else {
+		fmt.Printf("FIDELITY (partial run): %d of %d program × way cases run, %d equal to go run\n", len(seen), len(m.Programs)*len(ways), equal)
+	}
+}
+
+// report fails t for the differences of a case not listed as known, and for
+// a listed case that no longer differs.
+func report(t *testing.T, key string, diffs []difference) {
+	t.Helper()
+	why, known := knownDifferences[key]
+	switch {
+	case known && len(diffs) == 0:
+		t.Errorf("%s now behaves as go run: remove it from knownDifferences (it said: %s)", key, why)
+	case known:
+		t.Logf("known difference (%s):", why)
+		for _, d := range diffs {
+			t.Logf("%s:\n%s", d.what, diff("cells", d.have, "go run", d.want))
+		}
+	default:
+		for _, d := range diffs {
+			t.Errorf("%s differs from go run:\n%s", d.what, diff("cells", d.have, "go run", d.want))
+		}
+	}
+}
+
+// runWhole pastes the program as one cell.
+func runWhole(t *testing.T, s *session, p *Program, code string, base *Baseline) []difference {
+	got := s.execute(t, code)
+	return compare(p, "stdout of the pasted program", got.stdout, base.Stdout, got.failed(), base)
+}
+
+// runSplit runs the declarations, then main's body, as two cells.
+func runSplit(t *testing.T, s *session, p *Program, code string, base *Baseline) []difference {
+	parts, err := Split(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decls := s.execute(t, parts.Declarations)
+	if decls.err != nil {
+		return []difference{{what: "the declarations cell", have: decls.err.Error(), want: "no error"}}
+	}
+	body := s.execute(t, parts.Body)
+	return compare(p, "stdout of the declarations and main's body cells", decls.stdout+body.stdout, base.Stdout, body.failed(), base)
+}
+
+// runRerun pastes the program, then calls main again from a new cell.
+func runRerun(t *testing.T, s *session, p *Program, code string, base *Baseline) []difference {
+	whole := s.execute(t, code)
+	diffs := compare(p, "stdout of the pasted program", whole.stdout, base.Stdout, whole.failed(), base)
+	again := s.execute(t, "main()")
+	return append(diffs, compare(p, "stdout of the cell main()", again.stdout, base.MainOnly, again.failed(), base)...)
+}
+
+// compare checks a cell's normalised stdout, and that it failed exactly
+// when go run's program exited with a non-zero status.
+func compare(p *Program, what, have, want string, failed bool, base *Baseline) []difference {
+	var diffs []difference
+	if h, w := p.Normalize(have), p.Normalize(want); h != w {
+		diffs = append(diffs, difference{what: what, have: h, want: w})
+	}
+	if wantFailed := base.ExitCode != 0; failed != wantFailed {
+		diffs = append(diffs, difference{
+			what: what + ": failure",
+			have: fmt.Sprintf("cell failed: %v", failed),
+			want: fmt.Sprintf("cell failed: %v (go run's program exited with status %d; stderr %q)", wantFailed, base.ExitCode, firstLine(base.Stderr)),
+		})
+	}
+	return diffs
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// diff shows two texts line by line, marking the first line that differs.
+func diff(haveName, have, wantName, want string) string {
+	hl, wl := strings.SplitAfter(have, "\n"), strings.SplitAfter(want, "\n")
+	var b strings.Builder
+	first := true
+	for i := range max(len(hl), len(wl)) {
+		h, w := at(hl, i), at(wl, i)
+		mark := "  "
+		if h != w && first {
+			mark, first = "≠ ", false
+		}
+		fmt.Fprintf(&b, "%s%-40q %q\n", mark, h, w)
+	}
+	return fmt.Sprintf("  %-40s %s\n", haveName, wantName) + b.String()
+}
+
+func at(lines []string, i int) string {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return ""
+}
+
+// session is one engine running cells in order, as a notebook does.
+type session struct {
+	e     *engine.Engine
+	count int
+}
+
+func newSession(t *testing.T) *session {
+	t.Helper()
+	e, err := engine.New(context.Background(), engine.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return &session{e: e}
+}
+
+// reset forgets what earlier programs declared.
+func (s *session) reset(t *testing.T) {
+	t.Helper()
+	if got := s.execute(t, "%reset"); got.err != nil {
+		t.Fatalf("%%reset: %v", got.err)
+	}
+}
+
+// outcome is what one cell showed.
+type outcome struct {
+	stdout, stderr string
+	err            *interp.Error
+}
+
+// failed tells whether the cell ended with an error, as a program that
+// exits with a non-zero status does.
+func (o outcome) failed() bool { return o.err != nil }
+
+func (s *session) execute(t *testing.T, code string) outcome {
+	t.Helper()
+	s.count++
+	ctx, cancel := context.WithTimeout(context.Background(), cellTimeout)
+	defer cancel()
+	var out streams
+	_, err := s.e.Execute(ctx, interp.ExecuteRequest{Code: code, Count: s.count}, &out)
+	o := outcome{stdout: out.text("stdout"), stderr: out.text("stderr")}
+	if err != nil && !errors.As(err, &o.err) {
+		t.Fatalf("cell %d: kernel fault: %v", s.count, err)
+	}
+	if testing.Verbose() && o.err != nil {
+		t.Logf("cell %d ended with %s: %s", s.count, o.err.Name, o.err.Value)
+	}
+	return o
+}
+
+// streams is an interp.Output keeping the text of each stream.
+type streams struct {
+	mu sync.Mutex
+	by map[string]*strings.Builder // stream name -> its text
+}
+
+func (s *streams) Stream(name, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.by == nil {
+		s.by = map[string]*strings.Builder{}
+	}
+	if s.by[name] == nil {
+		s.by[name] = &strings.Builder{}
+	}
+	s.by[name].WriteString(text)
+}
+
+func (s *streams) text(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b := s.by[name]; b != nil {
+		return b.String()
+	}
+	return ""
+}
+
+func (*streams) Display(interp.Display) {}
+func (*streams) ClearOutput(bool)       {}
+func (*streams) Input(context.Context, string, bool) (string, error) {
+	return "", interp.ErrNoStdin
+}
