@@ -17,21 +17,50 @@ import (
 // as `go run`, each with why (the issue or commit that tracks it). A listed
 // case that differs is logged, not failed; a listed case that is equal fails
 // the test, so the list shrinks as the engine gets fixed and stays honest.
-var knownDifferences = map[string]string{}
+var knownDifferences = map[string]string{
+	// main's body declares `var d describer = co` (co made by := just
+	// before): a cell's top-level var is taken as a package-level
+	// declaration, where the cell's locals are undefined (`undefined: co`,
+	// with a hint that is wrong here). Engine: decls.go; issue 19.
+	"split/struct-embedding": "a top-level var whose initializer uses a := local of the same cell does not compile (engine, issue 19)",
+	// The same with `var d Describer = n`.
+	"split/methods-across-cells": "a top-level var whose initializer uses a := local of the same cell does not compile (engine, issue 19)",
+	// init fills a package-level map that main reads. init runs once, in
+	// the cell that declares it, and values do not yet carry over to later
+	// cells (README "What persists is source, not state"), so the cell
+	// with main's body, or main(), sees the map as its initializer left it.
+	"split/pasted-main-init": "what init stored is not carried to later cells (values across cells, issue 19)",
+	"rerun/pasted-main-init": "what init stored is not carried to later cells (values across cells, issue 19)",
+}
 
 // cellTimeout bounds one cell; the slowest program sleeps about 3 s.
 const cellTimeout = 2 * time.Minute
 
-// way is one way of running a program through cells.
+// lanesPerWay is how many engines run the programs of one way side by side:
+// the programs mostly sleep or wait for the compiler, so lanes shorten the
+// run more than they load the machine.
+const lanesPerWay = 2
+
+// way is one way of running a program through cells. run returns what the
+// cells printed, to be compared with go run's baseline, and any difference
+// it found on its own.
 type way struct {
 	name string
-	run  func(t *testing.T, s *session, p *Program, code string, base *Baseline) []difference
+	run  func(t *testing.T, s *session, code string) ([]observed, []difference)
 }
 
 var ways = []way{
 	{"whole", runWhole},
 	{"split", runSplit},
 	{"rerun", runRerun},
+}
+
+// observed is what one or more cells printed, compared as one text.
+type observed struct {
+	what     string
+	stdout   string
+	failure  string // the error the (last) cell ended with, "" if none
+	mainOnly bool   // compare with what main alone printed: init does not run again
 }
 
 // difference is one way a run differed from go run.
@@ -45,13 +74,82 @@ func TestFidelity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
 	start := time.Now()
-	baselines, err := Baselines(ctx, "go", m.Programs)
-	if err != nil {
-		t.Fatal(err)
+	// The baselines are built and run while the engines warm up and run
+	// cells; a case waits for them only to compare.
+	var (
+		baselines map[string]*Baseline
+		baseErr   error
+		baseReady = make(chan struct{})
+	)
+	go func() {
+		defer close(baseReady)
+		baselines, baseErr = Baselines(context.Background(), "go", m.Programs)
+		t.Logf("baselines of %d programs built and run in %v", len(m.Programs), time.Since(start).Round(time.Millisecond))
+	}()
+	baseline := func(t *testing.T, name string) *Baseline {
+		t.Helper()
+		<-baseReady
+		if baseErr != nil {
+			t.Fatalf("go run baselines: %v", baseErr)
+		}
+		return baselines[name]
 	}
-	t.Logf("baselines of %d programs built and run in %v", len(m.Programs), time.Since(start).Round(time.Millisecond))
+
+	var (
+		mu      sync.Mutex
+		equal   int
+		seen    = map[string]bool{}
+		running sync.WaitGroup
+	)
+	// The ways side by side, each with lanesPerWay engines taking the next
+	// program; within a lane a %reset separates programs, as a student
+	// starting afresh would.
+	for _, w := range ways {
+		running.Go(func() {
+			t.Run(w.name, func(t *testing.T) {
+				next := make(chan *Program, len(m.Programs))
+				for i := range m.Programs {
+					next <- &m.Programs[i]
+				}
+				close(next)
+				var lanes sync.WaitGroup
+				for range lanesPerWay {
+					s := newSession(t)
+					lanes.Go(func() {
+						for p := range next {
+							key := w.name + "/" + p.Name
+							t.Run(p.Name, func(t *testing.T) {
+								code, err := p.Code()
+								if err != nil {
+									t.Fatal(err)
+								}
+								s.reset(t)
+								obs, diffs := w.run(t, s, code)
+								base := baseline(t, p.Name)
+								for _, o := range obs {
+									want := base.Stdout
+									if o.mainOnly {
+										want = base.MainOnly
+									}
+									diffs = append(diffs, compare(p, o, want, base)...)
+								}
+								mu.Lock()
+								seen[key] = true
+								if len(diffs) == 0 {
+									equal++
+								}
+								mu.Unlock()
+								report(t, key, diffs)
+							})
+						}
+					})
+				}
+				lanes.Wait()
+			})
+		})
+	}
+	running.Wait()
 
 	t.Run("tutorial", func(t *testing.T) {
 		// The tutorial's recorded output, normalised as ours is, equals
@@ -64,48 +162,11 @@ func TestFidelity(t *testing.T) {
 			if !ok {
 				continue
 			}
-			if have, want := p.Normalize(baselines[p.Name].Stdout), p.Normalize(recorded); have != want {
+			if have, want := p.Normalize(baseline(t, p.Name).Stdout), p.Normalize(recorded); have != want {
 				t.Errorf("%s: go run here and the tutorial's recorded run differ after normalising:\n%s", p.Name, diff("go run here", have, "the tutorial", want))
 			}
 		}
 	})
-
-	var (
-		mu    sync.Mutex
-		equal int
-		seen  = map[string]bool{}
-		wg    sync.WaitGroup
-	)
-	// One engine per way, the ways side by side (each mostly waits on its
-	// programs' sleeps); within a way the programs run in order, with a
-	// %reset between them as a student starting afresh would.
-	for _, w := range ways {
-		wg.Go(func() {
-			t.Run(w.name, func(t *testing.T) {
-				s := newSession(t)
-				for i := range m.Programs {
-					p := &m.Programs[i]
-					key := w.name + "/" + p.Name
-					t.Run(p.Name, func(t *testing.T) {
-						code, err := p.Code()
-						if err != nil {
-							t.Fatal(err)
-						}
-						s.reset(t)
-						diffs := w.run(t, s, p, code, baselines[p.Name])
-						mu.Lock()
-						seen[key] = true
-						if len(diffs) == 0 {
-							equal++
-						}
-						mu.Unlock()
-						report(t, key, diffs)
-					})
-				}
-			})
-		})
-	}
-	wg.Wait()
 	for key := range knownDifferences {
 		if !seen[key] {
 			t.Errorf("knownDifferences lists %s, which is not a way/program of the suite", key)
@@ -139,44 +200,46 @@ func report(t *testing.T, key string, diffs []difference) {
 }
 
 // runWhole pastes the program as one cell.
-func runWhole(t *testing.T, s *session, p *Program, code string, base *Baseline) []difference {
+func runWhole(t *testing.T, s *session, code string) ([]observed, []difference) {
 	got := s.execute(t, code)
-	return compare(p, "stdout of the pasted program", got.stdout, base.Stdout, got.failed(), base)
+	return []observed{{what: "stdout of the pasted program", stdout: got.stdout, failure: got.failure()}}, nil
 }
 
 // runSplit runs the declarations, then main's body, as two cells.
-func runSplit(t *testing.T, s *session, p *Program, code string, base *Baseline) []difference {
+func runSplit(t *testing.T, s *session, code string) ([]observed, []difference) {
 	parts, err := Split(code)
 	if err != nil {
 		t.Fatal(err)
 	}
 	decls := s.execute(t, parts.Declarations)
 	if decls.err != nil {
-		return []difference{{what: "the declarations cell", have: decls.err.Error(), want: "no error"}}
+		return nil, []difference{{what: "the declarations cell", have: decls.err.Error(), want: "no error"}}
 	}
 	body := s.execute(t, parts.Body)
-	return compare(p, "stdout of the declarations and main's body cells", decls.stdout+body.stdout, base.Stdout, body.failed(), base)
+	return []observed{{what: "stdout of the declarations and main's body cells", stdout: decls.stdout + body.stdout, failure: body.failure()}}, nil
 }
 
 // runRerun pastes the program, then calls main again from a new cell.
-func runRerun(t *testing.T, s *session, p *Program, code string, base *Baseline) []difference {
+func runRerun(t *testing.T, s *session, code string) ([]observed, []difference) {
 	whole := s.execute(t, code)
-	diffs := compare(p, "stdout of the pasted program", whole.stdout, base.Stdout, whole.failed(), base)
 	again := s.execute(t, "main()")
-	return append(diffs, compare(p, "stdout of the cell main()", again.stdout, base.MainOnly, again.failed(), base)...)
+	return []observed{
+		{what: "stdout of the pasted program", stdout: whole.stdout, failure: whole.failure()},
+		{what: "stdout of the cell main()", stdout: again.stdout, failure: again.failure(), mainOnly: true},
+	}, nil
 }
 
 // compare checks a cell's normalised stdout, and that it failed exactly
 // when go run's program exited with a non-zero status.
-func compare(p *Program, what, have, want string, failed bool, base *Baseline) []difference {
+func compare(p *Program, o observed, want string, base *Baseline) []difference {
 	var diffs []difference
-	if h, w := p.Normalize(have), p.Normalize(want); h != w {
-		diffs = append(diffs, difference{what: what, have: h, want: w})
+	if h, w := p.Normalize(o.stdout), p.Normalize(want); h != w {
+		diffs = append(diffs, difference{what: o.what, have: h, want: w})
 	}
-	if wantFailed := base.ExitCode != 0; failed != wantFailed {
+	if failed, wantFailed := o.failure != "", base.ExitCode != 0; failed != wantFailed {
 		diffs = append(diffs, difference{
-			what: what + ": failure",
-			have: fmt.Sprintf("cell failed: %v", failed),
+			what: o.what + ": failure",
+			have: fmt.Sprintf("cell failed: %v %s", failed, o.failure),
 			want: fmt.Sprintf("cell failed: %v (go run's program exited with status %d; stderr %q)", wantFailed, base.ExitCode, firstLine(base.Stderr)),
 		})
 	}
@@ -241,9 +304,14 @@ type outcome struct {
 	err            *interp.Error
 }
 
-// failed tells whether the cell ended with an error, as a program that
-// exits with a non-zero status does.
-func (o outcome) failed() bool { return o.err != nil }
+// failure is the error the cell ended with, "" if none: a cell fails where
+// a program exits with a non-zero status.
+func (o outcome) failure() string {
+	if o.err == nil {
+		return ""
+	}
+	return o.err.Name + ": " + o.err.Value
+}
 
 func (s *session) execute(t *testing.T, code string) outcome {
 	t.Helper()

@@ -106,6 +106,12 @@ func (m *Manifest) check(p *Program, seen map[string]bool) error {
 			return err
 		}
 	}
+	return p.compileMasks()
+}
+
+// compileMasks readies the masks for Normalize.
+func (p *Program) compileMasks() error {
+	p.masks = nil
 	for _, mask := range p.Masks {
 		re, err := regexp.Compile(mask.Pattern)
 		if err != nil {

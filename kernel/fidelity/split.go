@@ -54,8 +54,9 @@ func Split(src string) (*Parts, error) {
 		start = main.Doc.Pos()
 	}
 	afterPackage := off(f.Name.End())
-	decls := src[afterPackage:off(start)] + src[off(main.End()):]
-	parts.Declarations = strings.TrimSpace(decls) + "\n"
+	before := strings.TrimSpace(src[afterPackage:off(start)])
+	after := strings.TrimSpace(src[off(main.End()):])
+	parts.Declarations = strings.TrimSpace(before+"\n\n"+after) + "\n"
 	body := src[off(main.Body.Lbrace)+1 : off(main.Body.Rbrace)]
 	parts.Body = dedent(strings.Trim(body, "\n")) + "\n"
 	return parts, nil
