@@ -88,12 +88,27 @@ func TestRunStdin(t *testing.T) {
 		for _, e := range out.eventsOf("input") {
 			prompts = append(prompts, e.Text)
 		}
-		if want := []string{"Name: ", "Age: ", ""}; strings.Join(prompts, "|") != strings.Join(want, "|") {
-			t.Errorf("prompts: have %q, want %q", prompts, want)
+		// Each prompt is shown once: as the input box's label, or, when the
+		// stdout reader had not passed it on within promptDelivered's wait
+		// (a very busy machine), as output just before the box. Which of
+		// the two is timing; once, and the output around it, are not.
+		stdout := out.text("stdout")
+		if len(prompts) != 3 || prompts[2] != "" {
+			t.Fatalf("prompts: have %q, want three input requests: Name: , Age: , and none for the line", prompts)
+		}
+		for i, p := range []string{"Name: ", "Age: "} {
+			switch {
+			case prompts[i] == p && !strings.Contains(stdout, p):
+			case prompts[i] == "" && strings.Count(stdout, p) == 1:
+				t.Logf("prompt %q came as output before the input box (the stdout reader was late)", p)
+				stdout = strings.Replace(stdout, p, "", 1)
+			default:
+				t.Errorf("prompt %q: box label %q, stdout %q: want it shown once, in the box or the output", p, prompts[i], stdout)
+			}
 		}
 		want := "hello Ada <nil>\nage 42\nnow a line\nline \"the rest\\n\" <nil>\n"
-		if got := out.text("stdout"); got != want {
-			t.Errorf("stdout: have %q, want %q (prompts are shown in the input box, not twice)", got, want)
+		if stdout != want {
+			t.Errorf("stdout without the prompts: have %q, want %q", stdout, want)
 		}
 	})
 
