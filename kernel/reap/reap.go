@@ -61,6 +61,14 @@ type Cell struct {
 	state   *ExitState
 	endOnce sync.Once
 	endErr  error
+
+	// seen are the cell's processes noticed so far (pid -> start time), a
+	// second line for a shepherd killed from inside the cell (kill -9
+	// $PPID in a %%bash cell): its orphans then go to the kernel, and
+	// these are ended from here.
+	seenMu   sync.Mutex
+	seen     map[int]uint64
+	stopSeen chan struct{}
 }
 
 // ExitState is how the program ended, as wait4 reported it.
@@ -177,6 +185,9 @@ func Start(spec Spec) (*Cell, error) {
 		return fail(fmt.Errorf("start cell program: %s", msg))
 	}
 	c.PID = int(pid[0])
+	c.seen, c.stopSeen = map[int]uint64{}, make(chan struct{})
+	c.notice()
+	go c.track()
 	go c.readStatus(status, statusR)
 	return c, nil
 }
@@ -213,6 +224,7 @@ func (c *Cell) State() *ExitState {
 // more than once.
 func (c *Cell) End(grace time.Duration) error {
 	c.endOnce.Do(func() {
+		close(c.stopSeen)
 		c.control.Write([]byte(strconv.Itoa(int(grace / time.Millisecond))))
 		c.control.Close()
 		done := make(chan error, 1)
@@ -229,6 +241,7 @@ func (c *Cell) End(grace time.Duration) error {
 				c.endErr = fmt.Errorf("cell shepherd %d did not exit", c.Shepherd)
 			}
 		}
+		c.endSeen()
 		if c.group != nil {
 			if err := c.group.kill(); err != nil && c.endErr == nil {
 				c.endErr = err
@@ -238,6 +251,86 @@ func (c *Cell) End(grace time.Duration) error {
 		<-c.exited
 	})
 	return c.endErr
+}
+
+// trackInterval is how often the cell's processes are noticed.
+const trackInterval = 100 * time.Millisecond
+
+// track notices the cell's processes until End.
+func (c *Cell) track() {
+	t := time.NewTicker(trackInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stopSeen:
+			return
+		case <-t.C:
+			c.notice()
+		}
+	}
+}
+
+// notice records the processes below the shepherd.
+func (c *Cell) notice() {
+	below := Descendants(c.Shepherd)
+	c.seenMu.Lock()
+	defer c.seenMu.Unlock()
+	for _, pid := range below {
+		if _, ok := c.seen[pid]; !ok {
+			if st := startTime(pid); st != 0 {
+				c.seen[pid] = st
+			}
+		}
+	}
+}
+
+// endSeen SIGKILLs every noticed process still alive (the same process:
+// same start time) with what is below it, and reaps those that became the
+// kernel's children. After a shepherd that did its work, none is left.
+func (c *Cell) endSeen() {
+	c.seenMu.Lock()
+	defer c.seenMu.Unlock()
+	for round := 0; round < 50; round++ {
+		var left []int
+		for pid, st := range c.seen {
+			if startTime(pid) == st && state(pid) != 'Z' {
+				left = append(left, pid)
+				left = append(left, Descendants(pid)...)
+			}
+		}
+		for _, pid := range left {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		for pid, st := range c.seen {
+			if startTime(pid) == st {
+				var ws syscall.WaitStatus
+				syscall.Wait4(pid, &ws, syscall.WNOHANG, nil) // ours only if orphaned to us
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// startTime is field 22 of /proc/PID/stat (clock ticks after boot), 0 if
+// pid is gone.
+func startTime(pid int) uint64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return 0
+	}
+	n, _ := strconv.ParseUint(f[19], 10, 64)
+	return n
 }
 
 // killAll SIGKILLs the shepherd's group and subtree from the kernel's side.

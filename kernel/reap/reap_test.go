@@ -193,3 +193,36 @@ func waitFor(cond func() bool, d time.Duration) error {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestShepherdKilledFromInside has the cell kill its own shepherd (kill -9
+// $PPID) after detaching a process: the orphans then belong to whoever
+// adopts them, and the cell's end must still end them (from what the
+// kernel noticed of the cell's processes).
+func TestShepherdKilledFromInside(t *testing.T) {
+	t.Setenv(EnvNoCgroup, "1") // the cgroup would catch them anyway
+	marker := newMarker()
+	c, err := Start(Spec{Path: "/bin/sh", Args: []string{"-c", fmt.Sprintf(`setsid sleep %s >/dev/null 2>&1 </dev/null & sleep 0.5; kill -9 $PPID; exec sleep 300`, marker)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Exited():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the kernel did not notice its shepherd's death")
+	}
+	if !c.State().Lost {
+		t.Errorf("state %v: want the shepherd reported lost", c.State())
+	}
+	if len(withMarker(marker)) == 0 {
+		t.Fatalf("the detached `sleep %s` is not running", marker)
+	}
+	program := c.PID
+	ended := time.Now()
+	c.End(0)
+	if err := waitFor(func() bool { return len(withMarker(marker)) == 0 && !alive(program) }, time.Second-time.Since(ended)); err != nil {
+		t.Errorf("1 s after the end: sleep alive %v, program %d alive %v", withMarker(marker), program, alive(program))
+		for _, pid := range append(withMarker(marker), program) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
