@@ -414,6 +414,41 @@ func TestSameExceptComments(t *testing.T) {
 	}
 }
 
+// headings returns the levels of a markdown text's headings, in order
+// ("##", "###"), outside code fences.
+func headings(text string) []string {
+	var out []string
+	inFence := false
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			inFence = !inFence
+		}
+		level := len(line) - len(strings.TrimLeft(line, "#"))
+		if !inFence && level > 0 && strings.HasPrefix(line[level:], " ") {
+			out = append(out, line[:level])
+		}
+	}
+	return out
+}
+
+// TestChineseLessonsHaveTheSameHeadings: each markdown cell of a 中文 lesson
+// has the headings of its English original, so both have the same outline.
+func TestChineseLessonsHaveTheSameHeadings(t *testing.T) {
+	for _, name := range wantLessons {
+		en, zh := readNotebook(t, name), readNotebook(t, filepath.Join("zh", name))
+		for i := range min(len(en.cells), len(zh.cells)) {
+			if en.cells[i]["cell_type"] != "markdown" {
+				continue
+			}
+			e, _ := source(en.cells[i])
+			z, _ := source(zh.cells[i])
+			if he, hz := headings(e), headings(z); !slices.Equal(he, hz) {
+				t.Errorf("%s cell %v: headings %q in zh, want %q as in English", name, en.cells[i]["id"], hz, he)
+			}
+		}
+	}
+}
+
 func TestChineseLessonsHaveTheSameCodeCells(t *testing.T) {
 	for _, name := range wantLessons {
 		t.Run(name, func(t *testing.T) {
