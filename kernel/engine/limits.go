@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/gokernel/gokernel/kernel/reap"
 )
@@ -218,32 +216,20 @@ type limitExceeded struct {
 	What string // "memory limit 256 MB"
 }
 
-// applyRlimits sets the kernel-enforced limits on the freshly started
-// process pid; its children inherit them. Core dumps are always off: a
-// SIGQUIT that arrives before the Go runtime installed its handlers (an
-// interrupt right at the start) would otherwise leave a core file behind.
-func applyRlimits(pid int, lim Limits) error {
-	if err := prlimit(pid, syscall.RLIMIT_CORE, syscall.Rlimit{}); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("turn off core dumps of cell process %d: %w", pid, err)
-	}
+// cellRlimits are the kernel-enforced limits of a cell's processes, set on
+// its shepherd before the program starts, so everything the cell starts
+// inherits them. Core dumps are always off: a SIGQUIT that arrives before
+// the Go runtime installed its handlers (an interrupt right at the start)
+// would otherwise leave a core file behind.
+func cellRlimits(lim Limits) []reap.Rlimit {
+	limits := []reap.Rlimit{{Resource: syscall.RLIMIT_CORE}}
 	if lim.CPU > 0 {
 		secs := uint64(math.Ceil(lim.CPU.Seconds()))
 		// soft == hard: the kernel sends SIGKILL at the limit (a Go program
 		// ignores the SIGXCPU that a lower soft limit would send).
-		if err := prlimit(pid, syscall.RLIMIT_CPU, syscall.Rlimit{Cur: secs, Max: secs}); err != nil {
-			return fmt.Errorf("set CPU limit of cell process %d: %w", pid, err)
-		}
+		limits = append(limits, reap.Rlimit{Resource: syscall.RLIMIT_CPU, Cur: secs, Max: secs})
 	}
-	return nil
-}
-
-func prlimit(pid, resource int, lim syscall.Rlimit) error {
-	_, _, errno := syscall.RawSyscall6(syscall.SYS_PRLIMIT64, uintptr(pid), uintptr(resource),
-		uintptr(unsafe.Pointer(&lim)), 0, 0, 0)
-	if errno != 0 {
-		return errno
-	}
-	return nil
+	return limits
 }
 
 // watchLimits samples the memory and threads of the processes below root

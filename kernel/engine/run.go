@@ -115,9 +115,7 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 	cell, err := reap.Start(reap.Spec{
 		Path: spec.Binary, Args: spec.Args, Dir: spec.Dir, Env: cellEnv(spec),
 		Stdin: stdinChild, Stdout: stdoutChild, Stderr: stderrChild,
-		// Limits set on the shepherd before it starts the program are
-		// inherited by everything the cell starts.
-		BeforeStart: func(shepherd int) error { return applyRlimits(shepherd, spec.Limits) },
+		Rlimits: cellRlimits(spec.Limits),
 	})
 	closeAll(stdinChild, stdoutChild, stderrChild)
 	if err != nil {

@@ -24,6 +24,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,10 +41,15 @@ type Spec struct {
 	Env  []string
 	// Stdin, Stdout and Stderr are given to the program as they are.
 	Stdin, Stdout, Stderr *os.File
-	// BeforeStart runs once the shepherd exists but before the program is
-	// started (to set resource limits on the shepherd that the program then
-	// inherits). An error ends the shepherd and is returned by Start.
-	BeforeStart func(shepherdPID int) error
+	// Rlimits are set on the shepherd before it starts the program, so the
+	// program and everything it starts inherit them.
+	Rlimits []Rlimit
+}
+
+// Rlimit is one resource limit (setrlimit(2)).
+type Rlimit struct {
+	Resource int // syscall.RLIMIT_CPU, ...
+	Cur, Max uint64
 }
 
 // Cell is a running program and everything it starts.
@@ -107,7 +114,8 @@ func (s *ExitState) String() string {
 	return fmt.Sprintf("wait status %#x", uint32(s.Status))
 }
 
-// Start starts the shepherd and, under it, the program.
+// Start starts the shepherd and, under it, the program. It returns once
+// the program runs (or could not be started).
 func Start(spec Spec) (*Cell, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -122,56 +130,76 @@ func Start(spec Spec) (*Cell, error) {
 		closeFiles(statusR, statusW)
 		return nil, fmt.Errorf("start cell program: %w", err)
 	}
+	env := spec.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	env = append(slices.Clip(env), shepherdEnv+"=1")
+	if len(spec.Rlimits) > 0 {
+		var parts []string
+		for _, l := range spec.Rlimits {
+			parts = append(parts, fmt.Sprintf("%d:%d:%d", l.Resource, l.Cur, l.Max))
+		}
+		env = append(env, shepherdRlimitsEnv+"="+strings.Join(parts, ","))
+	}
 	cmd := &exec.Cmd{
 		Path:       exe,
 		Args:       append([]string{shepherdArg0, spec.Path}, spec.Args...),
 		Dir:        spec.Dir,
-		Env:        append(spec.Env, shepherdEnv+"=1"),
 		Stdin:      spec.Stdin,
 		Stdout:     spec.Stdout,
 		Stderr:     spec.Stderr,
 		ExtraFiles: []*os.File{statusW, controlR}, // fds 3 and 4
+	}
+	// Into the cell's cgroup before the program starts, so that all it
+	// starts is born there: v2 at the shepherd's clone, v1 by the shepherd
+	// itself first thing.
+	group := newCgroup()
+	for {
+		cmd.Env = env
 		// Its own process group, so a signal to the kernel's group
 		// (Jupyter's interrupt in signal mode) does not reach the cell.
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		var dirFD *os.File
+		if group != nil {
+			if group.v2 {
+				if dirFD, err = os.Open(group.dir); err == nil {
+					cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(dirFD.Fd())
+				}
+			} else {
+				cmd.Env = append(slices.Clip(env), shepherdCgroupEnv+"="+filepath.Join(group.dir, "cgroup.procs"))
+			}
+		}
+		err = cmd.Start()
+		if dirFD != nil {
+			dirFD.Close()
+		}
+		if err == nil || group == nil {
+			break
+		}
+		// Refused (an old kernel without CLONE_INTO_CGROUP, say): go on
+		// without cgroups.
+		noCgroup.Store(true)
+		group.remove()
+		group = nil
+		cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Dir: cmd.Dir, Stdin: cmd.Stdin, Stdout: cmd.Stdout, Stderr: cmd.Stderr, ExtraFiles: cmd.ExtraFiles}
 	}
-	if spec.Env == nil {
-		cmd.Env = append(os.Environ(), shepherdEnv+"=1")
-	}
-	err = cmd.Start()
 	closeFiles(statusW, controlR)
 	if err != nil {
 		closeFiles(statusR, controlW)
 		return nil, fmt.Errorf("start cell program: %w", err)
 	}
-	c := &Cell{Shepherd: cmd.Process.Pid, cmd: cmd, control: controlW, exited: make(chan struct{})}
-	// Into the cell's cgroup before the program starts, so that all it
-	// starts is born there.
-	if g := newCgroup(); g != nil {
-		if err := g.add(c.Shepherd); err != nil {
-			noCgroup.Store(true)
-			g.remove()
-		} else {
-			c.group = g
-		}
-	}
+	c := &Cell{Shepherd: cmd.Process.Pid, cmd: cmd, control: controlW, group: group, exited: make(chan struct{})}
 	fail := func(err error) (*Cell, error) {
 		controlW.Close()
 		statusR.Close()
 		c.killAll()
 		cmd.Wait()
 		if c.group != nil {
+			c.group.kill()
 			c.group.remove()
 		}
 		return nil, err
-	}
-	if spec.BeforeStart != nil {
-		if err := spec.BeforeStart(c.Shepherd); err != nil {
-			return fail(err)
-		}
-	}
-	if _, err := controlW.Write([]byte{'g'}); err != nil {
-		return fail(fmt.Errorf("start cell program: shepherd: %w", err))
 	}
 	status := bufio.NewReader(statusR)
 	line, err := status.ReadString('\n')
@@ -225,6 +253,15 @@ func (c *Cell) State() *ExitState {
 func (c *Cell) End(grace time.Duration) error {
 	c.endOnce.Do(func() {
 		close(c.stopSeen)
+		// The common case: the program has exited and left nothing behind
+		// (nothing can appear below an empty shepherd). The shepherd then
+		// only has to exit; it is reaped, and its cgroup removed, in the
+		// background.
+		if c.State() != nil && !c.State().Lost && len(Children(c.Shepherd)) == 0 {
+			c.control.Close()
+			go c.finish()
+			return
+		}
 		c.control.Write([]byte(strconv.Itoa(int(grace / time.Millisecond))))
 		c.control.Close()
 		done := make(chan error, 1)
@@ -251,6 +288,22 @@ func (c *Cell) End(grace time.Duration) error {
 		<-c.exited
 	})
 	return c.endErr
+}
+
+// finish reaps an idle shepherd and removes its cgroup.
+func (c *Cell) finish() {
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		c.killAll()
+		<-done
+	}
+	if c.group != nil {
+		c.group.kill()
+		c.group.remove()
+	}
 }
 
 // trackInterval is how often the cell's processes are noticed.

@@ -226,3 +226,41 @@ func TestShepherdKilledFromInside(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkStartEnd is what the shepherd adds to a cell: start /bin/true
+// under it and end it, against starting and waiting for it directly.
+//
+//	go test -run '^$' -bench StartEnd ./kernel/reap
+func BenchmarkStartEnd(b *testing.B) {
+	b.Run("direct", func(b *testing.B) {
+		for b.Loop() {
+			if err := exec.Command("/bin/true").Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("shepherd", func(b *testing.B) {
+		b.Setenv(EnvNoCgroup, "1")
+		for b.Loop() {
+			c, err := Start(Spec{Path: "/bin/true"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			<-c.Exited()
+			c.End(0)
+		}
+	})
+	b.Run("shepherd+cgroup", func(b *testing.B) {
+		if CgroupKind() == "none" {
+			b.Skip("no cgroup here")
+		}
+		for b.Loop() {
+			c, err := Start(Spec{Path: "/bin/true"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			<-c.Exited()
+			c.End(0)
+		}
+	})
+}

@@ -18,12 +18,18 @@ import (
 //
 //	fd 3 (status, written): "pid N\n" once the program runs (or "error MSG\n"),
 //	                        then "exit WAITSTATUS USER_NS SYSTEM_NS\n" when it exits.
-//	fd 4 (control, read):   'g' to start the program; then, at the cell's end,
-//	                        the SIGTERM grace in milliseconds and EOF. EOF
-//	                        alone (the kernel died) ends the cell too.
+//	fd 4 (control, read):   at the cell's end, the SIGTERM grace in
+//	                        milliseconds and EOF. EOF alone (the kernel
+//	                        died) ends the cell too.
+//
+// The program is started at once (no round trip): the resource limits to
+// set first come in shepherdRlimitsEnv, and a v1 cgroup to join first in
+// shepherdCgroupEnv (a v2 cgroup is joined at the shepherd's clone).
 const (
-	shepherdArg0 = "gokernel-cell-shepherd"
-	shepherdEnv  = "GOKERNEL_CELL_SHEPHERD"
+	shepherdArg0       = "gokernel-cell-shepherd"
+	shepherdEnv        = "GOKERNEL_CELL_SHEPHERD"
+	shepherdRlimitsEnv = "GOKERNEL_CELL_SHEPHERD_RLIMITS" // RESOURCE:CUR:MAX,...
+	shepherdCgroupEnv  = "GOKERNEL_CELL_SHEPHERD_CGROUP"  // a v1 cgroup.procs file
 	// defaultGrace is the SIGTERM grace when the kernel gave none.
 	defaultGrace = 250 * time.Millisecond
 )
@@ -57,13 +63,19 @@ func shepherd(path string, args []string) int {
 	// to their defaults in the program it starts.
 	signal.Notify(make(chan os.Signal, 16), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE)
 
-	var b [1]byte
-	if n, _ := control.Read(b[:]); n != 1 || b[0] != 'g' {
-		return 0 // the kernel gave up before the start
+	if procs := os.Getenv(shepherdCgroupEnv); procs != "" {
+		if err := os.WriteFile(procs, []byte(strconv.Itoa(os.Getpid())), 0); err != nil {
+			fmt.Fprintf(status, "error join the cell's cgroup: %v\n", err)
+			return 1
+		}
+	}
+	if err := setRlimits(os.Getenv(shepherdRlimitsEnv)); err != nil {
+		fmt.Fprintf(status, "error %v\n", err)
+		return 1
 	}
 	env := make([]string, 0, len(os.Environ()))
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, shepherdEnv+"=") {
+		if !strings.HasPrefix(kv, shepherdEnv) { // the three GOKERNEL_CELL_SHEPHERD* variables
 			env = append(env, kv)
 		}
 	}
@@ -123,6 +135,29 @@ func shepherd(path string, args []string) int {
 	}
 	statusMu.Unlock()
 	return 0
+}
+
+// setRlimits sets the limits "RESOURCE:CUR:MAX,..." on this process.
+func setRlimits(spec string) error {
+	if spec == "" {
+		return nil
+	}
+	for _, part := range strings.Split(spec, ",") {
+		f := strings.Split(part, ":")
+		if len(f) != 3 {
+			return fmt.Errorf("resource limit %q: want RESOURCE:CUR:MAX", part)
+		}
+		res, err1 := strconv.Atoi(f[0])
+		cur, err2 := strconv.ParseUint(f[1], 10, 64)
+		max, err3 := strconv.ParseUint(f[2], 10, 64)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return fmt.Errorf("resource limit %q: want numbers", part)
+		}
+		if err := syscall.Setrlimit(res, &syscall.Rlimit{Cur: cur, Max: max}); err != nil {
+			return fmt.Errorf("set resource limit %d of the cell: %w", res, err)
+		}
+	}
+	return nil
 }
 
 // endTree ends every process below root: SIGTERM, up to grace for them to
