@@ -11,6 +11,8 @@
 //     lessons carry no outputs; 中文 and English code cells match outside
 //     comments; markdown tables stay intact; lesson
 //     conventions (tagged %%python3 cells, expected errors, exercises).
+//   - gofmt_test.go: the Go in every lesson's cells and solutions is as
+//     gofmt formats it.
 //   - run_test.go: runs every lesson with `gokernel run` and checks that each
 //     cell succeeds, or fails with the error the lesson promises, and that
 //     its program uses less than a second of CPU (a class runs it at once);
