@@ -24,7 +24,9 @@
 //	                       cache, -race with its own importcfg warmed on first use
 //	report.go     report   compile errors as "cell [3] line 5: ..." with source and caret
 //	run.go ...    run      the run stage (run.go, stream.go, goroutines.go, stdin.go,
-//	                       limits.go, race.go): child process, streams, interrupts
+//	                       limits.go, race.go): child process, streams, interrupts;
+//	                       the program runs under kernel/reap's shepherd, so all
+//	                       it starts ends with the cell
 //
 // and around them:
 //

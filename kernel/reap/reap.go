@@ -117,10 +117,9 @@ func (s *ExitState) String() string {
 // Start starts the shepherd and, under it, the program. It returns once
 // the program runs (or could not be started).
 func Start(spec Spec) (*Cell, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("start cell program: the kernel's own binary (for the shepherd): %w", err)
-	}
+	// /proc/self/exe rather than os.Executable's path: it still runs the
+	// kernel's binary after an upgrade replaced the file under that path.
+	const exe = "/proc/self/exe"
 	statusR, statusW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("start cell program: %w", err)

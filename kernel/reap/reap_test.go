@@ -14,9 +14,47 @@ import (
 
 // The test binary doubles as a process that starts a cell and then waits
 // to be killed (TestKernelDeathEndsCell): see TestMain.
-const helperEnv = "GOKERNEL_REAP_TEST_HELPER"
+const (
+	helperEnv  = "GOKERNEL_REAP_TEST_HELPER"
+	deletedEnv = "GOKERNEL_REAP_TEST_DELETED"
+)
+
+// TestKernelBinaryReplaced starts a cell from a kernel whose binary was
+// removed while it ran (as `go install` over a running kernel does).
+func TestKernelBinaryReplaced(t *testing.T) {
+	bin := t.TempDir() + "/kernel"
+	data, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^$")
+	cmd.Env = append(os.Environ(), deletedEnv+"=1", EnvNoCgroup+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "cell ran") {
+		t.Errorf("have %v %q, want the cell to run", err, out)
+	}
+	if _, err := os.Stat(bin); err == nil {
+		t.Error("the binary was not removed: the test tests nothing")
+	}
+}
 
 func TestMain(m *testing.M) {
+	if os.Getenv(deletedEnv) != "" {
+		// Our binary is gone (an upgrade replaced it): cells still start.
+		exe, _ := os.Executable()
+		os.Remove(exe)
+		c, err := Start(Spec{Path: "/bin/echo", Args: []string{"cell ran"}, Stdout: os.Stdout})
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		<-c.Exited()
+		c.End(0)
+		os.Exit(0)
+	}
 	if script := os.Getenv(helperEnv); script != "" {
 		os.Unsetenv(helperEnv)
 		c, err := Start(Spec{Path: "/bin/sh", Args: []string{"-c", script}, Stdout: os.Stdout, Stderr: os.Stderr})

@@ -20,6 +20,10 @@
 //     a toolchain record planted by another user in a shared cache directory.
 //   - sharedinstall_test.go: one root install serving a real second system user (root only): cells build from
 //     the prebuilt library, the user cannot write into it, a library the user planted is refused.
+//   - detached_test.go: issue 18's setsid cell in a real kernel: its detached process is gone within 1 s of
+//     the cell's end, a shutdown_request and the kernel's death.
+//   - classbench_test.go: a benchmark command (GOKERNEL_CLASS_BENCH=1, root): N students' first cells at
+//     once after one root install, and their disk, against no prebuilt library in the same run.
 //   - security_test.go: sockets bound to the connection IP only, private workspace modes, connection
 //     and history files 0600 even under umask 000.
 package reliability
