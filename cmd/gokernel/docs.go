@@ -14,7 +14,7 @@ import (
 func init() {
 	register(&command{
 		Name:  "docs",
-		Usage: "docs [-notebooks notebooks] [-o docs] [-check]",
+		Usage: "docs [-notebooks notebooks] [-o docs] [-all] [-check]",
 		Short: "run every lesson and render it to HTML in docs/ (nbconvert), or check that docs/ is current",
 		Run:   docsCommand,
 	})
@@ -26,6 +26,7 @@ func docsCommand(ctx context.Context, args []string) error {
 	notebooks := fs.String("notebooks", "notebooks", "the folder with the lessons (NN-name.ipynb, zh/NN-name.ipynb)")
 	out := fs.String("o", "docs", "the folder the pages go to")
 	check := fs.Bool("check", false, "only check that the pages show the current lessons (runs nothing)")
+	all := fs.Bool("all", false, "run and render every lesson, not only those changed since their page was made")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return &flagHelpError{fs}
@@ -50,7 +51,7 @@ func docsCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("finding the gokernel binary: %w", err)
 	}
-	cfg := coursedocs.Config{Exe: exe, NBConvert: nbconvert, Notebooks: *notebooks, Out: *out, Progress: os.Stderr}
+	cfg := coursedocs.Config{Exe: exe, NBConvert: nbconvert, Notebooks: *notebooks, Out: *out, All: *all, Progress: os.Stderr}
 	if err := coursedocs.Build(ctx, cfg); err != nil {
 		return err
 	}

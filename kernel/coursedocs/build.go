@@ -20,7 +20,10 @@ type Config struct {
 	NBConvert []string // Jupyter's nbconvert command (see FindNBConvert)
 	Notebooks string   // the folder with NN-name.ipynb and zh/NN-name.ipynb
 	Out       string   // the docs folder
-	Progress  io.Writer
+	// All runs and renders every lesson; otherwise a lesson whose page
+	// records its current hash keeps its page.
+	All      bool
+	Progress io.Writer
 }
 
 // FindNBConvert returns the command that runs Jupyter's nbconvert: Debian's
@@ -40,8 +43,9 @@ func FindNBConvert() ([]string, error) {
 // trying), and writes the pages, the shared stylesheet and index.html into
 // cfg.Out, removing pages of lessons that no longer exist. The lessons run
 // one after another, as a student would run them, so the figures they
-// measure are not skewed by each other. If any lesson fails, nothing in
-// cfg.Out is changed.
+// measure are not skewed by each other. Unless cfg.All, a lesson whose page
+// was made from the notebook as it is now keeps that page. If any lesson
+// fails, nothing in cfg.Out is changed.
 func Build(ctx context.Context, cfg Config) error {
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard
@@ -60,7 +64,17 @@ func Build(ctx context.Context, cfg Config) error {
 	defer os.RemoveAll(tmp)
 
 	rendered := make([]string, len(lessons))
+	kept := make([]bool, len(lessons))
 	for i, l := range lessons {
+		if !cfg.All {
+			if page, err := os.ReadFile(filepath.Join(cfg.Out, filepath.FromSlash(l.Page))); err == nil {
+				if hash, err := sourceHash(l.Source); err == nil && pageMeta(string(page))[metaHash] == hash {
+					rendered[i], kept[i] = string(page), true
+					fmt.Fprintf(cfg.Progress, "docs: %s: page current, kept\n", l.Source)
+					continue
+				}
+			}
+		}
 		start := time.Now()
 		fmt.Fprintf(cfg.Progress, "docs: %s: running", l.Source)
 		executed := filepath.Join(tmp, fmt.Sprintf("%02d.ipynb", i))
@@ -84,7 +98,20 @@ func Build(ctx context.Context, cfg Config) error {
 		fmt.Fprintf(cfg.Progress, ", done in %s\n", time.Since(start).Round(100*time.Millisecond))
 	}
 
-	shared := pageStyle(rendered[0])
+	shared := ""
+	for i := range lessons {
+		if !kept[i] {
+			shared = pageStyle(rendered[i])
+			break
+		}
+	}
+	if shared == "" { // every page kept: so is the stylesheet
+		b, err := os.ReadFile(filepath.Join(cfg.Out, Stylesheet))
+		if err != nil {
+			return err
+		}
+		shared = string(b)
+	}
 	pages := map[string][]byte{Stylesheet: []byte(shared)}
 	var index []indexEntry
 	for i, l := range lessons {
@@ -96,8 +123,12 @@ func Build(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", l.Source, err)
 		}
-		other := otherLanguage(lessons, l)
-		pages[l.Page] = []byte(finishPage(rendered[i], pageInfo{lesson: l, hash: hash, title: cells.Title, other: other, sharedCSS: shared}))
+		if kept[i] {
+			pages[l.Page] = []byte(rendered[i])
+		} else {
+			other := otherLanguage(lessons, l)
+			pages[l.Page] = []byte(finishPage(rendered[i], pageInfo{lesson: l, hash: hash, title: cells.Title, other: other, sharedCSS: shared}))
+		}
 		index = addToIndex(index, l, cells.Title)
 	}
 	var buf bytes.Buffer

@@ -124,6 +124,20 @@ func TestBuildAndCheck(t *testing.T) {
 		t.Error("the page of a lesson that is gone was kept")
 	}
 
+	// Building again runs only what changed: nothing here.
+	var progress strings.Builder
+	again := cfg
+	again.Progress = &progress
+	if err := Build(context.Background(), again); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(progress.String(), "running") || strings.Count(progress.String(), "page current, kept") != 2 {
+		t.Errorf("a second build of an unchanged course ran lessons:\n%s", progress.String())
+	}
+	if kept, _ := os.ReadFile(filepath.Join(docs, "zh", "01-hello.html")); string(kept) != string(page) {
+		t.Error("a second build changed a page whose lesson did not change")
+	}
+
 	// The course changes under the pages: each change is noticed.
 	writeLesson(t, filepath.Join(course, "zh", "01-hello.ipynb"), "# 1. 你好", `fmt.Println("changed", 6*7)`)
 	writeLesson(t, filepath.Join(course, "02-new.ipynb"), "# 2. New", `fmt.Println(2)`)
