@@ -182,11 +182,12 @@ func (c *docCache) loadDir(path, dir string) *docPackage {
 
 // member is one documented name of a package.
 type member struct {
-	Name string
-	Decl ast.Node // *ast.FuncDecl or *ast.GenDecl
-	Doc  string
-	Type *doc.Type   // for types: methods and fields
-	pkg  *docPackage // where Decl's positions are, for printing it
+	Name   string
+	Method bool     // a method of a type (typeMembers, userTypeMembers), not a field
+	Decl   ast.Node // *ast.FuncDecl or *ast.GenDecl
+	Doc    string
+	Type   *doc.Type   // for types: methods and fields
+	pkg    *docPackage // where Decl's positions are, for printing it
 }
 
 // members lists the exported names of p.
@@ -223,7 +224,7 @@ func (p *docPackage) typeMembers(name string) []member {
 		}
 		var out []member
 		for _, m := range t.Methods {
-			out = append(out, member{Name: m.Name, Decl: m.Decl, Doc: m.Doc, pkg: p})
+			out = append(out, member{Name: m.Name, Method: true, Decl: m.Decl, Doc: m.Doc, pkg: p})
 		}
 		for _, spec := range t.Decl.Specs {
 			if ts, ok := spec.(*ast.TypeSpec); ok {
@@ -345,7 +346,7 @@ func (e *Engine) Complete(ctx context.Context, code string, cursor int) interp.C
 	matches = slices.Compact(matches)
 	startRunes := utf8.RuneCountInString(code[:start])
 	return interp.Completion{Matches: matches, CursorStart: startRunes, CursorEnd: cursor,
-		Metadata: e.completionMetadata(ctx, qual, decls, matches, startRunes, cursor)} // complete_types.go
+		Metadata: e.completionMetadata(ctx, qual, code[:max(start-1, 0)], decls, matches, startRunes, cursor)} // complete_types.go
 }
 
 // memberNames lists what can follow "qual.".
@@ -513,7 +514,7 @@ func userTypeMembers(typ string, decls *declSet) []member {
 	for _, d := range decls.Decls {
 		switch {
 		case d.Kind == "method" && d.Receiver == typ:
-			out = append(out, member{Name: d.Names[0], Doc: d.Doc})
+			out = append(out, member{Name: d.Names[0], Method: true, Doc: d.Doc})
 		case d.Kind == "type" && slices.Contains(d.Names, typ):
 			f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+d.Keyword+d.Text.Text, parser.SkipObjectResolution)
 			if err != nil {

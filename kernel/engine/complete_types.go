@@ -15,13 +15,22 @@ const completionTypesKey = "_jupyter_types_experimental"
 // completionMetadata describes matches (replacing code from rune offset
 // start to end) the IPython way, with jedi's kind names: keyword, function,
 // class, module, instance, statement (a variable or constant), magic.
-// qual is the text before the "." of a member completion ("" for none).
-func (e *Engine) completionMetadata(ctx context.Context, qual string, decls *declSet, matches []string, start, end int) map[string]any {
+// qual is the text before the "." of a member completion ("" for none),
+// before the code up to that ".".
+func (e *Engine) completionMetadata(ctx context.Context, qual, before string, decls *declSet, matches []string, start, end int) map[string]any {
 	kinds := map[string]string{}
 	if qual != "" {
 		if pkg := e.packageFor(ctx, qual, decls); pkg != nil {
 			for _, m := range pkg.members() {
 				kinds[m.Name] = declKind(m.Decl)
+			}
+		} else {
+			// A value's methods are functions to call (JupyterLab's completer
+			// shows the kind next to each name: mu. -> Lock function).
+			for _, m := range e.valueMembers(ctx, qual, before, decls) {
+				if m.Method {
+					kinds[m.Name] = "function"
+				}
 			}
 		}
 	}
@@ -42,7 +51,7 @@ func (e *Engine) nameKind(qual, name string, decls *declSet) string {
 	case len(name) > 1 && name[0] == '%':
 		return "magic"
 	case qual != "":
-		return "instance" // a field or method of a value: go/doc would be needed to tell
+		return "instance" // a field of a value (its methods are found above)
 	case slices.Contains(goKeywords, name):
 		return "keyword"
 	}

@@ -8,7 +8,7 @@ import (
 
 func TestCompletionTypes(t *testing.T) {
 	e := newTestEngine(t)
-	execCell(t, e, 1, "var counter int\ntype Point struct{ X int }\nfunc Greet() {}")
+	execCell(t, e, 1, "var counter int\ntype Point struct{ X int }\nfunc Greet() {}\nfunc (p Point) Norm() int { return p.X }\nvar mu sync.Mutex\nvar pt Point")
 	tests := []struct {
 		code string
 		want map[string]string // match -> type
@@ -22,6 +22,10 @@ func TestCompletionTypes(t *testing.T) {
 		{"fu", map[string]string{"func": "keyword"}},
 		{"x := le", map[string]string{"len": "function"}},
 		{"var s stri", map[string]string{"string": "class", "strings": "module"}},
+		// A value's methods are functions, its fields instances (what JupyterLab's
+		// completer shows after "mu.").
+		{"mu.", map[string]string{"Lock": "function", "Unlock": "function", "TryLock": "function"}},
+		{"pt.", map[string]string{"Norm": "function", "X": "instance"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
