@@ -563,7 +563,16 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 	}
 	qual, word, start, _ := wordAt(code, off, true)
 	if word == "" {
-		return interp.Inspection{}
+		// Between a call's parentheses ("fmt.Println(|", Shift+Tab in
+		// JupyterLab) the call is what the user asks about.
+		open := callOpenParen(code, off)
+		if open < 0 {
+			return interp.Inspection{}
+		}
+		qual, word, start, _ = wordAt(code, open, false)
+		if word == "" {
+			return interp.Inspection{}
+		}
 	}
 	decls := e.snapshot(code)
 	found := func(text string) interp.Inspection {
@@ -629,6 +638,33 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 		}
 	}
 	return interp.Inspection{}
+}
+
+// callOpenParen returns the byte offset of the "(" of the innermost call
+// whose parentheses hold byte offset off, or -1. It looks back only to the
+// start of the statement's line group (a blank line or a "{" / "}" ends the
+// search) and does not parse: a parenthesis inside a string literal can
+// mislead it into no answer or another call's, never past the code.
+func callOpenParen(code string, off int) int {
+	depth := 0
+	for i := off - 1; i >= 0; i-- {
+		switch code[i] {
+		case ')':
+			depth++
+		case '(':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		case '{', '}':
+			return -1
+		case '\n':
+			if i > 0 && code[i-1] == '\n' {
+				return -1
+			}
+		}
+	}
+	return -1
 }
 
 // snapshot returns the remembered declarations with those of code (the cell

@@ -110,6 +110,12 @@ func TestInspect(t *testing.T) {
 		{name: "method of a std-typed var", code: "var mu sync.Mutex\nmu.Lock()", cursor: 22, found: true, contains: []string{"func (m *Mutex) Lock()", "Lock locks m."}},
 		{name: "method of a value typed by go/types", code: "r := bufio.NewReader(os.Stdin)\nline, _ := r.ReadString('\\n')", cursor: 45, found: true, contains: []string{"func (b *Reader) ReadString(delim byte) (string, error)", "ReadString reads until"}},
 		{name: "declaration in the cell being edited", code: "// Twice doubles.\nfunc Twice(x int) int { return 2 * x }\nTwice(2)", cursor: 58, found: true, contains: []string{"Twice doubles.", "func Twice(x int) int"}},
+		// Shift+Tab in JupyterLab right after the "(" of a call, or among its arguments.
+		{name: "after a call's (", code: "fmt.Println(", cursor: 12, found: true, contains: []string{"func Println(a ...any)", "Println formats"}},
+		{name: "after a call's arguments", code: "fmt.Println(1, len(x), ", cursor: 23, found: true, contains: []string{"func Println(a ...any)"}},
+		{name: "inside a nested call's (", code: "fmt.Println(strings.ToUpper(", cursor: 28, found: true, contains: []string{"func ToUpper(s string) string"}},
+		{name: "after a closed call", code: "fmt.Println() ", cursor: 14, found: false},
+		{name: "in a block, not a call", code: "for {\n\t", cursor: 7, found: false},
 		{name: "unknown", code: "nothingHere", cursor: 3, found: false},
 	}
 	for _, tt := range tests {
