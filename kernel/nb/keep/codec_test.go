@@ -1,0 +1,288 @@
+package keep
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type account struct {
+	owner   string
+	balance int
+	history []int
+}
+
+type counter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+type node struct {
+	val  int
+	next *node
+}
+
+type stack[T any] struct{ items []T }
+
+type shape interface{ area() float64 }
+
+type square struct{ side float64 }
+
+func (s square) area() float64 { return s.side * s.side }
+
+// roundTrip saves vars and loads them into fresh variables of the same
+// types, returning the fresh ones' pointers.
+func roundTrip(t *testing.T, vars ...Var) ([]any, *Report) {
+	t.Helper()
+	dir := t.TempDir()
+	rep := saveGroups(dir, "c1", 1<<30, vars)
+	fresh := make([]Var, len(vars))
+	out := make([]any, len(vars))
+	for i, v := range vars {
+		p := reflect.New(reflect.TypeOf(v.Ptr).Elem())
+		fresh[i] = Var{Name: v.Name, Ptr: p.Interface()}
+		out[i] = p.Interface()
+	}
+	var kept []Var
+	for _, v := range fresh {
+		if _, failed := rep.Failed[v.Name]; !failed {
+			kept = append(kept, v)
+		}
+	}
+	if err := loadPlan(&Plan{Dir: dir, Groups: rep.Groups}, kept); err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	return out, rep
+}
+
+func TestRoundTripValues(t *testing.T) {
+	Register(square{}, account{})
+	when := time.Date(2026, 12, 6, 13, 30, 0, 5, time.UTC)
+	big1, _ := new(big.Int).SetString("123456789012345678901234567890", 10)
+	tests := []struct {
+		name string
+		v    any // a pointer to the variable
+	}{
+		{"int", ptr(42)},
+		{"negative int8", ptr(int8(-7))},
+		{"uint64 max", ptr(^uint64(0))},
+		{"float", ptr(3.25)},
+		{"complex", ptr(complex(1, -2))},
+		{"string", ptr("héllo\x00world")},
+		{"empty string", ptr("")},
+		{"bool", ptr(true)},
+		{"slice of ints", ptr([]int{1, -2, 3})},
+		{"nil slice", ptr([]string(nil))},
+		{"empty slice", ptr([]string{})},
+		{"bytes", ptr([]byte("abc"))},
+		{"array", ptr([3]float64{1, 2, 3})},
+		{"map", ptr(map[string][]int{"a": {1}, "b": nil})},
+		{"nil map", ptr(map[int]bool(nil))},
+		{"struct with unexported fields", ptr(account{owner: "ann", balance: 100, history: []int{100}})},
+		{"struct holding an unlocked mutex", &counter{n: map[string]int{"x": 2}}},
+		{"generic", ptr(stack[string]{items: []string{"a", "b"}})},
+		{"time", ptr(when)},
+		{"duration", ptr(1500 * time.Millisecond)},
+		{"big int", ptr(big1)},
+		{"interface holding a registered struct", ptr[shape](square{2})},
+		{"any holding a slice", ptr[any]([]int{4, 5})},
+		{"any holding a map of pointers", ptr[any](map[string]*account{"a": {owner: "a"}})},
+		{"error", ptr(errors.New("boom"))},
+		{"wrapped error", ptr(fmt.Errorf("outer: %w", errors.New("inner")))},
+		{"nil interface", ptr[any](nil)},
+		{"pointer to struct", ptr(&account{owner: "bob"})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, rep := roundTrip(t, Var{Name: "x", Ptr: tt.v})
+			if len(rep.Failed) > 0 {
+				t.Fatalf("failed: %v", rep.Failed)
+			}
+			have := reflect.ValueOf(out[0]).Elem().Interface()
+			want := reflect.ValueOf(tt.v).Elem().Interface()
+			if !reflect.DeepEqual(have, want) && fmt.Sprint(have) != fmt.Sprint(want) {
+				t.Errorf("have %#v\nwant %#v", have, want)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Aliasing: two variables pointing at one account still do after a round
+// trip, and a change through one shows through the other.
+func TestAliasingAcrossVariables(t *testing.T) {
+	a := &account{owner: "ann", balance: 1}
+	b := a
+	other := &account{owner: "zed"}
+	m := map[string]int{"k": 1}
+	m2 := m
+	out, rep := roundTrip(t, Var{"a", &a}, Var{"b", &b}, Var{"other", &other}, Var{"m", &m}, Var{"m2", &m2})
+	if len(rep.Failed) > 0 {
+		t.Fatal(rep.Failed)
+	}
+	a2, b2 := *out[0].(**account), *out[1].(**account)
+	if a2 != b2 {
+		t.Fatal("a and b point at different accounts after loading")
+	}
+	b2.balance = 42
+	if a2.balance != 42 {
+		t.Errorf("a.balance = %d after b.balance = 42", a2.balance)
+	}
+	if *out[2].(**account) == a2 {
+		t.Error("other became the same account as a")
+	}
+	m3, m4 := *out[3].(*map[string]int), *out[4].(*map[string]int)
+	m4["k"] = 7
+	if m3["k"] != 7 {
+		t.Error("m and m2 are different maps after loading")
+	}
+	// a and b are one group (one file), other alone.
+	var sizes []int
+	for _, g := range rep.Groups {
+		sizes = append(sizes, len(g.Names))
+	}
+	if fmt.Sprint(sizes) != "[2 1 2]" {
+		t.Errorf("groups %v, want a+b, other, m+m2", rep.Groups)
+	}
+}
+
+func TestCycle(t *testing.T) {
+	n1 := &node{val: 1}
+	n2 := &node{val: 2, next: n1}
+	n1.next = n2
+	out, _ := roundTrip(t, Var{"ring", &n1})
+	r := *out[0].(**node)
+	if r.val != 1 || r.next.val != 2 || r.next.next != r {
+		t.Errorf("ring not restored: %v -> %v -> %p (want %p)", r.val, r.next.val, r.next.next, r)
+	}
+}
+
+func TestCannotCarry(t *testing.T) {
+	locked := &counter{}
+	locked.mu.Lock()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	tests := []struct {
+		name, want string
+		v          any
+	}{
+		{"channel", "pipe cannot carry over: a channel lives in one program", ptr(make(chan int))},
+		{"func", "f cannot carry over: a func value", ptr(func() {})},
+		{"locked mutex", "c.mu cannot carry over: it is locked", locked},
+		{"waitgroup with a count", "wg cannot carry over: goroutines are still counted", &wg},
+		{"channel inside a struct", "s.done cannot carry over: a channel", ptr(struct{ done chan bool }{make(chan bool)})},
+		{"func inside an interface", "cannot carry over", ptr[any](func() {})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := strings.Fields(tt.want)[0]
+			name, _, _ = strings.Cut(name, ".")
+			_, rep := roundTrip(t, Var{Name: name, Ptr: tt.v}, Var{Name: "fine", Ptr: ptr(1)})
+			if !strings.Contains(rep.Failed[name], tt.want) {
+				t.Errorf("have %q, want it to contain %q", rep.Failed[name], tt.want)
+			}
+			if _, bad := rep.Failed["fine"]; bad {
+				t.Error("a carriable variable beside it failed too")
+			}
+		})
+	}
+}
+
+func TestBudget(t *testing.T) {
+	dir := t.TempDir()
+	big := make([]byte, 1000)
+	rep := saveGroups(dir, "c1", 500, []Var{{"small", ptr(1)}, {"big", &big}})
+	if !strings.Contains(rep.Failed["big"], "limited to 500 bytes") {
+		t.Errorf("big: %q", rep.Failed["big"])
+	}
+	if len(rep.Groups) != 1 || rep.Groups[0].Names[0] != "small" {
+		t.Errorf("groups %v", rep.Groups)
+	}
+}
+
+func TestTypeChangedIsALoadError(t *testing.T) {
+	dir := t.TempDir()
+	rep := saveGroups(dir, "c1", 1<<20, []Var{{"x", ptr(account{owner: "a"})}})
+	type account struct{ owner string } // a redefinition with fewer fields
+	var y account
+	err := loadPlan(&Plan{Dir: dir, Groups: rep.Groups}, []Var{{"x", &y}})
+	var le *LoadError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "type changed") {
+		t.Errorf("have %v, want a LoadError saying the type changed", err)
+	}
+}
+
+func TestPlanAndReportFiles(t *testing.T) {
+	dir := t.TempDir()
+	p := &Plan{Dir: dir, Budget: 99, Groups: []Group{{File: "c1-0", Size: 10, Names: []string{"a", "b"}}}}
+	if err := WritePlan(dir+"/plan", p); err != nil {
+		t.Fatal(err)
+	}
+	q, err := ReadPlan(dir + "/plan")
+	if err != nil || !reflect.DeepEqual(p, q) {
+		t.Errorf("have %+v %v, want %+v", q, err, p)
+	}
+	r := &Report{Groups: p.Groups, Failed: map[string]string{"c": "why\nnot"}}
+	if err := writeReport(dir+"/report", r); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := ReadReport(dir + "/report")
+	if err != nil || r2.Failed["c"] != "why not" || !reflect.DeepEqual(r2.Groups, r.Groups) {
+		t.Errorf("have %+v %v", r2, err)
+	}
+}
+
+// FuzzDecode: a damaged file of kept values is an error, never a crash or a
+// runaway allocation.
+func FuzzDecode(f *testing.F) {
+	dir := f.TempDir()
+	a := &account{owner: "x", balance: 3, history: []int{1, 2}}
+	saveGroups(dir, "seed", 1<<20, []Var{{"a", &a}, {"b", &a}, {"m", ptr(map[string]any{"k": []int{1}})}})
+	for _, name := range []string{"seed-0", "seed-1"} {
+		if b, err := readFile(dir + "/" + name); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var a1, a2 *account
+		var m map[string]any
+		decodeGroup(b, []Var{{"a", &a1}, {"b", &a2}})
+		decodeGroup(b, []Var{{"m", &m}})
+	})
+}
+
+// FuzzRoundTrip: any value built from the fuzzer's numbers and strings comes back equal.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add(int64(1), "a", 2.5, []byte{1, 2}, true)
+	f.Fuzz(func(t *testing.T, n int64, s string, x float64, b []byte, flag bool) {
+		type rec struct {
+			N    int64
+			s    string
+			X    float64
+			b    []byte
+			M    map[string]int64
+			P    *rec
+			flag bool
+		}
+		r := &rec{N: n, s: s, X: x, b: b, M: map[string]int64{s: n}, flag: flag}
+		r.P = r
+		out, rep := roundTrip(t, Var{"r", &r})
+		if len(rep.Failed) > 0 {
+			t.Fatal(rep.Failed)
+		}
+		got := *out[0].(**rec)
+		if got.P != got || got.N != n || got.s != s || got.flag != flag || got.M[s] != n ||
+			string(got.b) != string(b) || (got.X != x && x == x) {
+			t.Errorf("have %+v, want %+v", got, r)
+		}
+	})
+}
+
+func readFile(path string) ([]byte, error) { return os.ReadFile(path) }

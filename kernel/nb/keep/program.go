@@ -1,0 +1,451 @@
+package keep
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// Environment variables through which the kernel tells a cell program where
+// its kept values are. Without them (a program run by hand) Load and Save do
+// nothing.
+const (
+	// EnvIn names the load plan: which file holds which variables, and how
+	// many bytes the program may keep (see Plan).
+	EnvIn = "GOKERNEL_KEEP_IN"
+	// EnvOut names the report the program writes when its cell ends
+	// normally: the files it saved and the variables that could not carry.
+	EnvOut = "GOKERNEL_KEEP_OUT"
+)
+
+// Var is one variable of a cell's program that the kernel keeps: its name
+// and its address.
+type Var struct {
+	Name string
+	Ptr  any
+}
+
+// Load fills vars with their kept values, as the plan in $GOKERNEL_KEEP_IN
+// says. The generated main calls it first, before any of the cell's code,
+// also in a child process started with nb.Process: the child starts from the
+// same values as its cell. A value that cannot be loaded (its file is gone,
+// its type changed) ends the program with status 3 after saying which, in
+// the report too, so the kernel forgets it and the next run succeeds.
+func Load(vars []Var) {
+	in := os.Getenv(EnvIn)
+	if in == "" {
+		return
+	}
+	plan, err := ReadPlan(in)
+	if err == nil {
+		err = loadPlan(plan, vars)
+	}
+	if err != nil {
+		var le *LoadError
+		if errors.As(err, &le) {
+			if out := os.Getenv(EnvOut); out != "" {
+				writeReport(out, &Report{Failed: map[string]string{le.Name: le.Err.Error()}})
+			}
+		}
+		fmt.Fprintf(os.Stderr, "gokernel: %v\n", err)
+		os.Exit(3)
+	}
+}
+
+// LoadError is a kept variable that could not be loaded.
+type LoadError struct {
+	Name string
+	Err  error
+}
+
+func (e *LoadError) Error() string {
+	return fmt.Sprintf("the kept value of %s could not be loaded (%v); it is forgotten, run the cell again", e.Name, e.Err)
+}
+
+func loadPlan(plan *Plan, vars []Var) error {
+	byName := map[string]Var{}
+	for _, v := range vars {
+		byName[v.Name] = v
+	}
+	for _, g := range plan.Groups {
+		members := make([]Var, 0, len(g.Names))
+		for _, n := range g.Names {
+			v, ok := byName[n]
+			if !ok {
+				return &LoadError{Name: n, Err: errors.New("the program does not declare it")}
+			}
+			members = append(members, v)
+		}
+		b, err := os.ReadFile(filepath.Join(plan.Dir, g.File))
+		if err != nil {
+			return &LoadError{Name: g.Names[0], Err: err}
+		}
+		if err := decodeGroup(b, members); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Save writes the values of vars when the cell's code has returned
+// normally (a panic, os.Exit or runtime.Goexit never reaches it): one file
+// for each group of variables that share pointers, and the report the kernel
+// reads. A variable that cannot carry is named in the report with the
+// reason; the others are saved all the same.
+func Save(vars []Var) {
+	out := os.Getenv(EnvOut)
+	in := os.Getenv(EnvIn)
+	if out == "" || in == "" {
+		return
+	}
+	plan, err := ReadPlan(in)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gokernel: cannot keep this cell's values: %v\n", err)
+		return
+	}
+	rep := saveGroups(plan.Dir, filepath.Base(out), plan.Budget, vars)
+	if err := writeReport(out, rep); err != nil {
+		fmt.Fprintf(os.Stderr, "gokernel: cannot keep this cell's values: %v\n", err)
+	}
+}
+
+// saveGroups encodes vars, groups those that share pointers, and writes a
+// file per group named prefix-N.
+func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
+	rep := &Report{Failed: map[string]string{}}
+	// First pass: each variable alone, noting pointers reached from two
+	// variables. Most variables share nothing; their bytes are final.
+	parent := make([]int, len(vars))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	owners := map[ptrKey]int{}
+	alone := make([][]byte, len(vars))
+	failed := make([]bool, len(vars))
+	for i, v := range vars {
+		e := &encoder{ptrs: map[ptrKey]uint64{}, owner: owners, varIdx: i,
+			joined: func(a, b int) { parent[find(a)] = find(b) }}
+		if err := e.value(reflect.ValueOf(v.Ptr).Elem(), v.Name); err != nil {
+			rep.Failed[v.Name] = reason(err)
+			failed[i] = true
+			continue
+		}
+		alone[i] = e.buf
+	}
+	groups := map[int][]int{}
+	var order []int
+	for i := range vars {
+		r := find(i)
+		if _, ok := groups[r]; !ok {
+			order = append(order, r)
+		}
+		groups[r] = append(groups[r], i)
+	}
+	var total int64
+	for n, r := range order {
+		members := groups[r]
+		bad := ""
+		for _, i := range members {
+			if failed[i] {
+				bad = vars[i].Name
+			}
+		}
+		if bad != "" {
+			// Values that share memory carry together or not at all.
+			for _, i := range members {
+				if !failed[i] {
+					rep.Failed[vars[i].Name] = "it shares memory with " + bad + ", which cannot carry over"
+				}
+			}
+			continue
+		}
+		var data []byte
+		if len(members) == 1 {
+			data = encodeGroupHeader(vars, members)
+			data = append(data, alone[members[0]]...)
+		} else {
+			var err error
+			if data, err = encodeGroup(vars, members); err != nil {
+				for _, i := range members {
+					rep.Failed[vars[i].Name] = reason(err)
+				}
+				continue
+			}
+		}
+		names := make([]string, len(members))
+		for k, i := range members {
+			names[k] = vars[i].Name
+		}
+		if total+int64(len(data)) > budget {
+			for _, name := range names {
+				rep.Failed[name] = fmt.Sprintf("kept values are limited to %s in all (GOKERNEL_STATE_MAX) and %s would take %s more",
+					FormatSize(budget), strings.Join(names, ", "), FormatSize(int64(len(data))))
+			}
+			continue
+		}
+		file := fmt.Sprintf("%s-%d", prefix, n)
+		if err := writePrivate(filepath.Join(dir, file), data); err != nil {
+			for _, name := range names {
+				rep.Failed[name] = "it could not be written: " + err.Error()
+			}
+			continue
+		}
+		total += int64(len(data))
+		rep.Groups = append(rep.Groups, Group{File: file, Size: int64(len(data)), Names: names})
+	}
+	return rep
+}
+
+func reason(err error) string {
+	var ce *CannotCarryError
+	if errors.As(err, &ce) {
+		return ce.Error()
+	}
+	return err.Error()
+}
+
+const groupMagic = "gokernel-keep-1\n"
+
+func encodeGroupHeader(vars []Var, members []int) []byte {
+	b := []byte(groupMagic)
+	b = appendUvarint(b, uint64(len(members)))
+	for _, i := range members {
+		b = appendString(b, vars[i].Name)
+		b = appendString(b, Fingerprint(reflect.TypeOf(vars[i].Ptr).Elem()))
+	}
+	return b
+}
+
+// encodeGroup encodes variables that share pointers with one identity
+// table, so the sharing comes back.
+func encodeGroup(vars []Var, members []int) ([]byte, error) {
+	e := &encoder{buf: encodeGroupHeader(vars, members), ptrs: map[ptrKey]uint64{}, owner: map[ptrKey]int{}}
+	for _, i := range members {
+		e.varIdx = i
+		if err := e.value(reflect.ValueOf(vars[i].Ptr).Elem(), vars[i].Name); err != nil {
+			return nil, err
+		}
+	}
+	return e.buf, nil
+}
+
+// decodeGroup loads a group's file into its members, in the order written.
+func decodeGroup(b []byte, members []Var) error {
+	if !bytes.HasPrefix(b, []byte(groupMagic)) {
+		return &LoadError{Name: members[0].Name, Err: errors.New("not a file of kept values")}
+	}
+	d := &decoder{buf: b[len(groupMagic):]}
+	n, err := d.uvarint()
+	if err != nil || n != uint64(len(members)) {
+		return &LoadError{Name: members[0].Name, Err: errors.New("the file holds other variables")}
+	}
+	for _, m := range members {
+		name, err1 := d.str()
+		fp, err2 := d.str()
+		if err1 != nil || err2 != nil || name != m.Name {
+			return &LoadError{Name: m.Name, Err: errors.New("the file holds other variables")}
+		}
+		if want := Fingerprint(reflect.TypeOf(m.Ptr).Elem()); fp != want {
+			return &LoadError{Name: m.Name, Err: errors.New("its type changed since it was kept")}
+		}
+	}
+	for _, m := range members {
+		// Decode into a fresh value, then set: a truncated file leaves
+		// the variable as it was.
+		dst := reflect.ValueOf(m.Ptr).Elem()
+		tmp := reflect.New(dst.Type()).Elem()
+		if err := d.value(tmp, 0); err != nil {
+			return &LoadError{Name: m.Name, Err: err}
+		}
+		dst.Set(tmp)
+	}
+	return nil
+}
+
+func (d *decoder) str() (string, error) {
+	n, err := d.length(1)
+	if err != nil {
+		return "", err
+	}
+	b, err := d.take(uint64(n))
+	return string(b), err
+}
+
+func appendUvarint(b []byte, x uint64) []byte {
+	e := encoder{buf: b}
+	e.uvarint(x)
+	return e.buf
+}
+
+func appendString(b []byte, s string) []byte {
+	b = appendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// writePrivate writes a file only its owner can read, without following
+// a link planted at its name.
+func writePrivate(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	return f.Close()
+}
+
+// Plan is what the kernel tells a cell program: the directory of the kept
+// values, which file holds which variables, and how many bytes the program
+// may keep.
+type Plan struct {
+	Dir    string
+	Budget int64
+	Groups []Group
+}
+
+// Group is a file of kept values and the variables it holds, in order.
+type Group struct {
+	File  string
+	Size  int64
+	Names []string
+}
+
+// Report is what a cell program says about the values it kept: the files
+// it wrote and the variables that could not carry, with the reason.
+type Report struct {
+	Groups []Group
+	Failed map[string]string
+}
+
+// The plan and the report are lines of text (no encoding/json in cells):
+//
+//	dir DIR / budget N / group FILE SIZE NAME... / failed NAME REASON
+
+// WritePlan writes p to path (mode 0600).
+func WritePlan(path string, p *Plan) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "dir %s\nbudget %d\n", p.Dir, p.Budget)
+	writeGroups(&b, p.Groups)
+	os.Remove(path)
+	return writePrivate(path, []byte(b.String()))
+}
+
+func writeGroups(b *strings.Builder, gs []Group) {
+	for _, g := range gs {
+		fmt.Fprintf(b, "group %s %d %s\n", g.File, g.Size, strings.Join(g.Names, " "))
+	}
+}
+
+// ReadPlan reads a plan written by WritePlan.
+func ReadPlan(path string) (*Plan, error) {
+	p := &Plan{}
+	err := readLines(path, func(word, rest string) error {
+		switch word {
+		case "dir":
+			p.Dir = rest
+		case "budget":
+			n, err := strconv.ParseInt(rest, 10, 64)
+			if err != nil {
+				return err
+			}
+			p.Budget = n
+		case "group":
+			g, err := parseGroup(rest)
+			if err != nil {
+				return err
+			}
+			p.Groups = append(p.Groups, g)
+		}
+		return nil
+	})
+	return p, err
+}
+
+func writeReport(path string, r *Report) error {
+	var b strings.Builder
+	writeGroups(&b, r.Groups)
+	for name, why := range r.Failed {
+		fmt.Fprintf(&b, "failed %s %s\n", name, strings.ReplaceAll(why, "\n", " "))
+	}
+	os.Remove(path)
+	return writePrivate(path, []byte(b.String()))
+}
+
+// ReadReport reads what a cell program reported (see Save and Load).
+func ReadReport(path string) (*Report, error) {
+	r := &Report{Failed: map[string]string{}}
+	err := readLines(path, func(word, rest string) error {
+		switch word {
+		case "group":
+			g, err := parseGroup(rest)
+			if err != nil {
+				return err
+			}
+			r.Groups = append(r.Groups, g)
+		case "failed":
+			name, why, _ := strings.Cut(rest, " ")
+			r.Failed[name] = why
+		}
+		return nil
+	})
+	return r, err
+}
+
+func parseGroup(rest string) (Group, error) {
+	f := strings.Fields(rest)
+	if len(f) < 3 {
+		return Group{}, fmt.Errorf("keep: bad group line %q", rest)
+	}
+	size, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return Group{}, err
+	}
+	return Group{File: f[0], Size: size, Names: f[2:]}, nil
+}
+
+func readLines(path string, each func(word, rest string) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		word, rest, _ := strings.Cut(sc.Text(), " ")
+		if err := each(word, rest); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// FormatSize writes a byte count the way limits are written (256 MB).
+func FormatSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
