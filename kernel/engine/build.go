@@ -29,7 +29,7 @@ import (
 var warmPackages = []string{
 	"fmt", "sync", "time", "os", "os/exec", "strings", "math", "sort", "sync/atomic",
 	"runtime", "errors", "context", "math/rand", "bufio", "strconv",
-	nbImportPath, cellrtImportPath,
+	nbImportPath, cellrtImportPath, keepImportPath,
 }
 
 // maxCachedBinaries bounds the binary cache (≈1.5-3 MB each, on disk).

@@ -391,17 +391,20 @@ func (e *Engine) typedMembers(qual, code string, decls *declSet) ([]string, name
 	merged := decls.clone()
 	merged.merge(pc, completionCell)
 	used := &declSet{Imports: merged.Imports, Decls: merged.reachable(pc, completionCell)}
-	plain := compose(composition{Decls: used, Cell: pc, Count: completionCell})
+	e.mu.RLock()
+	kept := e.keptVars // the kept := variables, declared as later cells declare them
+	e.mu.RUnlock()
+	plain := compose(composition{Decls: used, Cell: pc, Count: completionCell, Values: kept})
 	imports, err := e.fixer.fix(plain.Source[plain.BodyOffset:], e.candidateImports(merged))
 	if err != nil {
 		return nil, namedType{}
 	}
-	for _, p := range importPaths(imports) {
+	for _, p := range withValueImports(importPaths(imports), kept) {
 		if _, ok := e.build.exportFile(p); !ok {
 			return nil, namedType{}
 		}
 	}
-	prog := compose(composition{Decls: used, Cell: pc, Count: completionCell, Imports: imports})
+	prog := compose(composition{Decls: used, Cell: pc, Count: completionCell, Imports: imports, Values: kept})
 	return e.check.members(prog.Source, qual, cellFile(completionCell), line, col)
 }
 

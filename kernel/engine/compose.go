@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"go/scanner"
 	"go/token"
 	"regexp"
@@ -21,6 +22,11 @@ const (
 	// userMainName is what the user's own func main is called in the
 	// program (see renameMain).
 	userMainName = "_gokernel_main"
+	// keepAlias is the import name of package keep (values.go).
+	keepAlias = "_gokernel_keep"
+	// typeAliasPrefix starts the import names of the packages kept
+	// variables' types come from (values.go).
+	typeAliasPrefix = "_gokernel_t_"
 	// generatedFile is the file name //line gives the generated lines, so no
 	// generated line is counted as a line of a cell.
 	generatedFile = "gokernel.go"
@@ -44,6 +50,9 @@ type composition struct {
 	// results (shown like a tuple).
 	ShowTrailing    bool
 	TrailingResults bool
+	// Values are the kept variables the program declares, loads and
+	// saves (values.go); nil for a program that keeps nothing.
+	Values *valueSection
 }
 
 // program is a composed program.
@@ -65,6 +74,14 @@ func compose(c composition) program {
 	var b strings.Builder
 	b.WriteString("package main\n\nimport (\n")
 	fmt.Fprintf(&b, "\t%s %q\n", cellrtAlias, cellrtImportPath)
+	vs := c.Values
+	if vs.keeps() {
+		fmt.Fprintf(&b, "\t%s %q\n", keepAlias, keepImportPath)
+	}
+	aliases := vs.usedImports()
+	for _, alias := range slices.Sorted(maps.Keys(aliases)) {
+		fmt.Fprintf(&b, "\t%s %q\n", alias, aliases[alias])
+	}
 	for _, imp := range c.Imports {
 		if imp.Path == cellrtImportPath && imp.Name == cellrtAlias {
 			continue
@@ -85,6 +102,12 @@ func compose(c composition) program {
 			text.Text = renameMain(text.Text)
 		}
 		b.WriteString("\n")
+		if typ, ok := vs.replaces(d); ok {
+			// A var whose value is kept: declared without its
+			// initializer, which ran in the cell that declared it.
+			fmt.Fprintf(&b, "%svar %s %s\n", lineDirective(d.Cell, d.Text.Line, d.Text.Col), d.Names[0], typ)
+			continue
+		}
 		b.WriteString(d.Keyword)
 		writeSpan(&b, d.Cell, text)
 		b.WriteString("\n")
@@ -94,13 +117,33 @@ func compose(c composition) program {
 	}
 	slices.Sort(funcs)
 	funcs = slices.Compact(funcs)
+	if vs != nil && len(vs.Vars) > 0 {
+		// Variables of earlier cells (kept values) and this cell's :=
+		// variables that carry over: package vars, so that every func
+		// sees them, as a Python cell's functions see its globals.
+		fmt.Fprintf(&b, "\n//line %s:5\n", generatedFile)
+		for _, v := range vs.Vars {
+			fmt.Fprintf(&b, "var %s %s\n", v.Name, v.Type)
+		}
+	}
 
 	// The entry point only brackets the cell: the user's statements run in
 	// a function of their own, so their deferred calls run (and print)
 	// before Finish closes the cell's output, as they do before a plain
 	// program exits. A panic, os.Exit or runtime.Goexit skips Finish, as
 	// it skips the rest of a plain main.
-	fmt.Fprintf(&b, "\n//line %s:1\nfunc main() {\n\t%s.Start(map[string]any{", generatedFile, cellrtAlias)
+	fmt.Fprintf(&b, "\n//line %s:1\nfunc main() {\n", generatedFile)
+	if vs.keeps() {
+		// Load before Start: a child process (nb.Process) starts from the
+		// same values as its cell.
+		for _, t := range vs.Register {
+			fmt.Fprintf(&b, "\t%s.RegisterType[%s]()\n", keepAlias, t)
+		}
+		if len(vs.Load) > 0 {
+			fmt.Fprintf(&b, "\t%s.Load(%s)\n", keepAlias, varList(vs.Load))
+		}
+	}
+	fmt.Fprintf(&b, "\t%s.Start(map[string]any{", cellrtAlias)
 	for i, f := range funcs {
 		if i > 0 {
 			b.WriteString(", ")
@@ -108,11 +151,16 @@ func compose(c composition) program {
 		fmt.Fprintf(&b, "%q: %s", f, f)
 	}
 	b.WriteString("})\n")
-	fmt.Fprintf(&b, "\t%s()\n\t%s.Finish()\n}\n", cellFuncName, cellrtAlias)
+	fmt.Fprintf(&b, "\t%s()\n", cellFuncName)
+	if vs.keeps() && len(vs.Save) > 0 {
+		// Only when the cell's code returned: a failed cell keeps nothing.
+		fmt.Fprintf(&b, "\t%s.Save(%s)\n", keepAlias, varList(vs.Save))
+	}
+	fmt.Fprintf(&b, "\t%s.Finish()\n}\n", cellrtAlias)
 
 	fmt.Fprintf(&b, "\n//line %s:2\nfunc %s() {\n", generatedFile, cellFuncName)
 	for _, s := range c.Cell.Stmts {
-		s.Text = renameMain(s.Text)
+		s.Text = renameMain(vs.convert(s))
 		writeSpan(&b, c.Count, s)
 		b.WriteString("\n")
 	}
@@ -161,6 +209,20 @@ func writeSpan(b *strings.Builder, cell int, s span) {
 
 func lineDirective(cell, line, col int) string {
 	return fmt.Sprintf("/*line %s:%d:%d*/", cellFile(cell), line, max(col, 1))
+}
+
+// varList writes a []keep.Var literal of names.
+func varList(names []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[]%s.Var{", keepAlias)
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "{Name: %q, Ptr: &%s}", n, n)
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
 // renameMain gives every use of the identifier main in text (a call of the

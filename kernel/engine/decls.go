@@ -185,6 +185,12 @@ func identifiers(text string) map[string]bool {
 // that a later cell broke (by redefining a type it uses) is reported when it
 // is used again, not before.
 func (s *declSet) reachable(pc *parsedCell, cell int) []decl {
+	return s.reachableWith(pc, cell, nil)
+}
+
+// reachableWith is reachable with more names to start from: the types of
+// the kept values a cell loads (values.go).
+func (s *declSet) reachableWith(pc *parsedCell, cell int, names []string) []decl {
 	byName := map[string][]int{}
 	methods := map[string][]int{}
 	for i, d := range s.Decls {
@@ -234,6 +240,9 @@ func (s *declSet) reachable(pc *parsedCell, cell int) []decl {
 		for id := range identifiers(pc.Trailing.Text) {
 			visitName(id)
 		}
+	}
+	for _, n := range names {
+		visitName(n)
 	}
 	var out []decl
 	for i, d := range s.Decls {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gokernel/gokernel/kernel/engine/speculate"
 	"github.com/gokernel/gokernel/kernel/interp"
+	"github.com/gokernel/gokernel/kernel/nb/keep"
 	"github.com/gokernel/gokernel/kernel/nb/wire"
 )
 
@@ -68,11 +69,19 @@ type Engine struct {
 	background sync.WaitGroup
 
 	execMu sync.Mutex // one Execute at a time
+	// kept are the variables carried over from cell to cell (values.go);
+	// Execute's (execMu's) alone.
+	kept *keep.Store
 
 	ahead *lookahead // builds of queued cells ahead of their turn
 
 	mu       sync.RWMutex // guards the notebook state below
 	decls    *declSet
+	// keptVars are the kept := variables as declarations, for completion
+	// (kept itself is Execute's alone).
+	keptVars *valueSection
+	// keptSnap is a snapshot of kept for builds ahead (lookahead.go).
+	keptSnap keptView
 	sources  map[int]string // execution count -> cell code, for cells whose decls are remembered
 	notebook settings
 	closed   bool
@@ -101,7 +110,18 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		ws.remove()
 		return nil, fmt.Errorf("workspace: %w", err)
 	}
+	stateMax, err := keep.MaxFromEnv()
+	if err != nil {
+		ws.remove()
+		return nil, fmt.Errorf("GOKERNEL_STATE_MAX: %w", err)
+	}
+	kept, err := keep.NewStore(ws.path("state"), stateMax)
+	if err != nil {
+		ws.remove()
+		return nil, fmt.Errorf("workspace: %w", err)
+	}
 	e := &Engine{
+		kept:     kept,
 		dir:      cfg.Dir,
 		log:      log,
 		tc:       tc,
@@ -115,6 +135,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		operator: operatorLimitsFromEnv(),
 		ahead:    newLookahead(lookaheadDepth(cfg.Lookahead)),
 	}
+	e.keptSnap = kept.Snapshot(nil, nil)
 	e.build.prebuilt = cfg.Prebuilt
 	if e.build.prebuilt == "" {
 		e.build.prebuilt = os.Getenv(EnvPrebuilt)
@@ -303,17 +324,21 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	e.mu.RUnlock()
 	merged.merge(pc, count)
 	// The program gets only the declarations this cell can reach.
-	used := &declSet{Imports: merged.Imports, Decls: merged.reachable(pc, count)}
-	e.stage(count, "merge", start, "decls", len(merged.Decls), "used", len(used.Decls))
-	// The queued cells can be built ahead from what this one leaves.
-	e.setAfter(&cellState{decls: merged, notebook: sc.Notebook})
+	// The program gets only the declarations (and kept values) this cell
+	// can reach.
+	usedDecls, values := e.planLoads(e.kept, pc, merged, count)
+	used := &declSet{Imports: merged.Imports, Decls: usedDecls}
+	e.stage(count, "merge", start, "decls", len(merged.Decls), "used", len(used.Decls), "loads", len(values.section.Load))
 
 	if err := e.waitWarm(ctx, out); err != nil {
 		return nil, buildFailed(err)
 	}
 	e.ahead.poke() // the queue can be planned now that the build cache is warm
 
-	prog, paths := e.program(ctx, pc, merged, used, count, req.Silent, sc.Cell.Race, out)
+	prog, paths := e.program(ctx, pc, merged, used, count, req.Silent, sc.Cell.Race, values, out)
+	// The queued cells can be built ahead from what this one leaves: its
+	// declarations, and the values it plans to keep.
+	e.setAfter(&cellState{decls: merged, notebook: sc.Notebook, kept: values.predictKept(e.kept)})
 
 	if sc.Cell.Race {
 		if err := e.waitRaceWarm(ctx, out); err != nil {
@@ -339,7 +364,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		// of disk, say) is not the cell's fault: buildFailed says what is wrong.
 		var be *BuildError
 		if errors.As(err, &be) && slices.ContainsFunc(be.Diagnostics, func(d Diagnostic) bool { return d.File != "" }) {
-			return nil, compileErrorReport(be.Diagnostics, count, e.sourceLookup(count, sc.Code), be.Output)
+			return nil, compileErrorReportLost(be.Diagnostics, count, e.sourceLookup(count, sc.Code), be.Output, e.lostValue)
 		}
 		if ctx.Err() != nil {
 			return nil, interruptedBeforeRun(count)
@@ -347,7 +372,9 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		return nil, buildFailed(err)
 	}
 
-	// The cell compiles: remember its declarations.
+	// The cell compiles: remember its declarations, and forget the kept
+	// values whose types it redefined.
+	e.dropStaleValues(merged, values, count, out)
 	e.mu.Lock()
 	e.decls = merged
 	if len(pc.Decls) > 0 {
@@ -356,12 +383,19 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	e.pruneSources()
 	e.mu.Unlock()
 
+	env := e.cellEnv(sc.Cell.Race)
+	if values.section.keeps() {
+		if values.session, err = e.kept.Begin(values.section.Load); err != nil {
+			return nil, fmt.Errorf("engine: kept values: %w", err)
+		}
+		env = append(env, values.session.Env()...)
+	}
 	start = time.Now()
 	var cpu time.Duration
 	value, err := run(ctx, runSpec{
 		Binary:     built.Binary,
 		Dir:        e.runDir(),
-		Env:        e.cellEnv(sc.Cell.Race),
+		Env:        env,
 		AllowStdin: req.AllowStdin,
 		Race:       sc.Cell.Race,
 		Timeout:    sc.Cell.Timeout,
@@ -370,6 +404,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		CPUTime:    &cpu,
 	}, out)
 	e.stage(count, "run", start, "cpu", cpu)
+	e.commitValues(values, count, err == nil, out)
 	if err != nil {
 		return nil, err
 	}
@@ -382,9 +417,10 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 // program runs the imports, types and compose stages: the program of a cell
 // whose declarations merged into merged (used: the ones it reaches), and
 // the import paths it needs.
-func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *declSet, count int, silent, race bool, out interp.Output) (program, []string) {
+func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *declSet, count int, silent, race bool, values *valuePlan, out interp.Output) (program, []string) {
 	start := time.Now()
-	plain := compose(composition{Decls: used, Cell: pc, Count: count})
+	vs := values.section
+	plain := compose(composition{Decls: used, Cell: pc, Count: count, Values: vs})
 	imports, err := e.fixer.fix(plain.Source[plain.BodyOffset:], e.candidateImports(merged))
 	e.stage(count, "imports", start, "imports", len(imports))
 	if err != nil {
@@ -393,6 +429,18 @@ func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *decl
 		imports = e.candidateImports(merged)
 	}
 	paths := importPaths(imports)
+	e.prepareExports(ctx, race, paths, out)
+
+	// What the cell's variables are: which carry over when it returns.
+	if (len(pc.Defines) > 0 || hasVars(used)) && e.build.fastPathOK(paths) {
+		start = time.Now()
+		if _, err := e.build.importConfig(ctx, false, withValueImports(paths, vs)); err == nil {
+			src := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports, Values: vs})
+			e.planSaves(values, pc, used.Decls, src.Source, count, merged)
+		}
+		e.stage(count, "values", start, "save", len(vs.Save))
+	}
+	paths = withValueImports(paths, vs)
 	e.prepareExports(ctx, race, paths, out)
 
 	// Show the trailing expression if it has a value; for a call only the
@@ -404,7 +452,7 @@ func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *decl
 		show = false
 		if e.build.fastPathOK(paths) {
 			if _, err := e.build.importConfig(ctx, false, paths); err == nil {
-				src := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports})
+				src := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports, Values: vs})
 				n, ok := e.check.valueCount(src.Source, src.TrailingOffset)
 				show = ok && n >= 1
 				results = n > 1
@@ -414,7 +462,7 @@ func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *decl
 	}
 	start = time.Now()
 	prog := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports,
-		ShowTrailing: show && !silent, TrailingResults: results})
+		ShowTrailing: show && !silent, TrailingResults: results, Values: vs})
 	e.stage(count, "compose", start, "bytes", len(prog.Source))
 	return prog, paths
 }

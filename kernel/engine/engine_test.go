@@ -64,6 +64,7 @@ func newTestEngine(t testing.TB) *Engine {
 // cellOutcome is what running one cell showed.
 type cellOutcome struct {
 	Stdout string
+	Stderr string
 	Result string // text/plain of the execute_result, "" if none
 	Err    *interp.Error
 }
@@ -72,7 +73,7 @@ func execCell(t testing.TB, e *Engine, count int, code string) cellOutcome {
 	t.Helper()
 	var rec recorder
 	res, err := e.Execute(context.Background(), interp.ExecuteRequest{Code: code, Count: count}, &rec)
-	out := cellOutcome{Stdout: rec.stdout.String()}
+	out := cellOutcome{Stdout: rec.stdout.String(), Stderr: rec.stderr.String()}
 	if err != nil {
 		if !errors.As(err, &out.Err) {
 			t.Fatalf("cell %d: kernel fault: %v", count, err)

@@ -50,7 +50,4 @@ func ExampleEngine_Execute() {
 	// cell [3] line 1: undefined: undefinedName
 	//     fmt.Println(undefinedName)
 	//                 ^
-	// hint: a variable made with := lives only in its own cell; to use undefinedName in later
-	//       cells, declare it at the top level of a cell: var undefinedName = ... (only
-	//       declarations carry over)
 }

@@ -47,6 +47,7 @@ type lookahead struct {
 type cellState struct {
 	decls    *declSet
 	notebook settings
+	kept     keptView // the kept values (a snapshot: read while Execute runs)
 }
 
 // seen fingerprints what a cell sees (the speculation's assumption): the
@@ -62,6 +63,12 @@ func (s cellState) seen(silent bool) string {
 	}
 	for _, d := range s.decls.Decls {
 		fmt.Fprintf(h, "%s %q %s %d %q %d:%d %q\x00", d.Kind, d.Names, d.Receiver, d.Cell, d.Keyword, d.Text.Line, d.Text.Col, d.Text.Text)
+	}
+	if s.kept != nil {
+		for _, n := range s.kept.Names() {
+			k, _ := s.kept.Lookup(n)
+			fmt.Fprintf(h, "kept %s %s %q %q %q\x00", n, k.Type, k.Decl, k.Group(), k.Dyn)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
@@ -175,7 +182,7 @@ func (e *Engine) plan() {
 		state = after
 	default:
 		e.mu.RLock()
-		state = &cellState{decls: e.decls, notebook: e.notebook}
+		state = &cellState{decls: e.decls, notebook: e.notebook, kept: e.keptSnap}
 		e.mu.RUnlock()
 	}
 	for _, req := range queued[:min(len(queued), e.ahead.depth)] {
@@ -184,7 +191,7 @@ func (e *Engine) plan() {
 		if err != nil || len(sc.Effects) > 0 {
 			break
 		}
-		next := &cellState{decls: state.decls, notebook: sc.Notebook}
+		next := &cellState{decls: state.decls, notebook: sc.Notebook, kept: state.kept}
 		if sc.Run != nil || strings.TrimSpace(sc.Code) == "" {
 			state = next // a cell magic (%%python3 ...): nothing to build, declarations unchanged
 			continue
@@ -197,9 +204,9 @@ func (e *Engine) plan() {
 		merged.merge(pc, req.Count)
 		next.decls = merged
 		if !sc.Cell.Race || e.build.raceWarmDone() {
-			req, race := req, sc.Cell.Race
+			req, race, kept := req, sc.Cell.Race, state.kept
 			jobs = append(jobs, speculate.Job{Key: key, Run: func(ctx context.Context) {
-				e.buildAhead(ctx, pc, merged, req, race)
+				e.buildAhead(ctx, pc, merged, kept, req, race)
 			}})
 		}
 		state = next
@@ -233,9 +240,13 @@ func lookaheadDepth(n int) int {
 // when its turn comes, into the binary cache. Programs that need modules
 // outside the standard library are left to their turn (fetching a module
 // has effects the user should see).
-func (e *Engine) buildAhead(ctx context.Context, pc *parsedCell, merged *declSet, req interp.ExecuteRequest, race bool) {
-	used := &declSet{Imports: merged.Imports, Decls: merged.reachable(pc, req.Count)}
-	prog, paths := e.program(ctx, pc, merged, used, req.Count, req.Silent, race, discardOutput{})
+func (e *Engine) buildAhead(ctx context.Context, pc *parsedCell, merged *declSet, kept keptView, req interp.ExecuteRequest, race bool) {
+	if kept == nil {
+		return
+	}
+	usedDecls, values := e.planLoads(kept, pc, merged, req.Count)
+	used := &declSet{Imports: merged.Imports, Decls: usedDecls}
+	prog, paths := e.program(ctx, pc, merged, used, req.Count, req.Silent, race, values, discardOutput{})
 	if ctx.Err() != nil || !e.build.fastPathOK(paths) {
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/gokernel/gokernel/kernel/interp"
+	"github.com/gokernel/gokernel/kernel/nb/keep"
 )
 
 // This file holds the magics that read or change the notebook's state, the
@@ -38,8 +39,8 @@ func (e *Engine) who() string {
 	e.mu.RLock()
 	decls := e.decls.clone()
 	e.mu.RUnlock()
-	if len(decls.Decls) == 0 && len(decls.Imports) == 0 {
-		return "Nothing remembered yet: declarations (func, type, var, const) of cells that compile are.\n"
+	if len(decls.Decls) == 0 && len(decls.Imports) == 0 && len(e.kept.Names()) == 0 {
+		return "Nothing remembered yet: declarations (func, type, var, const) and the variables of cells that succeed are.\n"
 	}
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
@@ -54,6 +55,15 @@ func (e *Engine) who() string {
 		fmt.Fprintf(tw, "%s\t%s\tcell [%d]\n", d.Kind, name, d.Cell)
 	}
 	tw.Flush()
+	if names := e.kept.Names(); len(names) > 0 {
+		fmt.Fprintf(&b, "\nKept values (%s of %s):\n", keep.FormatSize(e.kept.Total()), keep.FormatSize(e.kept.Max()))
+		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		for _, name := range names {
+			k, _ := e.kept.Lookup(name)
+			fmt.Fprintf(tw, "value\t%s\t%s\tcell [%d]\n", name, cleanGenerated(typeAliasPattern.ReplaceAllString(k.Type, "")), k.Cell)
+		}
+		tw.Flush()
+	}
 	return b.String()
 }
 
@@ -84,12 +94,15 @@ func (e *Engine) reset(names []string) (string, error) {
 		n := len(e.decls.Decls) + len(e.decls.Imports)
 		e.decls = &declSet{}
 		clear(e.sources)
-		return fmt.Sprintf("Forgot %d remembered imports and declarations.\n", n), nil
+		values := e.kept.Forget()
+		e.keptVars = nil
+		return fmt.Sprintf("Forgot %d remembered imports and declarations and %d kept values.\n", n, values), nil
 	}
 	next := e.decls.clone()
 	var missing []string
 	for _, name := range names {
-		found := next.forget(name)
+		_, kept := e.kept.Lookup(name)
+		found := next.forget(name) || kept
 		before := len(next.Imports)
 		next.Imports = slices.DeleteFunc(next.Imports, func(s importSpec) bool { return s.localName() == name || s.Path == name })
 		if !found && len(next.Imports) == before {
@@ -102,6 +115,10 @@ func (e *Engine) reset(names []string) (string, error) {
 	}
 	e.decls = next
 	e.pruneSources()
+	e.kept.Forget(names...)
+	e.mu.Unlock()
+	e.publishKept()
+	e.mu.Lock() // for the deferred Unlock
 	return fmt.Sprintf("Forgot %s.\n", strings.Join(names, ", ")), nil
 }
 

@@ -14,6 +14,7 @@ import (
 type span struct {
 	Text      string
 	Line, Col int // 1-based, in the cell
+	Off       int // byte offset in the cell
 }
 
 // parsedCell is a cell's Go code taken apart: what is remembered across
@@ -32,6 +33,16 @@ type parsedCell struct {
 	// Defined are the names the statements declare at their top level
 	// (x := ...), which the program marks used so `x := 5` alone compiles.
 	Defined []string
+	// Defines are the top-level := statements, in order: the values stage
+	// turns those whose variables carry over into assignments to package
+	// vars (see values.go).
+	Defines []define
+}
+
+// define is one top-level := statement.
+type define struct {
+	Op    int      // byte offset of ":=" in the cell
+	Names []string // the names on its left ("_" included), in order
 }
 
 // SyntaxError is a cell that does not parse. Diagnostics are at cell
@@ -281,7 +292,7 @@ func dedupeDiagnostics(diags []Diagnostic) []Diagnostic {
 func spanAt(code string, start, end int) span {
 	line := 1 + strings.Count(code[:start], "\n")
 	col := start - strings.LastIndexByte(code[:start], '\n')
-	return span{Text: code[start:end], Line: line, Col: col}
+	return span{Text: code[start:end], Line: line, Col: col, Off: start}
 }
 
 // collectDecls records the imports and declarations of file. off maps a
@@ -419,6 +430,13 @@ func (pc *parsedCell) collectStmts(code string, chunks []chunk, stmts []ast.Stmt
 	seen := map[string]bool{}
 	for _, s := range stmts {
 		if as, ok := s.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+			d := define{Op: off(as.TokPos)}
+			for _, l := range as.Lhs {
+				if id, ok := l.(*ast.Ident); ok {
+					d.Names = append(d.Names, id.Name)
+				}
+			}
+			pc.Defines = append(pc.Defines, d)
 			for _, l := range as.Lhs {
 				if id, ok := l.(*ast.Ident); ok && id.Name != "_" && !seen[id.Name] {
 					seen[id.Name] = true

@@ -81,16 +81,17 @@ func TestTrailingCallWithSeveralResults(t *testing.T) {
 	})
 }
 
-// TestRememberedVarRunsOnlyWhereUsed (QA E3): a remembered var whose
-// initializer prints runs in its own cell and in the cells that use it,
-// not in every later cell; init funcs still run in every cell.
+// TestRememberedVarRunsOnlyWhereUsed (QA E3, issue 12): a remembered var
+// whose initializer prints runs in its own cell only: later cells that use it
+// start from its kept value.
 func TestRememberedVarRunsOnlyWhereUsed(t *testing.T) {
 	runRegressSteps(t, []regressStep{
 		{name: "declared", code: "func loadData() []int {\n\tfmt.Println(\"loading\")\n\treturn []int{1, 2, 3}\n}\nvar data = loadData()", stdout: "loading\n"},
 		{name: "a cell that does not use data", code: `fmt.Println("other")`, stdout: "other\n"},
-		{name: "a cell that uses data", code: "len(data)", stdout: "loading\n", result: "3"},
-		{name: "a declaration that uses data", code: "func Total() int { s := 0; for _, v := range data { s += v }; return s }\nfmt.Println(\"declared\")", stdout: "loading\ndeclared\n"},
-		{name: "a cell that uses that declaration", code: "Total()", stdout: "loading\n", result: "6"},
+		{name: "a cell that uses data", code: "len(data)", result: "3"},
+		{name: "a declaration that uses data", code: "func Total() int { s := 0; for _, v := range data { s += v }; return s }\nfmt.Println(\"declared\")", stdout: "declared\n"},
+		{name: "a cell that uses that declaration", code: "data = append(data, 4)\nTotal()", result: "10"},
+		{name: "the change is kept", code: "data", result: "[1 2 3 4]"},
 		{name: "an init func", code: `func init() { fmt.Println("init") }`, stdout: "init\n"},
 		// An init runs once, in its own cell, as a program's init runs once (issue 19).
 		{name: "init does not run again in a later cell", code: `fmt.Println("later")`, stdout: "later\n"},

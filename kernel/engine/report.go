@@ -23,6 +23,16 @@ type cellSource func(count int) string
 // caret under the column. Diagnostics with File "" are at positions of the
 // current cell.
 func compileErrorReport(diags []Diagnostic, current int, source cellSource, rawOutput string) *interp.Error {
+	return compileErrorReportLost(diags, current, source, rawOutput, nil)
+}
+
+// lostValues says why a variable of an earlier cell did not carry over
+// (values.go): its type, the cell that made it and the reason.
+type lostValues func(name string) (typ string, cell int, why string, ok bool)
+
+// compileErrorReportLost is compileErrorReport with the variables that did
+// not carry over, so that "undefined: pipe" says why pipe is gone.
+func compileErrorReportLost(diags []Diagnostic, current int, source cellSource, rawOutput string, lost lostValues) *interp.Error {
 	e := &interp.Error{Name: "CompileError"}
 	diags = dropFollowOnSyntaxErrors(diags)
 	// The same message at several lines of one cell (every use of a name
@@ -75,7 +85,7 @@ func compileErrorReport(diags []Diagnostic, current int, source cellSource, rawO
 		}
 		e.Traceback = append(e.Traceback, strings.Split(strings.TrimSpace(cleanGenerated(rawOutput)), "\n")...)
 	}
-	hints := undefinedNameHints(diags, current, source)
+	hints := undefinedNameHints(diags, current, source, lost)
 	if hint := earlierCellHint(diags, current); hint != "" {
 		hints = append(hints, hint)
 	}
@@ -152,20 +162,20 @@ func diagnosticCell(d Diagnostic, current int) (cell int, ok bool) {
 // neither the cell nor a remembered declaration declares.
 var undefinedIdent = regexp.MustCompile(`^undefined: ([\pL_][\pL\pN_]*)$`)
 
-// undefinedNameHints explains the two notebook pitfalls behind most
-// "undefined: NAME" errors of a plain name:
-//   - a variable made with := in an earlier cell, which (unlike a Python
-//     variable) lived only in that cell's main; a bare "undefined: x" reads
-//     as if the kernel lost it;
+// undefinedNameHints explains "undefined: NAME" errors of a plain name:
+//   - a variable of an earlier cell whose value did not carry over (a
+//     channel, a locked mutex, a type redefined since): lost says why;
+//   - a misspelling of a name the notebook declares;
+//   - a func no cell run since the start declares;
 //   - NAME.Member where NAME is no package the cell imports. A standard
 //     package's import is added whenever its name is used (imports.go), so
-//     a misspelt member reads "undefined: fmt.Printn" and needs no hint;
-//     what is left is a := variable of an earlier cell or a package outside
-//     the standard library without its import line.
+//     what is left is a package outside the standard library without its
+//     import line.
 //
-// Used as NAME.Member, the name may be either, and the hint says both.
-func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []string {
-	var vars, funcs, pkgs, typos []string
+// A name nothing ever declared gets no hint: a hint must be true for the
+// case at hand.
+func undefinedNameHints(diags []Diagnostic, current int, source cellSource, lost lostValues) []string {
+	var gone, funcs, pkgs, typos []string
 	seen := map[string]bool{}
 	for _, d := range diags {
 		m := undefinedIdent.FindStringSubmatch(d.Msg)
@@ -185,6 +195,15 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 		if ok {
 			text = source(cell)
 		}
+		if lost != nil {
+			if typ, cell, why, ok := lost(name); ok {
+				if typ != "" {
+					typ = " (" + cleanGenerated(typ) + ")"
+				}
+				gone = append(gone, fmt.Sprintf("hint: %s%s of cell [%d] did not carry over: %s", name, typ, cell, why))
+				continue
+			}
+		}
 		if near := nearestIdent(name, text+"\n"+rememberedText(current, source)); near != "" {
 			// A misspelling of a name the cell itself uses is far more
 			// likely than the notebook pitfalls below.
@@ -196,29 +215,17 @@ func undefinedNameHints(diags []Diagnostic, current int, source cellSource) []st
 			pkgs = append(pkgs, name)
 		case '(':
 			funcs = append(funcs, name)
-		default:
-			vars = append(vars, name)
 		}
 	}
-	hints := typos
-	if len(vars) > 0 {
-		it := "it"
-		if len(vars) > 1 {
-			it = "them"
-		}
-		hints = append(hints, fmt.Sprintf("hint: a variable made with := lives only in its own cell; to use %s in later cells, "+
-			"declare %s at the top level of a cell: var %s = ... (only declarations carry over)",
-			strings.Join(vars, ", "), it, vars[0]))
-	}
+	hints := append(gone, typos...)
 	if len(funcs) > 0 {
 		hints = append(hints, fmt.Sprintf("hint: no cell run since the kernel started declares %s (a cell that fails to "+
 			"compile declares nothing): check the spelling, or run the cell that declares it (after a restart, cells "+
 			"have to be run again)", strings.Join(funcs, ", ")))
 	}
 	for _, name := range pkgs {
-		hints = append(hints, fmt.Sprintf("hint: nothing declares %s and no standard package is called %s: a variable made "+
-			"with := in an earlier cell is gone (declare it with var %s = ... to keep it), and a package outside the "+
-			"standard library needs its import line", name, name, name))
+		hints = append(hints, fmt.Sprintf("hint: nothing declares %s and no standard package is called %s: a package "+
+			"outside the standard library needs its import line", name, name))
 	}
 	return hints
 }
@@ -344,6 +351,7 @@ func caretLine(line string, col int) string {
 
 // cleanGenerated removes the names of generated code from a message.
 func cleanGenerated(msg string) string {
+	msg = typeAliasPattern.ReplaceAllString(msg, "")
 	msg = strings.ReplaceAll(msg, cellrtAlias+".", "")
 	msg = strings.ReplaceAll(msg, cellrtAlias, "cellrt")
 	msg = strings.ReplaceAll(msg, userMainName, "main")

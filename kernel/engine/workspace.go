@@ -22,6 +22,7 @@ const cellModule = "gokernel.local/cell"
 const (
 	nbImportPath     = kernel.CellModulePath + "/kernel/nb"
 	cellrtImportPath = kernel.CellModulePath + "/kernel/nb/cellrt"
+	keepImportPath   = kernel.CellModulePath + "/kernel/nb/keep"
 )
 
 // workspace is the engine's private directory (mode 0700):

@@ -64,7 +64,10 @@ var syncTypes = map[string]string{
 // Pointer ids count new pointers in the order met, on both sides.
 
 type encoder struct {
-	buf  []byte
+	buf []byte
+	// dyn collects the named types met inside interfaces ("pkgpath.Name"):
+	// the loading program must register them (see Register).
+	dyn  map[string]bool
 	ptrs map[ptrKey]uint64
 	// shared records pointers seen from more than one variable (see Encode).
 	owner  map[ptrKey]int
@@ -169,7 +172,7 @@ func (e *encoder) value(v reflect.Value, path string) error {
 		if e.seen(v) {
 			return nil
 		}
-		return e.value(v.Elem(), "(*"+path+")")
+		return e.value(v.Elem(), path) // p.f reads as Go writes it
 	case reflect.Interface:
 		if v.IsNil() {
 			e.uvarint(0)
@@ -182,6 +185,9 @@ func (e *encoder) value(v reflect.Value, path string) error {
 		}
 		e.uvarint(1)
 		e.bytes([]byte(desc))
+		if e.dyn != nil {
+			namedIn(dyn.Type(), e.dyn)
+		}
 		// An interface holds a copy; walk it addressably so that unexported
 		// fields of a struct inside can be read.
 		c := reflect.New(dyn.Type()).Elem()
@@ -569,6 +575,7 @@ func (d *decoder) elems(v reflect.Value, depth int) error {
 var (
 	registryMu sync.RWMutex
 	registry   = map[string]reflect.Type{}
+	builtins   map[string]bool // the registry's contents before any program adds to it
 )
 
 func init() {
@@ -578,6 +585,10 @@ func init() {
 		errors.New(""), fmt.Errorf("%w", errors.New("")), fmt.Errorf("%w%w", errors.New(""), errors.New("")),
 	} {
 		Register(v)
+	}
+	builtins = map[string]bool{}
+	for k := range registry {
+		builtins[k] = true
 	}
 }
 
@@ -649,6 +660,26 @@ func describe(t reflect.Type) (string, error) {
 		return "M\x00" + k + "\x01" + e, err
 	}
 	return "", fmt.Errorf("an interface holds a %s, which has no name to find it by in the next cell", t)
+}
+
+// namedIn adds the named types t is built of (t itself, or the elements of
+// a composite) to set.
+func namedIn(t reflect.Type, set map[string]bool) {
+	for {
+		if t.Name() != "" {
+			set[typeKey(t)] = true
+			return
+		}
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array:
+			t = t.Elem()
+		case reflect.Map:
+			namedIn(t.Key(), set)
+			t = t.Elem()
+		default:
+			return
+		}
+	}
 }
 
 func lookupDescription(desc string) (reflect.Type, error) {

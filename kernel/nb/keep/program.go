@@ -137,7 +137,7 @@ func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
 	alone := make([][]byte, len(vars))
 	failed := make([]bool, len(vars))
 	for i, v := range vars {
-		e := &encoder{ptrs: map[ptrKey]uint64{}, owner: owners, varIdx: i,
+		e := &encoder{ptrs: map[ptrKey]uint64{}, owner: owners, varIdx: i, dyn: map[string]bool{},
 			joined: func(a, b int) { parent[find(a)] = find(b) }}
 		if err := e.value(reflect.ValueOf(v.Ptr).Elem(), v.Name); err != nil {
 			rep.Failed[v.Name] = reason(err)
@@ -145,6 +145,11 @@ func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
 			continue
 		}
 		alone[i] = e.buf
+		for k := range e.dyn {
+			if !builtinType(k) {
+				rep.Dyn = append(rep.Dyn, v.Name+" "+k)
+			}
+		}
 	}
 	groups := map[int][]int{}
 	var order []int
@@ -332,6 +337,17 @@ type Group struct {
 type Report struct {
 	Groups []Group
 	Failed map[string]string
+	// Dyn are "NAME pkgpath.Type": a named type the variable NAME holds
+	// inside an interface, which a program loading it must register.
+	Dyn []string
+}
+
+// builtinType says whether the registry always knows the type (keyed as
+// typeKey): the basic types and the errors of errors.New and fmt.Errorf.
+func builtinType(key string) bool {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	return builtins[key]
 }
 
 // The plan and the report are lines of text (no encoding/json in cells):
@@ -384,6 +400,9 @@ func writeReport(path string, r *Report) error {
 	for name, why := range r.Failed {
 		fmt.Fprintf(&b, "failed %s %s\n", name, strings.ReplaceAll(why, "\n", " "))
 	}
+	for _, d := range r.Dyn {
+		fmt.Fprintf(&b, "dyn %s\n", d)
+	}
 	os.Remove(path)
 	return writePrivate(path, []byte(b.String()))
 }
@@ -402,6 +421,8 @@ func ReadReport(path string) (*Report, error) {
 		case "failed":
 			name, why, _ := strings.Cut(rest, " ")
 			r.Failed[name] = why
+		case "dyn":
+			r.Dyn = append(r.Dyn, rest)
 		}
 		return nil
 	})

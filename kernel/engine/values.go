@@ -1,0 +1,770 @@
+package engine
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/gokernel/gokernel/kernel/interp"
+	"github.com/gokernel/gokernel/kernel/nb/keep"
+)
+
+// The values stage: variables carry over from cell to cell like Python's
+// globals. After a cell succeeds, the values of its top-level := variables
+// and of the package vars its program has are saved (package keep); a later
+// cell that uses such a name declares it as a package var of the same type
+// and loads the value before its code runs, so the initializer does not run
+// again and every func sees the variable. The engine calls this stage at two
+// points: planning a program (which kept values it loads, which variables
+// it saves) and after the run (commit only when the cell succeeded).
+
+// valueSection is what compose writes for the kept values of one program.
+type valueSection struct {
+	Vars     []valueVar        // package vars it declares: kept := variables and this cell's := variables
+	Load     []string          // loaded before the cell's code runs
+	Save     []string          // saved when the cell's code returns
+	Replace  map[string]string // var declarations written without initializer: name -> type
+	Convert  map[int]bool      // cell offsets of := statements written as assignments
+	Imports  map[string]string // alias -> path, for the types
+	Register []string          // the cell's types, so an interface may hold them
+}
+
+type valueVar struct{ Name, Type string }
+
+func (vs *valueSection) keeps() bool {
+	return vs != nil && (len(vs.Load) > 0 || len(vs.Save) > 0)
+}
+
+// usedImports returns the alias imports the declared types need.
+func (vs *valueSection) usedImports() map[string]string {
+	out := map[string]string{}
+	if vs == nil {
+		return out
+	}
+	var types []string
+	for _, v := range vs.Vars {
+		types = append(types, v.Type)
+	}
+	for _, t := range vs.Replace {
+		types = append(types, t)
+	}
+	types = append(types, vs.Register...)
+	for alias, path := range vs.Imports {
+		for _, t := range types {
+			if strings.Contains(t, alias+".") {
+				out[alias] = path
+				break
+			}
+		}
+	}
+	return out
+}
+
+// registerDyn registers a named type ("pkgpath.Name") a kept value holds
+// inside an interface, so that it can be loaded: the cell's types by name,
+// others' exported types through an alias import.
+func (vs *valueSection) registerDyn(key string) {
+	i := strings.LastIndexByte(key, '.')
+	if i < 0 || strings.ContainsAny(key[i:], "[]") {
+		return // a generic instantiation: not written by name here
+	}
+	path, name := key[:i], key[i+1:]
+	if path == "main" {
+		if !slices.Contains(vs.Register, name) {
+			vs.Register = append(vs.Register, name)
+		}
+		return
+	}
+	if !token.IsExported(name) {
+		return
+	}
+	alias := typeAlias(path)
+	vs.Imports[alias] = path
+	if t := alias + "." + name; !slices.Contains(vs.Register, t) {
+		vs.Register = append(vs.Register, t)
+	}
+}
+
+// replaces says whether d is a var declaration whose kept value is loaded,
+// and the type to declare it with.
+func (vs *valueSection) replaces(d decl) (string, bool) {
+	if vs == nil || d.Kind != "var" || len(d.Names) != 1 {
+		return "", false
+	}
+	t, ok := vs.Replace[d.Names[0]]
+	return t, ok
+}
+
+// convert writes the := of s's converted statements as "= " (same width,
+// so columns stay right).
+func (vs *valueSection) convert(s span) string {
+	if vs == nil || len(vs.Convert) == 0 {
+		return s.Text
+	}
+	b := []byte(s.Text)
+	for op := range vs.Convert {
+		if i := op - s.Off; i >= 0 && i+2 <= len(b) && string(b[i:i+2]) == ":=" {
+			b[i], b[i+1] = '=', ' '
+		}
+	}
+	return string(b)
+}
+
+// valuePlan is the values stage's decision for one cell.
+type valuePlan struct {
+	section *valueSection
+	// drops are kept values a redefined type invalidates: applied when
+	// the cell's declarations are committed (it compiled).
+	drops map[string]string
+	// types describe the variables the program saves, for the store.
+	types map[string]keep.Kept
+	// replaced are names this cell declares anew: their old values go,
+	// with why the new one did not carry when it does not.
+	replaced map[string]keep.Lost
+	session  *keep.Session
+	// view is the kept values the plan was made from: the store itself in
+	// Execute, a snapshot in a build ahead (lookahead.go).
+	view keptView
+}
+
+// keptView is what planning reads of the kept values: the store, or a
+// snapshot of it that builds ahead read while Execute runs.
+type keptView interface {
+	Lookup(name string) (*keep.Kept, bool)
+	LostValue(name string) (keep.Lost, bool)
+	Names() []string
+}
+
+// predictKept is what the next cell will see of the kept values if this
+// one succeeds: the store with the variables this cell plans to save (each
+// alone: which share memory shows only when they are saved).
+func (vp *valuePlan) predictKept(s *keep.Store) keptView {
+	adds := map[string]keep.Kept{}
+	for _, n := range vp.section.Save {
+		if k, ok := vp.types[n]; ok {
+			adds[n] = k
+		}
+	}
+	return s.Snapshot(adds, slices.Collect(maps.Keys(vp.replaced)))
+}
+
+// planLoads chooses the kept values a cell's program loads: those its
+// statements, trailing expression and reached declarations name, with the
+// others of their group (they share memory) and the declarations of their
+// types. It returns the declarations the program uses.
+func (e *Engine) planLoads(kept keptView, pc *parsedCell, merged *declSet, count int) ([]decl, *valuePlan) {
+	vp := &valuePlan{view: kept, section: &valueSection{Replace: map[string]string{}, Imports: map[string]string{}},
+		drops: map[string]string{}, types: map[string]keep.Kept{}, replaced: map[string]keep.Lost{}}
+	declared := map[string]bool{}
+	for _, d := range pc.Decls {
+		if d.Kind != "method" {
+			for _, n := range d.Names {
+				declared[n] = true
+			}
+		}
+	}
+	// A := variable of this cell may be a kept one (x := x + 1 reads the
+	// kept x): it is loaded, and planSaves decides whether the := assigns
+	// it or declares it anew with another type.
+	anew := maps.Clone(declared)
+	for _, n := range pc.Defined {
+		anew[n] = true
+	}
+	for n := range anew {
+		if _, ok := kept.Lookup(n); ok {
+			vp.replaced[n] = keep.Lost{}
+		} else if _, ok := kept.LostValue(n); ok {
+			vp.replaced[n] = keep.Lost{}
+		}
+	}
+	specs := map[string]decl{}
+	for _, d := range merged.Decls {
+		if d.Kind == "var" {
+			for _, n := range d.Names {
+				specs[n] = d
+			}
+		}
+	}
+	var extra []string
+	load := map[string]*keep.Kept{}
+	for {
+		used := merged.reachableWith(pc, count, extra)
+		ids := map[string]bool{}
+		for _, s := range pc.Stmts {
+			maps.Copy(ids, identifiers(s.Text))
+		}
+		if pc.Trailing != nil {
+			maps.Copy(ids, identifiers(pc.Trailing.Text))
+		}
+		for i := range used {
+			maps.Copy(ids, used[i].refs())
+		}
+		grew := false
+		for id := range ids {
+			k, ok := kept.Lookup(id)
+			if !ok || declared[id] || load[id] != nil || vp.drops[id] != "" {
+				continue
+			}
+			group := []*keep.Kept{}
+			bad := ""
+			for _, n := range k.Group() {
+				m, _ := kept.Lookup(n)
+				if m == nil || declared[n] {
+					bad = n + " was declared anew"
+					break
+				}
+				if why := staleDeps(m, merged); why != "" {
+					bad = why
+					break
+				}
+				if m.Decl != "" {
+					d, ok := specs[n]
+					if !ok || len(d.Names) != 1 {
+						bad = "its declaration changed"
+						break
+					}
+				}
+				group = append(group, m)
+			}
+			if bad != "" {
+				for _, n := range k.Group() {
+					vp.drops[n] = bad
+				}
+				continue
+			}
+			for _, m := range group {
+				load[m.Name] = m
+				grew = true
+				for _, d := range m.Dyn {
+					if name, ok := strings.CutPrefix(d, "main."); ok {
+						extra = append(extra, name) // its declaration, to register it
+					}
+				}
+				if m.Decl != "" {
+					extra = append(extra, m.Name) // its declaration, written without initializer
+				}
+				for dep := range m.Deps {
+					extra = append(extra, dep)
+				}
+			}
+		}
+		if !grew {
+			vs := vp.section
+			for _, n := range slices.Sorted(maps.Keys(load)) {
+				k := load[n]
+				vs.Load = append(vs.Load, n)
+				if k.Decl != "" {
+					vs.Replace[n] = k.Type
+				} else {
+					vs.Vars = append(vs.Vars, valueVar{Name: n, Type: k.Type})
+				}
+				maps.Copy(vs.Imports, k.Imports)
+				vp.types[n] = *k
+				for _, d := range k.Dyn {
+					vs.registerDyn(d)
+				}
+			}
+			vs.Save = slices.Clone(vs.Load) // planSaves adds this cell's variables
+			return used, vp
+		}
+	}
+}
+
+// groupOf returns the kept variables that share memory with name (name's included).
+func groupOf(kept keptView, name string) []string {
+	if k, ok := kept.Lookup(name); ok {
+		return k.Group()
+	}
+	return nil
+}
+
+// staleDeps says why k's value no longer fits: a type it is made of was
+// redefined or forgotten since it was kept.
+func staleDeps(k *keep.Kept, merged *declSet) string {
+	ds := slices.DeleteFunc(merged.lookup(k.Name), func(d decl) bool { return d.Kind == "method" })
+	switch {
+	case k.Decl == "" && len(ds) > 0:
+		return fmt.Sprintf("cell [%d] declares %s anew", ds[len(ds)-1].Cell, k.Name)
+	case k.Decl != "" && (len(ds) == 0 || ds[len(ds)-1].Keyword+ds[len(ds)-1].Text.Text != k.Decl):
+		return "its declaration changed"
+	}
+	for _, name := range slices.Sorted(maps.Keys(k.Deps)) {
+		ds := merged.lookup(name)
+		if len(ds) == 0 {
+			return fmt.Sprintf("its type %s is no longer declared", name)
+		}
+		if d := ds[len(ds)-1]; d.Keyword+d.Text.Text != k.Deps[name] {
+			return fmt.Sprintf("its type %s was redefined in cell [%d]", name, d.Cell)
+		}
+	}
+	return ""
+}
+
+// planSaves type-checks the program (its kept values declared, this cell's
+// := variables still local) to learn the types of the variables the cell
+// defines and of the package vars the program has, and decides which are
+// saved when the cell returns. src is that program; ok false means the type
+// checker could not tell (the compiler will report why), and nothing new is
+// saved.
+func (e *Engine) planSaves(vp *valuePlan, pc *parsedCell, used []decl, src []byte, count int, merged *declSet) {
+	vs := vp.section
+	defs, pkgVars, cellTypes, ok := e.check.varTypes(src, cellFuncName)
+	if !ok {
+		return
+	}
+	q := &typeNamer{imports: vs.Imports, merged: merged}
+	for _, t := range cellTypes {
+		if !slices.Contains(vs.Register, t) {
+			vs.Register = append(vs.Register, t)
+		}
+	}
+	saved := map[string]bool{}
+	for _, n := range vs.Save {
+		saved[n] = true
+	}
+	// This cell's := statements.
+	if len(defs) == len(pc.Defines) {
+		vs.Convert = map[int]bool{}
+		for i, d := range pc.Defines {
+			typesOf := defs[i]
+			if len(typesOf) != len(d.Names) {
+				continue
+			}
+			exprs := make([]string, len(d.Names))
+			convert := true
+			why := ""
+			var retype []string
+			for j, name := range d.Names {
+				if name == "_" {
+					continue
+				}
+				expr, reason := q.expr(typesOf[j])
+				if reason != "" {
+					convert, why = false, reason
+					break
+				}
+				exprs[j] = expr
+				if slices.Contains(vs.Load, name) {
+					switch {
+					case vp.types[name].Type == expr:
+						// x := x + 1: assigns the kept x.
+					case vp.types[name].Decl != "":
+						convert = false // a := of another type beside a var declaration: Go's shadowing
+					case len(groupOf(vp.view, name)) > 1:
+						convert = false // it shares memory with others, which load with it
+					default:
+						retype = append(retype, name) // declared anew with another type
+					}
+				} else if pkgVars[name] != nil {
+					convert = false // a := beside a package declaration of the name: Go's shadowing
+				}
+				if !convert {
+					break
+				}
+			}
+			if !convert {
+				if why != "" {
+					for j, name := range d.Names {
+						if name != "_" && j < len(typesOf) {
+							vp.replaced[name] = keep.Lost{Type: types.TypeString(typesOf[j], nil), Reason: why}
+						}
+					}
+				}
+				continue
+			}
+			for _, name := range retype {
+				vs.Load = slices.DeleteFunc(vs.Load, func(n string) bool { return n == name })
+				vs.Save = slices.DeleteFunc(vs.Save, func(n string) bool { return n == name })
+				vs.Vars = slices.DeleteFunc(vs.Vars, func(v valueVar) bool { return v.Name == name })
+				delete(vp.types, name)
+				delete(saved, name)
+			}
+			vs.Convert[d.Op] = true
+			for j, name := range d.Names {
+				if name == "_" || saved[name] || slices.ContainsFunc(vs.Vars, func(v valueVar) bool { return v.Name == name }) {
+					continue
+				}
+				vs.Vars = append(vs.Vars, valueVar{Name: name, Type: exprs[j]})
+				if reason := cannotCarry(typesOf[j]); reason != "" {
+					vp.replaced[name] = keep.Lost{Type: exprs[j], Reason: reason}
+					continue
+				}
+				vp.types[name] = keep.Kept{Name: name, Type: exprs[j], Imports: q.importsOf(exprs[j]), Deps: q.deps(typesOf[j]), Cell: count}
+				saved[name] = true
+				vs.Save = append(vs.Save, name)
+			}
+		}
+	}
+	// Package vars of the program that have no kept value yet.
+	for _, d := range used {
+		if d.Kind != "var" || len(d.Names) != 1 || d.Names[0] == "_" || saved[d.Names[0]] {
+			continue
+		}
+		name := d.Names[0]
+		t := pkgVars[name]
+		if t == nil || cannotCarry(t) != "" {
+			continue // a channel or func var: its declaration makes it anew in each cell
+		}
+		expr, reason := q.expr(t)
+		if reason != "" {
+			continue
+		}
+		vp.types[name] = keep.Kept{Name: name, Type: expr, Imports: q.importsOf(expr), Deps: q.deps(t), Decl: d.Keyword + d.Text.Text, Cell: count}
+		saved[name] = true
+		vs.Save = append(vs.Save, name)
+	}
+}
+
+// cannotCarry says why values of t can never carry over: t holds a channel
+// or a func outside any interface (checked by the codec at run time).
+func cannotCarry(t types.Type) string {
+	seen := map[types.Type]bool{}
+	var walk func(types.Type) string
+	walk = func(t types.Type) string {
+		if seen[t] {
+			return ""
+		}
+		seen[t] = true
+		switch u := t.Underlying().(type) {
+		case *types.Chan:
+			return "a channel lives in one program; make it in the cell that uses it (or declare it at the top level with var, which each cell that uses it runs again)"
+		case *types.Signature:
+			return "a func value lives in one program; declare a func at the top level instead"
+		case *types.Pointer:
+			return walk(u.Elem())
+		case *types.Slice:
+			return walk(u.Elem())
+		case *types.Array:
+			return walk(u.Elem())
+		case *types.Map:
+			if r := walk(u.Key()); r != "" {
+				return r
+			}
+			return walk(u.Elem())
+		case *types.Struct:
+			for i := range u.NumFields() {
+				if r := walk(u.Field(i).Type()); r != "" {
+					return r
+				}
+			}
+		case *types.Basic:
+			if u.Kind() == types.UnsafePointer {
+				return "an unsafe.Pointer is an address in one program"
+			}
+		}
+		return ""
+	}
+	return walk(t)
+}
+
+// typeNamer writes types as later programs declare them: the cell's types
+// by name, other packages' through an alias import each.
+type typeNamer struct {
+	imports map[string]string // alias -> path (shared with the section)
+	merged  *declSet
+}
+
+var aliasUnsafe = regexp.MustCompile(`[^A-Za-z0-9]`)
+
+// typeAliasPattern matches the import alias of a package path in a type as
+// written (typeAlias) up to the package's own name: "_gokernel_t_math_"
+// in "_gokernel_t_math_big.Int", so that messages can say big.Int.
+var typeAliasPattern = regexp.MustCompile(typeAliasPrefix + `(?:[A-Za-z0-9]+_)*`)
+
+func typeAlias(path string) string { return typeAliasPrefix + aliasUnsafe.ReplaceAllString(path, "_") }
+
+// expr returns the Go text of t, or why t cannot be written outside the
+// cell (a type declared inside a function, another package's unexported
+// type).
+func (q *typeNamer) expr(t types.Type) (string, string) {
+	reason := ""
+	seen := map[types.Type]bool{}
+	var check func(types.Type)
+	check = func(t types.Type) {
+		if reason != "" || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t := t.(type) {
+		case *types.Named:
+			obj := t.Obj()
+			if obj.Pkg() == nil {
+				return // error, comparable
+			}
+			if obj.Parent() != obj.Pkg().Scope() {
+				reason = "its type " + obj.Name() + " is declared inside a function; declare the type at the top level of a cell"
+				return
+			}
+			if obj.Pkg().Path() != "main" && !obj.Exported() {
+				reason = "its type " + obj.Pkg().Name() + "." + obj.Name() + " is not exported by its package"
+				return
+			}
+			if t.TypeArgs() != nil {
+				for i := range t.TypeArgs().Len() {
+					check(t.TypeArgs().At(i))
+				}
+			}
+		case *types.Alias:
+			check(types.Unalias(t))
+		case *types.Pointer:
+			check(t.Elem())
+		case *types.Slice:
+			check(t.Elem())
+		case *types.Array:
+			check(t.Elem())
+		case *types.Map:
+			check(t.Key())
+			check(t.Elem())
+		case *types.Chan:
+			check(t.Elem())
+		case *types.Struct:
+			for i := range t.NumFields() {
+				check(t.Field(i).Type())
+			}
+		case *types.Basic:
+			if t.Info()&types.IsUntyped != 0 {
+				reason = "it has no type (untyped nil)"
+			}
+		case *types.TypeParam:
+			reason = "its type is a type parameter"
+		}
+		if t == types.Typ[types.Invalid] {
+			reason = "its type is not known"
+		}
+	}
+	check(t)
+	if reason != "" {
+		return "", reason
+	}
+	return types.TypeString(types.Unalias(t), func(p *types.Package) string {
+		if p.Path() == "main" {
+			return ""
+		}
+		alias := typeAlias(p.Path())
+		q.imports[alias] = p.Path()
+		return alias
+	}), ""
+}
+
+// importsOf returns the alias imports expr uses.
+func (q *typeNamer) importsOf(expr string) map[string]string {
+	out := map[string]string{}
+	for alias, path := range q.imports {
+		if strings.Contains(expr, alias+".") {
+			out[alias] = path
+		}
+	}
+	return out
+}
+
+// deps returns the cell-declared types t is made of, with the text of their
+// declarations now.
+func (q *typeNamer) deps(t types.Type) map[string]string {
+	out := map[string]string{}
+	seen := map[types.Type]bool{}
+	var walk func(types.Type)
+	walk = func(t types.Type) {
+		if seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t := t.(type) {
+		case *types.Named:
+			if obj := t.Obj(); obj.Pkg() != nil && obj.Pkg().Path() == "main" {
+				if ds := q.merged.lookup(obj.Name()); len(ds) > 0 {
+					d := ds[len(ds)-1]
+					out[obj.Name()] = d.Keyword + d.Text.Text
+				}
+				walk(t.Underlying())
+			}
+			if t.TypeArgs() != nil {
+				for i := range t.TypeArgs().Len() {
+					walk(t.TypeArgs().At(i))
+				}
+			}
+		case *types.Alias:
+			walk(types.Unalias(t))
+		case *types.Pointer:
+			walk(t.Elem())
+		case *types.Slice:
+			walk(t.Elem())
+		case *types.Array:
+			walk(t.Elem())
+		case *types.Map:
+			walk(t.Key())
+			walk(t.Elem())
+		case *types.Struct:
+			for i := range t.NumFields() {
+				walk(t.Field(i).Type())
+			}
+		}
+	}
+	walk(t)
+	return out
+}
+
+// varTypes type-checks src and returns the types of the names each
+// top-level := statement of cellFunc declares (in order), of the package
+// vars, and the names of the non-generic types the program declares.
+func (vc *valueChecker) varTypes(src []byte, cellFunc string) (defs [][]types.Type, pkgVars map[string]types.Type, typeNames []string, ok bool) {
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, "main.go", src, parser.SkipObjectResolution)
+	if err != nil {
+		return nil, nil, nil, false
+	}
+	info := &types.Info{Defs: map[*ast.Ident]types.Object{}, Uses: map[*ast.Ident]types.Object{}}
+	// Errors are expected: a func of the cell that uses one of its :=
+	// variables does not compile until that variable is a package var.
+	// A variable whose own type is broken comes out invalid and stays as
+	// it is; the compiler reports what is really wrong.
+	conf := types.Config{Importer: vc.imp, Error: func(error) {}, FakeImportC: true}
+	conf.Check("main", fset, []*ast.File{file}, info)
+	pkgVars = map[string]types.Type{}
+	for _, d := range file.Decls {
+		switch d := d.(type) {
+		case *ast.GenDecl:
+			for _, s := range d.Specs {
+				switch s := s.(type) {
+				case *ast.ValueSpec:
+					if d.Tok != token.VAR {
+						continue
+					}
+					for _, n := range s.Names {
+						if obj := info.Defs[n]; obj != nil {
+							pkgVars[n.Name] = obj.Type()
+						}
+					}
+				case *ast.TypeSpec:
+					if s.TypeParams == nil && s.Name.Name != "_" {
+						typeNames = append(typeNames, s.Name.Name)
+					}
+				}
+			}
+		case *ast.FuncDecl:
+			if d.Recv != nil || d.Name.Name != cellFunc || d.Body == nil {
+				continue
+			}
+			for _, st := range d.Body.List {
+				as, isAssign := st.(*ast.AssignStmt)
+				if !isAssign || as.Tok != token.DEFINE {
+					continue
+				}
+				var ts []types.Type
+				for _, l := range as.Lhs {
+					id, _ := l.(*ast.Ident)
+					if id == nil {
+						continue
+					}
+					obj := info.Defs[id]
+					if obj == nil {
+						obj = info.Uses[id]
+					}
+					if obj == nil {
+						ts = append(ts, types.Typ[types.Invalid])
+						continue
+					}
+					ts = append(ts, obj.Type())
+				}
+				defs = append(defs, ts)
+			}
+		}
+	}
+	return defs, pkgVars, typeNames, true
+}
+
+// hasVars reports whether decls declare a package var.
+func hasVars(decls *declSet) bool {
+	return slices.ContainsFunc(decls.Decls, func(d decl) bool { return d.Kind == "var" })
+}
+
+// withValueImports adds to paths the packages the program's kept values
+// need: package keep and the packages of their types.
+func withValueImports(paths []string, vs *valueSection) []string {
+	out := slices.Clone(paths)
+	add := func(p string) {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if vs.keeps() {
+		add(keepImportPath)
+	}
+	for _, p := range vs.usedImports() {
+		add(p)
+	}
+	return out
+}
+
+// commitValues ends a program's use of the kept values: a cell that
+// succeeded commits what its program saved; one that failed changes
+// nothing, except that a value its program could not load is forgotten
+// (with a note), or it would fail every time.
+func (e *Engine) commitValues(vp *valuePlan, count int, ok bool, out interp.Output) {
+	if !ok {
+		if vp.session == nil {
+			return
+		}
+		for name, why := range e.kept.Abort(vp.session) {
+			out.Stream("stderr", fmt.Sprintf("note: the kept value of %s could not be loaded (%s); it is forgotten\n", name, why))
+		}
+		return
+	}
+	if vp.session == nil && len(vp.replaced) == 0 {
+		return
+	}
+	if err := e.kept.Commit(vp.session, vp.types, vp.replaced, count); err != nil {
+		out.Stream("stderr", fmt.Sprintf("note: this cell's values could not be kept: %v\n", err))
+	}
+	e.publishKept()
+}
+
+// publishKept updates the snapshot of the kept := variables that
+// completion reads while a cell runs.
+func (e *Engine) publishKept() {
+	vs := &valueSection{Imports: map[string]string{}}
+	for _, name := range e.kept.Names() {
+		k, _ := e.kept.Lookup(name)
+		if k.Decl == "" {
+			vs.Vars = append(vs.Vars, valueVar{Name: name, Type: k.Type})
+			maps.Copy(vs.Imports, k.Imports)
+		}
+	}
+	snap := e.kept.Snapshot(nil, nil)
+	e.mu.Lock()
+	e.keptVars, e.keptSnap = vs, snap
+	e.mu.Unlock()
+}
+
+// dropStaleValues forgets, with a note, the kept values whose types the
+// declarations in merged (this cell's, now committed) redefined or removed.
+func (e *Engine) dropStaleValues(merged *declSet, vp *valuePlan, count int, out interp.Output) {
+	why := maps.Clone(vp.drops)
+	for _, name := range e.kept.Names() {
+		k, _ := e.kept.Lookup(name)
+		if r := staleDeps(k, merged); r != "" && why[name] == "" {
+			why[name] = r
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(why)) {
+		if e.kept.Drop(name, why[name]) && why[name] != fmt.Sprintf("cell [%d] declares %s anew", count, name) {
+			out.Stream("stderr", fmt.Sprintf("note: the kept value of %s is dropped: %s\n", name, why[name]))
+		}
+	}
+	if len(why) > 0 {
+		e.publishKept()
+	}
+}
+
+// lostValue says why name's value did not carry over (for hints).
+func (e *Engine) lostValue(name string) (string, int, string, bool) {
+	l, ok := e.kept.LostValue(name)
+	return l.Type, l.Cell, l.Reason, ok
+}

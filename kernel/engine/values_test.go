@@ -1,0 +1,143 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gokernel/gokernel/kernel/interp"
+)
+
+// Values carry over from cell to cell (issue 12): each rule as a sequence
+// of cells through the engine.
+func TestValuesCarryOver(t *testing.T) {
+	runRegressSteps(t, []regressStep{
+		{name: "a := variable", code: "hits := 0"},
+		{name: "is a variable of the next cell", code: "hits++"},
+		{name: "and keeps its value", code: "hits", result: "1"},
+		{name: "a func declared later sees it", code: "func bump() { hits += 10 }\nbump()\nhits", result: "11"},
+		{name: "a func of the same cell sees its := variable", code: "seen := 5\nfunc show() int { return seen * 2 }\nshow()", result: "10"},
+		{name: "x := x + 1 reads the kept x", code: "hits := hits + 1\nhits", result: "12"},
+		{name: "a := of another type declares it anew", code: `hits := "many"`},
+		{name: "with that type", code: "hits + \"!\"", result: `"many!"`},
+		{name: "unexported fields", code: "type account struct {\n\towner   string\n\tbalance int\n\thistory []int\n}\nacct := account{owner: \"ann\", balance: 100, history: []int{100}}"},
+		{name: "come back", code: "acct.balance += 5\nacct.history = append(acct.history, 5)\nfmt.Println(acct.owner, acct.balance, acct.history)", stdout: "ann 105 [100 5]\n"},
+		{name: "two pointers at one value", code: "p := &account{owner: \"bob\"}\nq := p"},
+		{name: "still share it", code: "q.balance = 42\nfmt.Println(p.balance, p == q)", stdout: "42 true\n"},
+		{name: "and keep sharing it", code: "fmt.Println(p.balance, p == q)", stdout: "42 true\n"},
+		{name: "a struct with an unlocked mutex", code: "type counter struct {\n\tmu sync.Mutex\n\tn  map[string]int\n}\nc := &counter{n: map[string]int{}}"},
+		{name: "carries", code: "var wg sync.WaitGroup\nfor range 10 {\n\twg.Go(func() { c.mu.Lock(); c.n[\"k\"]++; c.mu.Unlock() })\n}\nwg.Wait()\nc.n[\"k\"]", result: "10"},
+		{name: "and counts on", code: "c.n[\"k\"]++\nc.n[\"k\"]", result: "11"},
+		{name: "std types", code: "when := time.Date(2026, 12, 6, 13, 30, 0, 0, time.UTC)\nwait := 1500 * time.Millisecond\nn := new(big.Int).Exp(big.NewInt(2), big.NewInt(100), nil)"},
+		{name: "come back", code: "fmt.Println(when.Add(wait).Format(time.RFC3339), n)", stdout: "2026-12-06T13:30:01Z 1267650600228229401496703205376\n"},
+		{name: "a generic instantiation and a cycle", code: "type pair[T any] struct{ a, b T }\ntype ring struct{ v int; next *ring }\npr := pair[string]{\"x\", \"y\"}\nr := &ring{v: 1}\nr.next = &ring{v: 2, next: r}"},
+		{name: "come back", code: "fmt.Println(pr.a+pr.b, r.next.v, r.next.next == r)", stdout: "xy 2 true\n"},
+		{name: "an interface value", code: "var err error = fmt.Errorf(\"wrapped: %w\", io.EOF)\nvar anything any = []int{1, 2}"},
+		{name: "comes back", code: "fmt.Println(err, anything)", stdout: "wrapped: EOF [1 2]\n"},
+	})
+}
+
+// A cell that fails changes nothing that was kept.
+func TestValuesFailedCellChangesNothing(t *testing.T) {
+	runRegressSteps(t, []regressStep{
+		{name: "kept", code: "balance := 100"},
+		{name: "a panic", code: "balance = -1\npanic(\"boom\")", errPrefix: "boom"},
+		{name: "left it", code: "balance", result: "100"},
+		{name: "a compile error", code: "balance = -2\nundefinedThing()", errPrefix: "cell [4] line 2: undefined: undefinedThing"},
+		{name: "left it", code: "balance", result: "100"},
+		{name: "a deadlock", code: "balance = -3\nch := make(chan int)\n<-ch", errPrefix: "all goroutines are asleep"},
+		{name: "left it", code: "balance", result: "100"},
+		{name: "os.Exit", code: "balance = -4\nos.Exit(2)", errPrefix: "exit status 2"},
+		{name: "left it", code: "balance", result: "100"},
+		{name: "and a good cell changes it", code: "balance -= 1", result: ""},
+		{name: "", code: "balance", result: "99"},
+	})
+}
+
+func TestValuesInterruptedCellChangesNothing(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, "balance := 100")
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(1500 * time.Millisecond); cancel() }()
+	var rec recorder
+	_, err := e.Execute(ctx, interp.ExecuteRequest{Code: "balance = -1\nfor {\n\ttime.Sleep(time.Millisecond)\n}", Count: 2}, &rec)
+	if err == nil {
+		t.Fatal("the looping cell ended without an error")
+	}
+	if got := execCell(t, e, 3, "balance"); got.Result != "100" {
+		t.Errorf("balance after an interrupted cell: have %+v, want 100", got)
+	}
+}
+
+// What cannot carry is named, with why, in the cell that uses it.
+func TestValuesThatCannotCarry(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, "pipe := make(chan int)\ntype guarded struct{ mu sync.Mutex; n int }\ng := &guarded{}\ng.mu.Lock()\nok := 1")
+	for _, tt := range []struct{ code, want string }{
+		{"pipe <- 1", "hint: pipe (chan int) of cell [1] did not carry over: a channel lives in one program"},
+		{"g.n", "hint: g (*guarded) of cell [1] did not carry over: g.mu cannot carry over: it is locked"},
+	} {
+		got := execCell(t, e, 2, tt.code)
+		tb := strings.ReplaceAll(strings.Join(got.Err.Traceback, "\n"), "\n      ", " ")
+		if got.Err == nil || !strings.Contains(tb, tt.want) {
+			t.Errorf("%s: have %s, want a report with %q", tt.code, tb, tt.want)
+		}
+	}
+	if got := execCell(t, e, 3, "ok"); got.Result != "1" {
+		t.Errorf("a variable beside them: have %+v, want 1", got)
+	}
+	// A var declared at the top level that cannot carry is made anew from
+	// its declaration in each cell that uses it (documented).
+	runRegressSteps(t, []regressStep{
+		{name: "a declared channel", code: "var results = make(chan int, 1)\nresults <- 1"},
+		{name: "is made anew", code: "len(results)", result: "0"},
+	})
+}
+
+func TestValuesTypeRedefinedAndReset(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, "type ledger struct{ total int }\nl := ledger{total: 3}\nkeepMe := 7")
+	got := execCell(t, e, 2, "type ledger struct{ total, count int }")
+	if !strings.Contains(got.Stderr, "note: the kept value of l is dropped: its type ledger was redefined in cell [2]") {
+		t.Errorf("redefining the type: stderr %q", got.Stderr)
+	}
+	if got := execCell(t, e, 3, "keepMe"); got.Result != "7" {
+		t.Errorf("a value of another type: %+v", got)
+	}
+	who := execCell(t, e, 4, "%who")
+	if !strings.Contains(who.Stdout, "keepMe") || !strings.Contains(who.Stdout, "int") || strings.Contains(who.Stdout, "value  l ") {
+		t.Errorf("%%who:\n%s", who.Stdout)
+	}
+	execCell(t, e, 5, "%reset keepMe")
+	if got := execCell(t, e, 6, "keepMe"); got.Err == nil {
+		t.Errorf("keepMe after %%reset keepMe: %+v", got)
+	}
+	execCell(t, e, 7, "a := 1")
+	execCell(t, e, 8, "%reset")
+	if got := execCell(t, e, 9, "a"); got.Err == nil {
+		t.Errorf("a after %%reset: %+v", got)
+	}
+}
+
+func TestValuesCap(t *testing.T) {
+	t.Setenv("GOKERNEL_STATE_MAX", "1MB")
+	e := newTestEngine(t)
+	execCell(t, e, 1, "small := 1\nhuge := make([]byte, 2<<20)")
+	got := execCell(t, e, 2, "len(huge)")
+	tb := strings.ReplaceAll(strings.Join(got.Err.Traceback, "\n"), "\n      ", " ")
+	if !strings.Contains(tb, "limited to 1.0 MB") || !strings.Contains(tb, "GOKERNEL_STATE_MAX") {
+		t.Errorf("have %s", tb)
+	}
+	if got := execCell(t, e, 3, "small"); got.Result != "1" {
+		t.Errorf("small: %+v", got)
+	}
+}
+
+// A child process started with nb.Process starts from the kept values.
+func TestValuesInChildProcess(t *testing.T) {
+	runRegressSteps(t, []regressStep{
+		{name: "kept", code: "greeting := \"hello from the kept value\""},
+		{name: "a child sees it", code: "func child() { fmt.Println(greeting) }\np := nb.Process(child)\np.Start()\nif err := p.Join(); err != nil {\n\tpanic(err)\n}", stdout: "hello from the kept value\n"},
+	})
+}
