@@ -131,8 +131,12 @@ func prebuildInstall(ctx context.Context, opts install.Options, dir string, less
 	if _, err := install.Install(ctx, opts); err != nil {
 		return err
 	}
-	fmt.Printf("prebuilt %d packages (%d race-built), %.0f MB, in %s, read-only to all users\n",
-		report.Packages, report.RacePackages, float64(report.Bytes)/(1<<20), report.Dir)
+	if report.Unchanged {
+		fmt.Printf("prebuilt library already in place (%d packages, %d race-built) in %s\n", report.Packages, report.RacePackages, report.Dir)
+	} else {
+		fmt.Printf("prebuilt %d packages (%d race-built), %.0f MB, in %s, read-only to all users\n",
+			report.Packages, report.RacePackages, float64(report.Bytes)/(1<<20), report.Dir)
+	}
 	fmt.Println("done")
 	return nil
 }

@@ -72,11 +72,13 @@ type PrebuildReport struct {
 	RacePackages int    // archives for -race builds (0 when the race runtime could not be built)
 	Bytes        int64  // on disk
 	RaceErr      error  // why the race-built library is missing, if it is
+	Unchanged    bool   // the same library was there already and was kept
 }
 
 // prebuiltManifest is KEY/manifest.json.
 type prebuiltManifest struct {
 	Key          string
+	Set          string // prebuiltPackagesStd or "lessons"
 	GoVersion    string
 	GOROOT       string
 	Packages     int
@@ -137,6 +139,15 @@ func Prebuild(ctx context.Context, opts PrebuildOptions) (PrebuildReport, error)
 	}
 	key := prebuiltKey(tc)
 	final := filepath.Join(root, key)
+	set := prebuiltPackagesStd
+	if opts.Lessons {
+		set = "lessons"
+	}
+	// Installed already (the same Go, gokernel and set): leave it, so that
+	// running kernels linking against it keep working.
+	if m, ok := completePrebuilt(root, key, set); ok {
+		return PrebuildReport{Dir: final, Packages: m.Packages, RacePackages: m.RacePackages, Unchanged: true}, nil
+	}
 	tmp, err := os.MkdirTemp(root, key+".tmp-")
 	if err != nil {
 		return PrebuildReport{}, fmt.Errorf("prebuild: %w", err)
@@ -189,7 +200,7 @@ func Prebuild(ctx context.Context, opts PrebuildOptions) (PrebuildReport, error)
 		}
 	}
 	report.Packages, report.RacePackages = len(plain), len(race)
-	manifest, _ := json.MarshalIndent(prebuiltManifest{Key: key, GoVersion: tc.version, GOROOT: tc.goroot,
+	manifest, _ := json.MarshalIndent(prebuiltManifest{Key: key, Set: set, GoVersion: tc.version, GOROOT: tc.goroot,
 		Packages: len(plain), RacePackages: len(race), Built: time.Now().UTC()}, "", " ")
 	if err := writeReadOnly(filepath.Join(tmp, "manifest.json"), append(manifest, '\n')); err != nil {
 		return report, fmt.Errorf("prebuild: %w", err)
@@ -216,6 +227,22 @@ func Prebuild(ctx context.Context, opts PrebuildOptions) (PrebuildReport, error)
 		return report, fmt.Errorf("prebuild: %w", err)
 	}
 	return report, nil
+}
+
+// completePrebuilt reads the manifest of an installed library of key and
+// set whose plain and race importcfgs are both in place.
+func completePrebuilt(root, key, set string) (prebuiltManifest, bool) {
+	var m prebuiltManifest
+	data, err := os.ReadFile(filepath.Join(root, key, "manifest.json"))
+	if err != nil || json.Unmarshal(data, &m) != nil || m.Key != key || m.Set != set || m.RacePackages == 0 {
+		return m, false
+	}
+	for _, race := range []bool{false, true} {
+		if _, err := readPrebuilt(root, key, race); err != nil {
+			return m, false
+		}
+	}
+	return m, true
 }
 
 // isPrebuiltKeyDir reports whether name is a KEY directory (or a leftover

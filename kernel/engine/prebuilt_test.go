@@ -144,6 +144,19 @@ func TestPrebuiltLibraryBuildsCells(t *testing.T) {
 		}
 		return nil
 	})
+	// Installing again changes nothing (running kernels link against it).
+	fmtA := filepath.Join(report.Dir, "pkg", "plain", "fmt.a")
+	before, err := os.Stat(fmtA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Prebuild(ctx, PrebuildOptions{Dir: dir, Lessons: true})
+	if err != nil || !again.Unchanged || again.Dir != report.Dir {
+		t.Errorf("second Prebuild: %+v, %v; want the library kept", again, err)
+	}
+	if after, err := os.Stat(fmtA); err != nil || !os.SameFile(before, after) {
+		t.Errorf("second Prebuild replaced %s (err %v)", fmtA, err)
+	}
 	t.Setenv("GOCACHE", "/proc/gokernel-no-such-cache") // nothing may be built per user
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	e, err := New(ctx, Config{Prebuilt: dir})
