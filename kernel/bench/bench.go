@@ -51,6 +51,7 @@ var Figures = []struct{ ID, What string }{
 	{"9", "idle kernel RSS; RSS after 1000 cells"},
 	{"10", "interrupt_request → execute_reply of a looping cell"},
 	{"11", "Run All (every execute_request at once) of lessons 3 and 6 and 30 small cells, cells built ahead vs one by one"},
+	{"12", "values kept across cells: hello beside kept values, using 10 small ones, using a 10 MB one; kernel RSS"},
 }
 
 // benchmark holds the state of one Run.
@@ -129,6 +130,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{[]string{"9"}, b.figureRSS},
 		{[]string{"6"}, b.figureFreshInstall},
 		{[]string{"11"}, b.figureRunAll},
+		{[]string{"12"}, b.figureValues},
 	}
 	for _, s := range steps {
 		if !b.anySelected(s.ids...) {

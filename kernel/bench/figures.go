@@ -452,3 +452,58 @@ func (b *benchmark) figureFreshInstall(ctx context.Context) error {
 	}
 	return nil
 }
+
+// figureValues measures figure 12, the cost of carrying values across
+// cells: a hello cell beside kept values it does not use, one that uses 10
+// small kept values, and one that uses a 10 MB kept value (loaded before the
+// cell, saved after it), interleaved run by run in one kernel; and what
+// keeping 10 MB costs the kernel's memory (values live in files, not in the
+// kernel).
+func (b *benchmark) figureValues(ctx context.Context) error {
+	k, c, err := b.startKernel(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.stopKernel(ctx, k, c)
+	rep := b.report
+	if _, err := b.executeTimed(ctx, c, helloCell(b.nextRun()), coldTimeout, nil, nil); err != nil {
+		return fmt.Errorf("first cell: %w", err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	before, err := ReadProcStatus(k.PID())
+	if err != nil {
+		return err
+	}
+	for _, setup := range []string{keptSmallCell, keptBigCell} {
+		if _, err := b.executeTimed(ctx, c, setup, coldTimeout, nil, nil); err != nil {
+			return fmt.Errorf("keeping values: %w", err)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	after, err := ReadProcStatus(k.PID())
+	if err != nil {
+		return err
+	}
+	rss := rep.result("12", "values_rss_growth", "kernel RSS growth from keeping 10 small values and a 10 MB one", "MB",
+		Target{Op: "<", Value: 5})
+	rss.Add(float64(after.RSS-before.RSS) / mb)
+	rss.Note = fmt.Sprintf("%.1f MB before, %.1f MB after; kept values are files in the kernel's private workspace",
+		float64(before.RSS)/mb, float64(after.RSS)/mb)
+
+	none := rep.result("12", "values_unused_reply", "hello cell, 10 small and a 10 MB value kept but not used → reply", "ms")
+	small := rep.result("12", "values_small_reply", "hello cell using 10 small kept values → reply", "ms",
+		Target{Op: "<=", Value: 1.1, Of: "values_unused_reply"})
+	big := rep.result("12", "values_10mb_reply", "hello cell using a 10 MB kept value → reply", "ms")
+	extra := rep.result("12", "values_10mb_extra", "load + save of the 10 MB value (its cell minus the hello beside it, run by run)", "ms",
+		Target{Op: "<=", Value: 50})
+	for i := range b.cfg.Runs {
+		b.executeTimed(ctx, c, helloCell(b.nextRun()), cellTimeout, none, nil)
+		b.executeTimed(ctx, c, keptSmallUse(b.nextRun()), cellTimeout, small, nil)
+		b.executeTimed(ctx, c, keptBigUse(b.nextRun()), cellTimeout, big, nil)
+		if n := len(big.Samples); n > 0 && n == len(none.Samples) && len(big.Errors) == 0 {
+			extra.Add(big.Samples[n-1] - none.Samples[n-1])
+		}
+		b.progress("figure 12: run %d/%d", i+1, b.cfg.Runs)
+	}
+	return nil
+}

@@ -172,3 +172,19 @@ func sleepCell(run int) string {
 func loopCell(run int) string {
 	return fmt.Sprintf("fmt.Println(%q, %d)\nfor {\n}\n", busyMarker, run)
 }
+
+// The kept values of figure 12: ten small := variables, and a 10 MB slice.
+const (
+	keptSmallCell = "a0, a1, a2, a3, a4 := 0, 1, 2, 3, 4\na5, a6, a7, a8, a9 := 5, 6, 7, 8, 9\n"
+	keptBigCell   = "big := make([]byte, 10<<20)\nfor i := range big {\n\tbig[i] = byte(i)\n}\n"
+)
+
+// keptSmallUse is a hello cell that reads the ten small kept values.
+func keptSmallUse(run int) string {
+	return fmt.Sprintf("fmt.Println(\"hello, world\", %d, a0+a1+a2+a3+a4+a5+a6+a7+a8+a9)\n", run)
+}
+
+// keptBigUse is a hello cell that reads the 10 MB kept value.
+func keptBigUse(run int) string {
+	return fmt.Sprintf("fmt.Println(\"hello, world\", %d, len(big), big[12345])\n", run)
+}
