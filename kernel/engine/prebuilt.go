@@ -133,7 +133,7 @@ func Prebuild(ctx context.Context, opts PrebuildOptions) (PrebuildReport, error)
 	defer ws.remove()
 	b := newBuilder(tc, ws, log)
 
-	pkgs := []string{prebuiltPackagesStd, nbImportPath, cellrtImportPath}
+	pkgs := []string{prebuiltPackagesStd, nbImportPath, cellrtImportPath, keepImportPath}
 	if opts.Lessons {
 		pkgs = slices.Clone(warmPackages)
 	}
