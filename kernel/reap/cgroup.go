@@ -29,8 +29,10 @@ import (
 const EnvNoCgroup = "GOKERNEL_NO_CGROUP"
 
 var (
-	noCgroup   atomic.Bool // set after a cgroup could not be used
-	cgroupSeq  atomic.Int64
+	noCgroup  atomic.Bool // set after a cgroup could not be used
+	cgroupSeq atomic.Int64
+	// cgroupBase is where cell cgroups are made (a variable: tests try
+	// each hierarchy).
 	cgroupBase = sync.OnceValue(findCgroupBase)
 )
 
@@ -75,34 +77,60 @@ func newCgroup() *cgroup {
 // findCgroupBase finds a cgroup directory below the kernel's own where it
 // may make cgroups and move processes, trying v2 first.
 func findCgroupBase() *cgroupParent {
-	mounts := cgroupMounts()
-	own := ownCgroups()
-	try := func(mount, rel string, v2 bool) *cgroupParent {
-		if mount == "" {
-			return nil
-		}
-		dir := filepath.Join(mount, rel)
-		probe := filepath.Join(dir, fmt.Sprintf("gokernel-%d-probe", os.Getpid()))
-		if err := os.Mkdir(probe, 0o755); err != nil {
-			return nil
-		}
-		defer os.Remove(probe)
-		// Moving a process needs write access to cgroup.procs of the
-		// common ancestor (our own cgroup) and of the target.
-		if syscall.Access(filepath.Join(dir, "cgroup.procs"), 2) != nil || syscall.Access(filepath.Join(probe, "cgroup.procs"), 2) != nil {
-			return nil
-		}
-		return &cgroupParent{dir: dir, v2: v2}
-	}
-	if p := try(mounts["cgroup2"], own[""], true); p != nil {
+	mounts, own := cgroupMounts(), ownCgroups()
+	if p := usableCgroupParent(mounts["cgroup2"], own[""], true); p != nil {
+		p.sweep()
 		return p
 	}
 	for _, ctrl := range []string{"pids", "freezer"} {
-		if p := try(mounts[ctrl], own[ctrl], false); p != nil {
+		if p := usableCgroupParent(mounts[ctrl], own[ctrl], false); p != nil {
+			p.sweep()
 			return p
 		}
 	}
 	return nil
+}
+
+// sweep removes the empty cell cgroups of kernels that are gone (one
+// killed before it could remove them). A cgroup that still holds a
+// process cannot be removed and stays.
+func (p *cgroupParent) sweep() {
+	entries, _ := os.ReadDir(p.dir)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), "gokernel-")
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + pidText); err == nil {
+			continue // that kernel still runs
+		}
+		os.Remove(filepath.Join(p.dir, e.Name()))
+	}
+}
+
+// usableCgroupParent returns mount/rel when this process may make cgroups
+// there and move processes into them, else nil.
+func usableCgroupParent(mount, rel string, v2 bool) *cgroupParent {
+	if mount == "" {
+		return nil
+	}
+	dir := filepath.Join(mount, rel)
+	probe := filepath.Join(dir, fmt.Sprintf("gokernel-%d-probe", os.Getpid()))
+	if err := os.Mkdir(probe, 0o755); err != nil {
+		return nil
+	}
+	defer os.Remove(probe)
+	// Moving a process needs write access to cgroup.procs of the common
+	// ancestor (our own cgroup) and of the target.
+	if syscall.Access(filepath.Join(dir, "cgroup.procs"), 2) != nil || syscall.Access(filepath.Join(probe, "cgroup.procs"), 2) != nil {
+		return nil
+	}
+	return &cgroupParent{dir: dir, v2: v2}
 }
 
 // cgroupMounts maps "cgroup2" and v1 controller names to mount points.

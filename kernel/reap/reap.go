@@ -254,11 +254,15 @@ func (c *Cell) End(grace time.Duration) error {
 		close(c.stopSeen)
 		// The common case: the program has exited and left nothing behind
 		// (nothing can appear below an empty shepherd). The shepherd then
-		// only has to exit; it is reaped, and its cgroup removed, in the
-		// background.
+		// only has to exit; it is reaped in the background (but waited for
+		// when it has a cgroup to remove: the kernel may exit right after).
 		if c.State() != nil && !c.State().Lost && len(Children(c.Shepherd)) == 0 {
 			c.control.Close()
-			go c.finish()
+			if c.group != nil {
+				c.finish() // the cgroup goes only once the shepherd has left it
+			} else {
+				go c.finish()
+			}
 			return
 		}
 		c.control.Write([]byte(strconv.Itoa(int(grace / time.Millisecond))))

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -301,4 +302,90 @@ func BenchmarkStartEnd(b *testing.B) {
 			c.End(0)
 		}
 	})
+}
+
+// TestCgroupEachHierarchy runs a detaching cell in a cgroup of each kind
+// this machine lets the kernel make (v2, and v1 pids or freezer): the
+// detached process is born in the cell's cgroup, is gone after End, and so
+// is the cgroup.
+func TestCgroupEachHierarchy(t *testing.T) {
+	mounts, own := cgroupMounts(), ownCgroups()
+	kinds := []struct {
+		name   string
+		parent *cgroupParent
+	}{
+		{"v2", usableCgroupParent(mounts["cgroup2"], own[""], true)},
+		{"v1 pids", usableCgroupParent(mounts["pids"], own["pids"], false)},
+		{"v1 freezer", usableCgroupParent(mounts["freezer"], own["freezer"], false)},
+	}
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			if k.parent == nil {
+				t.Skipf("this machine lets this process make no %s cgroup", k.name)
+			}
+			saved := cgroupBase
+			cgroupBase = func() *cgroupParent { return k.parent }
+			defer func() { cgroupBase = saved }()
+			marker := newMarker()
+			c, err := Start(Spec{Path: "/bin/sh", Args: []string{"-c", fmt.Sprintf(`setsid sleep %s >/dev/null 2>&1 </dev/null & sleep 0.3`, marker)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.group == nil {
+				t.Fatal("the cell got no cgroup")
+			}
+			if waitFor(func() bool { return len(withMarker(marker)) > 0 }, 5*time.Second) != nil {
+				t.Fatal("the detached sleep never ran")
+			}
+			sleeper := withMarker(marker)[0]
+			if !slices.Contains(c.group.procs(), sleeper) {
+				t.Errorf("sleep %d is not in the cell's cgroup %s (holds %v)", sleeper, c.group.dir, c.group.procs())
+			}
+			<-c.Exited()
+			c.End(0)
+			if waitFor(func() bool { return !alive(sleeper) }, time.Second) != nil {
+				t.Errorf("sleep %d alive 1 s after End", sleeper)
+				syscall.Kill(sleeper, syscall.SIGKILL)
+			}
+			if waitFor(func() bool { _, err := os.Stat(c.group.dir); return err != nil }, 2*time.Second) != nil {
+				t.Errorf("cgroup %s left behind", c.group.dir)
+			}
+		})
+	}
+}
+
+// TestSweepStaleCgroups checks that the empty cell cgroups of a kernel
+// that is gone are removed, and those of a living kernel kept.
+func TestSweepStaleCgroups(t *testing.T) {
+	mounts, own := cgroupMounts(), ownCgroups()
+	p := usableCgroupParent(mounts["cgroup2"], own[""], true)
+	if p == nil {
+		p = usableCgroupParent(mounts["pids"], own["pids"], false)
+	}
+	if p == nil {
+		t.Skip("this machine lets this process make no cgroup")
+	}
+	// A pid that is surely gone: a child we started and reaped.
+	dead := exec.Command("/bin/true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		pid      int
+		wantGone bool
+	}{
+		{dead.Process.Pid, true},
+		{os.Getppid(), false},
+	} {
+		dir := fmt.Sprintf("%s/gokernel-%d-cell1", p.dir, tt.pid)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p.sweep()
+		_, err := os.Stat(dir)
+		if gone := err != nil; gone != tt.wantGone {
+			t.Errorf("cgroup of kernel %d: gone=%v, want %v", tt.pid, gone, tt.wantGone)
+		}
+		os.Remove(dir)
+	}
 }
