@@ -575,17 +575,22 @@ func (b *builder) exportFile(path string) (string, bool) {
 // channel closed when it is done.
 func (b *builder) startRaceWarm(ctx context.Context) <-chan struct{} {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.raceWarm != nil {
+		b.mu.Unlock()
 		return b.raceWarm
 	}
 	done := make(chan struct{})
 	b.raceWarm = done
+	b.mu.Unlock()
+	// A prebuilt or saved importcfg is read at once (milliseconds), before
+	// the cell asks for the export data it needs: otherwise that cell
+	// would compile them into the user's cache meanwhile.
+	if b.loadPrebuilt(true) || b.restoreImportConfig(true) {
+		close(done)
+		return done
+	}
 	go func() {
 		defer close(done)
-		if b.loadPrebuilt(true) || b.restoreImportConfig(true) {
-			return
-		}
 		start := time.Now()
 		err := b.warm(ctx, true, append(slices.Clone(warmPackages), "runtime/race"))
 		b.mu.Lock()

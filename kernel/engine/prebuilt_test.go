@@ -157,18 +157,32 @@ func TestPrebuiltLibraryBuildsCells(t *testing.T) {
 	if after, err := os.Stat(fmtA); err != nil || !os.SameFile(before, after) {
 		t.Errorf("second Prebuild replaced %s (err %v)", fmtA, err)
 	}
-	t.Setenv("GOCACHE", "/proc/gokernel-no-such-cache") // nothing may be built per user
+	gocache := t.TempDir() // must stay empty: nothing is built per user
+	t.Setenv("GOCACHE", gocache)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	e, err := New(ctx, Config{Prebuilt: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	for i, code := range []string{`fmt.Println(strings.ToUpper("prebuilt"))`, "%race\nfmt.Println(strings.ToUpper(\"prebuilt\"))"} {
+	// The %race cell first: its export data must come from the library
+	// too, not be compiled into the user's cache while the race-built
+	// library is being looked up.
+	for i, code := range []string{"%race\nfmt.Println(strings.ToUpper(\"prebuilt\"))", `fmt.Println(strings.ToUpper("prebuilt"))`} {
 		out := execCell(t, e, i+1, code)
 		if out.Err != nil || !strings.Contains(out.Stdout, "PREBUILT") {
 			t.Errorf("cell %q: printed %q, error %v", code, out.Stdout, out.Err)
 		}
+	}
+	var built []string
+	filepath.WalkDir(gocache, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			built = append(built, strings.TrimPrefix(p, gocache))
+		}
+		return nil
+	})
+	if len(built) > 0 {
+		t.Errorf("the user's build cache holds %d files after the cells (%.3q...): something was compiled per user", len(built), built[:min(3, len(built))])
 	}
 }
 
