@@ -35,38 +35,74 @@ const mainStarts = "\x00fidelity: main starts\x00"
 // mainEntry is the second file of that variant.
 var mainEntry = fmt.Sprintf("package main\n\nimport \"os\"\n\nfunc main() {\n\tos.Stdout.WriteString(%q)\n\t%s()\n}\n", mainStarts, userMainName)
 
-// Baselines builds every program with one `go build` in a temporary module
-// and runs them all at once (they mostly sleep), each in its own empty
-// working directory. goBin is the go command the engine uses too.
-func Baselines(ctx context.Context, goBin string, programs []Program) (map[string]*Baseline, error) {
+// Baselines are the programs built once, their first runs, and what is
+// needed to run one again (Rerun).
+type Baselines struct {
+	dir      string // the temporary module and its binaries; Close removes it
+	withInit map[string]bool
+	first    map[string]*Baseline
+}
+
+// BuildBaselines builds every program with one `go build` in a temporary
+// module and runs them all at once (they mostly sleep), each in its own
+// empty working directory. goBin is the go command the engine uses too.
+// Close removes the binaries.
+func BuildBaselines(ctx context.Context, goBin string, programs []Program) (*Baselines, error) {
 	dir, err := os.MkdirTemp("", "gokernel-fidelity-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	set := &Baselines{dir: dir, withInit: map[string]bool{}, first: map[string]*Baseline{}}
+	if err := set.build(ctx, goBin, programs); err != nil {
+		set.Close()
+		return nil, err
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var errs []error
+	for _, p := range programs {
+		wg.Go(func() {
+			b, err := set.Rerun(ctx, p.Name)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			set.first[p.Name] = b
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		set.Close()
+		return nil, err
+	}
+	return set, nil
+}
+
+func (set *Baselines) build(ctx context.Context, goBin string, programs []Program) error {
 	version, err := exec.CommandContext(ctx, goBin, "env", "GOVERSION").Output()
 	if err != nil {
-		return nil, fmt.Errorf("go env GOVERSION: %w", err)
+		return fmt.Errorf("go env GOVERSION: %w", err)
 	}
 	goLine := strings.TrimPrefix(strings.TrimSpace(string(version)), "go")
 	if i := strings.IndexAny(goLine, " -"); i >= 0 { // devel versions
 		goLine = goLine[:i]
 	}
-	src := filepath.Join(dir, "src")
+	src := filepath.Join(set.dir, "src")
 	files := map[string]string{"go.mod": "module fidelitybaseline\n\ngo " + goLine + "\n"}
-	withInit := map[string]bool{}
 	for _, p := range programs {
 		code, err := p.Code()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		parts, err := Split(code)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p.Name, err)
+			return fmt.Errorf("%s: %w", p.Name, err)
 		}
 		files[p.Name+"/main.go"] = code
 		if parts.HasInit {
-			withInit[p.Name] = true
+			set.withInit[p.Name] = true
 			files[p.Name+".mainonly/main.go"] = parts.WithMainRenamed(userMainName)
 			files[p.Name+".mainonly/entry.go"] = mainEntry
 		}
@@ -74,44 +110,42 @@ func Baselines(ctx context.Context, goBin string, programs []Program) (map[strin
 	for name, text := range files {
 		path := filepath.Join(src, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, err
+			return err
 		}
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	bin := filepath.Join(dir, "bin") + string(filepath.Separator)
+	bin := filepath.Join(set.dir, "bin") + string(filepath.Separator)
 	// Without symbol table and DWARF the links are quicker; the programs
 	// behave the same.
 	build := exec.CommandContext(ctx, goBin, "build", "-ldflags=-s -w", "-o", bin, "./...")
 	build.Dir = src
 	build.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
 	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build of the baselines: %v\n%s", err, out)
+		return fmt.Errorf("go build of the baselines: %v\n%s", err, out)
 	}
-
-	baselines := map[string]*Baseline{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var errs []error
-	for _, p := range programs {
-		wg.Go(func() {
-			b, err := runBaseline(ctx, filepath.Join(dir, "bin", p.Name), dir)
-			if err == nil && withInit[p.Name] {
-				err = b.splitMainOnly(ctx, filepath.Join(dir, "bin", p.Name+".mainonly"), dir)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", p.Name, err))
-				return
-			}
-			baselines[p.Name] = b
-		})
-	}
-	wg.Wait()
-	return baselines, errors.Join(errs...)
+	return nil
 }
+
+// First is the first run of the program named name (nil if there is none).
+func (set *Baselines) First(name string) *Baseline { return set.first[name] }
+
+// Rerun runs the program named name again: for a program whose output
+// depends on its sleeps keeping time, a second look on a busy machine.
+func (set *Baselines) Rerun(ctx context.Context, name string) (*Baseline, error) {
+	b, err := runBaseline(ctx, filepath.Join(set.dir, "bin", name), set.dir)
+	if err == nil && set.withInit[name] {
+		err = b.splitMainOnly(ctx, filepath.Join(set.dir, "bin", name+".mainonly"), set.dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return b, nil
+}
+
+// Close removes the binaries.
+func (set *Baselines) Close() error { return os.RemoveAll(set.dir) }
 
 // runBaseline runs one built program with no input, in a new directory
 // under dir.
@@ -120,6 +154,7 @@ func runBaseline(ctx context.Context, binary, dir string) (*Baseline, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer os.RemoveAll(work)
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, binary)
 	cmd.Dir = work

@@ -16,5 +16,5 @@
 // This file and the others without _test hold what the test needs that is
 // not about the engine: reading the manifest (Manifest), normalising what a
 // program says varies (Program.Normalize), cutting a program into cells
-// (Split) and building and running the baselines (Baselines).
+// (Split) and building and running the baselines (BuildBaselines).
 package fidelity

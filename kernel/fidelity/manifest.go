@@ -44,6 +44,11 @@ type Program struct {
 	Masks []Mask `json:"masks,omitempty"`
 	// Varies says why Unordered or Masks are needed; required with them.
 	Varies string `json:"varies,omitempty"`
+	// Timing, when set, says how the program's output depends on its
+	// sleeps keeping time (a timeout a second after a result is due): on a
+	// machine too busy for that, go run's output changes too, so a case
+	// that differs is run again, with a new go run, up to timingAttempts.
+	Timing string `json:"timing,omitempty"`
 
 	dir   string
 	masks []*regexp.Regexp
