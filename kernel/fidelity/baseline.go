@@ -18,29 +18,33 @@ type Baseline struct {
 	Stdout   string
 	Stderr   string
 	ExitCode int
-	// MainOnly is what main alone printed: Stdout without what init
-	// functions printed before main started. A later cell `main()` calls
-	// main, not the init functions, so it is compared with this.
-	MainOnly string
+	// MainAgain is what a second call of main printed, in the same process
+	// after the first call returned: init does not run again and package
+	// variables keep what the first call left, as a later cell `main()`
+	// finds them. Where the first call ended the program (os.Exit, a
+	// panic), it is what the first call printed after init.
+	MainAgain string
 }
 
 // userMainName is what func main is renamed to in the variant of a program
-// that tells init's output from main's.
+// that calls it twice (for programs with init or package variables, whose
+// second call may print differently).
 const userMainName = "fidelityUserMain"
 
-// mainStarts is written to stdout by that variant's main before it calls
-// the program's own.
+// mainStarts is written to stdout by that variant's main before each call
+// of the program's own.
 const mainStarts = "\x00fidelity: main starts\x00"
 
-// mainEntry is the second file of that variant.
-var mainEntry = fmt.Sprintf("package main\n\nimport \"os\"\n\nfunc main() {\n\tos.Stdout.WriteString(%q)\n\t%s()\n}\n", mainStarts, userMainName)
+// mainEntry is the second file of that variant: init's output, mark, the
+// first call's, mark, the second call's.
+var mainEntry = fmt.Sprintf("package main\n\nimport \"os\"\n\nfunc main() {\n\tos.Stdout.WriteString(%[1]q)\n\t%[2]s()\n\tos.Stdout.WriteString(%[1]q)\n\t%[2]s()\n}\n", mainStarts, userMainName)
 
 // Baselines are the programs built once, their first runs, and what is
 // needed to run one again (Rerun).
 type Baselines struct {
-	dir      string // the temporary module and its binaries; Close removes it
-	withInit map[string]bool
-	first    map[string]*Baseline
+	dir       string          // the temporary module and its binaries; Close removes it
+	mainTwice map[string]bool // programs built also as the variant calling main twice
+	first     map[string]*Baseline
 }
 
 // BuildBaselines builds every program with one `go build` in a temporary
@@ -52,7 +56,7 @@ func BuildBaselines(ctx context.Context, goBin string, programs []Program) (*Bas
 	if err != nil {
 		return nil, err
 	}
-	set := &Baselines{dir: dir, withInit: map[string]bool{}, first: map[string]*Baseline{}}
+	set := &Baselines{dir: dir, mainTwice: map[string]bool{}, first: map[string]*Baseline{}}
 	if err := set.build(ctx, goBin, programs); err != nil {
 		set.Close()
 		return nil, err
@@ -101,10 +105,10 @@ func (set *Baselines) build(ctx context.Context, goBin string, programs []Progra
 			return fmt.Errorf("%s: %w", p.Name, err)
 		}
 		files[p.Name+"/main.go"] = code
-		if parts.HasInit {
-			set.withInit[p.Name] = true
-			files[p.Name+".mainonly/main.go"] = parts.WithMainRenamed(userMainName)
-			files[p.Name+".mainonly/entry.go"] = mainEntry
+		if parts.HasInit || parts.HasVars {
+			set.mainTwice[p.Name] = true
+			files[p.Name+".maintwice/main.go"] = parts.WithMainRenamed(userMainName)
+			files[p.Name+".maintwice/entry.go"] = mainEntry
 		}
 	}
 	for name, text := range files {
@@ -135,8 +139,8 @@ func (set *Baselines) First(name string) *Baseline { return set.first[name] }
 // depends on its sleeps keeping time, a second look on a busy machine.
 func (set *Baselines) Rerun(ctx context.Context, name string) (*Baseline, error) {
 	b, err := runBaseline(ctx, filepath.Join(set.dir, "bin", name), set.dir)
-	if err == nil && set.withInit[name] {
-		err = b.splitMainOnly(ctx, filepath.Join(set.dir, "bin", name+".mainonly"), set.dir)
+	if err == nil && set.mainTwice[name] {
+		err = b.keepSecondCall(ctx, filepath.Join(set.dir, "bin", name+".maintwice"), set.dir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -168,21 +172,21 @@ func runBaseline(ctx context.Context, binary, dir string) (*Baseline, error) {
 		b.ExitCode = exit.ExitCode()
 	}
 	b.Stdout, b.Stderr = stdout.String(), stderr.String()
-	b.MainOnly = b.Stdout
+	b.MainAgain = b.Stdout
 	return b, nil
 }
 
-// splitMainOnly runs the variant whose main marks where the program's main
-// starts, and keeps what followed the mark as MainOnly.
-func (b *Baseline) splitMainOnly(ctx context.Context, binary, dir string) error {
+// keepSecondCall runs the variant that calls main twice and keeps what the
+// second call printed as MainAgain (or the first's, if it ended the program).
+func (b *Baseline) keepSecondCall(ctx context.Context, binary, dir string) error {
 	marked, err := runBaseline(ctx, binary, dir)
 	if err != nil {
 		return err
 	}
-	_, after, ok := strings.Cut(marked.Stdout, mainStarts)
-	if !ok {
+	calls := strings.Split(marked.Stdout, mainStarts)
+	if len(calls) < 2 {
 		return fmt.Errorf("the variant printed no mark where main starts: %q", marked.Stdout)
 	}
-	b.MainOnly = after
+	b.MainAgain = calls[len(calls)-1]
 	return nil
 }

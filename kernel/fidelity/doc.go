@@ -11,7 +11,9 @@
 //   - whole: the pasted file as one cell;
 //   - split: the declarations as one cell, main's body as the next;
 //   - rerun: the pasted file, then a cell `main()`, whose output is compared
-//     again (with what main alone prints: init functions do not run again).
+//     with a second call of main in the same process (init does not run
+//     again; package variables keep what the first call left, as values
+//     carry over from cell to cell).
 //
 // This file and the others without _test hold what the test needs that is
 // not about the engine: reading the manifest (Manifest), normalising what a

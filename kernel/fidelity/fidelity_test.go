@@ -19,19 +19,19 @@ import (
 // case that differs is logged, not failed; a listed case that is equal fails
 // the test, so the list shrinks as the engine gets fixed and stays honest.
 var knownDifferences = map[string]string{
-	// main's body declares `var d describer = co` (co made by := just
-	// before): a cell's top-level var is taken as a package-level
-	// declaration, where the cell's locals are undefined (`undefined: co`,
-	// with a hint that is wrong here). Engine: decls.go; issue 19.
-	"split/struct-embedding": "a top-level var whose initializer uses a := local of the same cell does not compile (engine, issue 19)",
-	// The same with `var d Describer = n`.
-	"split/methods-across-cells": "a top-level var whose initializer uses a := local of the same cell does not compile (engine, issue 19)",
-	// init fills a package-level map that main reads. init runs once, in
-	// the cell that declares it, and values do not yet carry over to later
-	// cells (README "What persists is source, not state"), so the cell
-	// with main's body, or main(), sees the map as its initializer left it.
-	"split/pasted-main-init": "what init stored is not carried to later cells (values across cells, issue 19)",
-	"rerun/pasted-main-init": "what init stored is not carried to later cells (values across cells, issue 19)",
+	// A var statement in a cell's body whose initializer uses a variable
+	// made by := earlier in the same cell is made a package variable,
+	// initialised before the cell's statements run: it silently holds the
+	// zero value (`x := 5; var y = x * 2` gives y == 0). Engine, issues 19
+	// and 12 (values carry over).
+	"split/var-after-short-decl": "var y = x * 2 after x := 5 in a cell is initialised before x is set: y is 0",
+	"split/struct-embedding":     "var d describer = co after co := ... in a cell is initialised before co is set: d holds a zero container",
+	"split/methods-across-cells": "var d Describer = n after n := &Named{...} in a cell is initialised before n is set: a nil-pointer panic",
+	// init fills a package map of func values; the next cell finds it
+	// empty, and nothing says a value did not carry (README: what cannot
+	// carry is named where it is used). Engine, issues 19 and 12.
+	"split/pasted-main-init": "a package map of funcs filled by init is empty in the next cell, without a note",
+	"rerun/pasted-main-init": "a package map of funcs filled by init is empty in the cell main(), without a note",
 }
 
 // cellTimeout bounds one cell; the slowest program sleeps about 3 s.
@@ -69,10 +69,10 @@ var ways = []way{
 
 // observed is what one or more cells printed, compared as one text.
 type observed struct {
-	what     string
-	stdout   string
-	failure  string // the error the (last) cell ended with, "" if none
-	mainOnly bool   // compare with what main alone printed: init does not run again
+	what      string
+	stdout    string
+	failure   string // the error the (last) cell ended with, "" if none
+	mainAgain bool   // compare with a second call of main (Baseline.MainAgain)
 }
 
 // difference is one way a run differed from go run.
@@ -162,8 +162,8 @@ func TestFidelity(t *testing.T) {
 									diffs = found
 									for _, o := range obs {
 										want := base.Stdout
-										if o.mainOnly {
-											want = base.MainOnly
+										if o.mainAgain {
+											want = base.MainAgain
 										}
 										diffs = append(diffs, compare(p, o, want, base)...)
 									}
@@ -298,7 +298,7 @@ func runRerun(t *testing.T, s *session, code string) ([]observed, []difference) 
 	again := s.execute(t, "main()")
 	return []observed{
 		{what: "stdout of the pasted program", stdout: whole.stdout, failure: whole.failure()},
-		{what: "stdout of the cell main()", stdout: again.stdout, failure: again.failure(), mainOnly: true},
+		{what: "stdout of the cell main()", stdout: again.stdout, failure: again.failure(), mainAgain: true},
 	}, nil
 }
 

@@ -15,6 +15,7 @@ type Parts struct {
 	Declarations string
 	Body         string
 	HasInit      bool // the program declares a func init
+	HasVars      bool // the program declares package-level variables
 	mainOffset   int  // of main's name in src
 	src          string
 }
@@ -34,6 +35,9 @@ func Split(src string) (*Parts, error) {
 	parts := &Parts{src: src}
 	var main *ast.FuncDecl
 	for _, d := range f.Decls {
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+			parts.HasVars = true
+		}
 		fd, ok := d.(*ast.FuncDecl)
 		if !ok || fd.Recv != nil {
 			continue

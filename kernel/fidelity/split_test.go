@@ -11,6 +11,7 @@ func TestSplit(t *testing.T) {
 		program     string
 		decls, body string
 		hasInit     bool
+		hasVars     bool
 		err         string
 	}{
 		{
@@ -21,11 +22,12 @@ func TestSplit(t *testing.T) {
 		},
 		{
 			name: "declarations around main, its doc comment goes with it",
-			program: "package main\n\nimport \"fmt\"\n\ntype T int\n\n// main prints.\nfunc main() {\n\tif true {\n\t\tfmt.Println(T(1))\n\t}\n}\n\n" +
+			program: "package main\n\nimport \"fmt\"\n\nvar T = 1\n\n// main prints.\nfunc main() {\n\tif true {\n\t\tfmt.Println(T(1))\n\t}\n}\n\n" +
 				"func init() { fmt.Println(\"init\") }\n",
-			decls:   "import \"fmt\"\n\ntype T int\n\nfunc init() { fmt.Println(\"init\") }\n",
+			decls:   "import \"fmt\"\n\nvar T = 1\n\nfunc init() { fmt.Println(\"init\") }\n",
 			body:    "if true {\n\tfmt.Println(T(1))\n}\n",
 			hasInit: true,
+			hasVars: true,
 		},
 		{
 			name:    "a method named main is not main",
@@ -55,8 +57,8 @@ func TestSplit(t *testing.T) {
 			if parts.Body != tt.body {
 				t.Errorf("body: have %q, want %q", parts.Body, tt.body)
 			}
-			if parts.HasInit != tt.hasInit {
-				t.Errorf("has init: have %v, want %v", parts.HasInit, tt.hasInit)
+			if parts.HasInit != tt.hasInit || parts.HasVars != tt.hasVars {
+				t.Errorf("has init, vars: have %v, %v, want %v, %v", parts.HasInit, parts.HasVars, tt.hasInit, tt.hasVars)
 			}
 		})
 	}
