@@ -93,6 +93,21 @@ type importFixer struct {
 	calls   int                   // calls of imports.Process, for tests
 }
 
+// sortImports orders specs by path (then name), in place. The fixer's
+// answers come from map iteration or from goimports; without one order the
+// same cell would compose a different program each time and miss the binary
+// cache (and a build ahead of it). Import order means nothing to Go: package
+// initialisation follows the import graph.
+func sortImports(specs []importSpec) []importSpec {
+	slices.SortFunc(specs, func(a, b importSpec) int {
+		if c := strings.Compare(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return specs
+}
+
 // fix returns the imports the program needs, starting from candidates.
 // body is the program after its import block (declarations and main).
 func (f *importFixer) fix(body []byte, candidates []importSpec) ([]importSpec, error) {
@@ -132,7 +147,7 @@ func (f *importFixer) fix(body []byte, candidates []importSpec) ([]importSpec, e
 		}
 	}
 	if len(asked) == 0 {
-		return specs, nil
+		return sortImports(specs), nil
 	}
 	// Ask x/tools/imports which standard packages the missing names are.
 	var probe strings.Builder
@@ -198,7 +213,7 @@ func (f *importFixer) fix(body []byte, candidates []importSpec) ([]importSpec, e
 		}
 		specs = append(specs, importSpec{Path: f.std.closest(name, n.refs[name])})
 	}
-	return specs, nil
+	return sortImports(specs), nil
 }
 
 // closest returns the standard package called name (one exists) that has

@@ -117,3 +117,25 @@ func TestImportFixerMisspeltMember(t *testing.T) {
 		})
 	}
 }
+
+// The same program gets its imports in the same order every time, whether
+// goimports answered or the memo did: the order is part of the program's
+// source, which the binary cache and builds ahead are keyed by.
+func TestImportFixerOrderIsStable(t *testing.T) {
+	f := &importFixer{std: &stdTable{goroot: build.Default.GOROOT}, dir: t.TempDir()}
+	body := []byte("func main() { _ = strings.ToUpper(strconv.Itoa(runtime.NumCPU())); var m sync.Mutex; m.Lock(); _ = time.Now(); _ = atomic.AddInt32(nil, 1); fmt.Println() }")
+	var first []importSpec
+	for i := range 20 {
+		specs, err := f.fix(body, []importSpec{{Path: "time"}, {Path: nbImportPath}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = specs
+			continue
+		}
+		if !slices.Equal(specs, first) {
+			t.Fatalf("call %d: have %v, first call %v", i+1, specs, first)
+		}
+	}
+}

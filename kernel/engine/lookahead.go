@@ -167,17 +167,18 @@ func (e *Engine) plan() {
 	var jobs []speculate.Job
 	var state *cellState
 	switch {
+	case current != nil && after == nil:
+		// A cell has started and not yet merged: what it leaves is not
+		// known better than the plan already made (which assumed it
+		// commits), so that plan stands.
+		return
 	case current != nil:
 		// A cell runs: keep what was built ahead for it (it may be
 		// waiting for that build), and plan the cells behind it from what
-		// it leaves, once its merge says so.
+		// it leaves.
 		jobs = append(jobs, speculate.Job{Key: *current})
 		if len(queued) > 0 && queued[0].Count == current.Count && queued[0].Code == current.Code {
 			queued = queued[1:]
-		}
-		if after == nil {
-			e.ahead.builds.Plan(jobs)
-			return
 		}
 		state = after
 	default:
