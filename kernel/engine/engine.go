@@ -240,7 +240,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	defer e.execMu.Unlock()
 	e.mu.RLock()
 	closed, notebook := e.closed, e.notebook
-	before := cellState{decls: e.decls, notebook: notebook} // what this cell sees
+	before := cellState{decls: e.decls, notebook: notebook, kept: e.keptSnap} // what this cell sees
 	e.mu.RUnlock()
 	if closed {
 		return nil, errors.New("engine: closed")
@@ -287,7 +287,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		// A cell magic (%%python3 ...) leaves the declarations as they are:
 		// the cells behind it can be built ahead while it runs.
 		e.mu.RLock()
-		e.setAfter(&cellState{decls: e.decls, notebook: sc.Notebook})
+		e.setAfter(&cellState{decls: e.decls, notebook: sc.Notebook, kept: e.keptSnap})
 		e.mu.RUnlock()
 		start = time.Now()
 		res, err := sc.Run(ctx, e, out)

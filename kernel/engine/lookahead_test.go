@@ -120,6 +120,13 @@ func TestLookaheadSameAsOneByOne(t *testing.T) {
 			"%%python3\nprint('from python')",
 			"fmt.Println(P())",
 		}, 1, pyErr != nil},
+		{"values carried across cells", []string{
+			"x := 1\nnames := []string{\"a\"}",
+			"x++\nnames = append(names, \"b\")\nfmt.Println(x, names)",
+			"fmt.Println(x*10, len(names))",
+			"func Twice() int { return 2 * x }\nfmt.Println(Twice())",
+			"x = 5\nfmt.Println(Twice())",
+		}, 2, false},
 		{"%race", []string{
 			"var counter int",
 			"%race\nvar wg sync.WaitGroup\nfor range 2 { wg.Add(1); go func() { defer wg.Done(); counter++ }() }\nwg.Wait()",
