@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -55,6 +56,9 @@ type Result struct {
 	Workers  int          `json:"workers"`
 	Cores    int          `json:"cores"`
 	Timeout  string       `json:"timeout"`
+	// Load is the machine's load average (1, 5, 15 minutes) when the run
+	// began and ended: other work on the machine slows every figure.
+	Load [2]string `json:"load_average"`
 	// One is the baseline: one correct submission graded alone by its own
 	// gokernel grade command, after a first run warmed the build cache.
 	One    time.Duration `json:"one_ns"`
@@ -105,6 +109,8 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	for _, p := range plans {
 		res.Kinds[p.Kind]++
 	}
+	res.Load[0] = loadAverage()
+	defer func() { res.Load[1] = loadAverage() }()
 	limits := []string{"--source", cfg.Source, "-j", strconv.Itoa(cfg.Workers), "--timeout", cfg.Timeout.String()}
 
 	// The baseline: one right answer alone, warm.
@@ -256,6 +262,7 @@ func lastLines(s string, n int) string {
 func (r *Result) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "class\t%d submissions of %s on %d cores, -j %d, --timeout %s\n", r.Students, filepath.Base(r.Source), r.Cores, r.Workers, r.Timeout)
+	fmt.Fprintf(tw, "load average\t%s at the start, %s at the end\n", r.Load[0], r.Load[1])
 	kinds := make([]Kind, 0, len(r.Kinds))
 	for k := range r.Kinds {
 		kinds = append(kinds, k)
@@ -289,6 +296,15 @@ func (r *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintln(w, "GRADED DIFFERENTLY THE SECOND TIME:", d)
 	}
 	return nil
+}
+
+// loadAverage is /proc/loadavg's first three fields, or "" where there is none.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return ""
 }
 
 func mb(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
