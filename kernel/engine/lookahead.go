@@ -30,6 +30,9 @@ type lookahead struct {
 	wake   chan struct{}
 	// hits counts cells whose build found the binary built ahead (logs, tests).
 	hits atomic.Int64
+	// raceWatch makes sure one goroutine replans when the race-enabled
+	// library a queued %race cell needs is ready.
+	raceWatch sync.Once
 
 	mu sync.Mutex
 	// queued are the requests not finished, in order: the first is the
@@ -204,6 +207,9 @@ func (e *Engine) plan() {
 		merged := state.decls.clone()
 		merged.merge(pc, req.Count)
 		next.decls = merged
+		if sc.Cell.Race && !e.build.raceWarmDone() {
+			e.warmRaceAhead()
+		}
 		if !sc.Cell.Race || e.build.raceWarmDone() {
 			req, race, kept := req, sc.Cell.Race, state.kept
 			jobs = append(jobs, speculate.Job{Key: key, Run: func(ctx context.Context) {
@@ -213,6 +219,22 @@ func (e *Engine) plan() {
 		state = next
 	}
 	e.ahead.builds.Plan(jobs)
+}
+
+// warmRaceAhead starts building the race-enabled standard library for a
+// queued %race cell (its turn would start it anyway) and replans when it is
+// ready, so that cell too can be built ahead.
+func (e *Engine) warmRaceAhead() {
+	done := e.build.startRaceWarm(e.warmCtx)
+	e.ahead.raceWatch.Do(func() {
+		go func() {
+			select {
+			case <-done:
+				e.ahead.poke()
+			case <-e.warmCtx.Done():
+			}
+		}()
+	})
 }
 
 // warm reports whether the background warm-up has ended: builds ahead
