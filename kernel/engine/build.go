@@ -269,8 +269,19 @@ func (b *builder) importConfig(ctx context.Context, race bool, pkgs []string) (s
 	if err != nil {
 		return "", err
 	}
+	return b.addToConfig(race, files)
+}
+
+// addToConfig adds export files to the importcfg for race and writes it
+// anew; it returns the file's name.
+func (b *builder) addToConfig(race bool, files map[string]string) (string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	cfg := b.cfgs[race]
+	if cfg == nil {
+		cfg = &importConfig{race: race, files: map[string]string{}}
+		b.cfgs[race] = cfg
+	}
 	for p, f := range files {
 		cfg.files[p] = f
 	}
@@ -359,6 +370,11 @@ func (b *builder) build(ctx context.Context, req buildRequest) (buildResult, err
 	direct := b.fastPathOK(req.Imports)
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00race=%v\x00direct=%v\x00", b.tc.version, req.Race, direct)
+	if !direct {
+		// The same source builds differently once go get changed go.mod.
+		goMod, _ := os.ReadFile(b.ws.path("go.mod"))
+		h.Write(goMod)
+	}
 	h.Write(req.Source)
 	key := hex.EncodeToString(h.Sum(nil)[:16])
 	b.mu.Lock()
@@ -372,6 +388,17 @@ func (b *builder) build(ctx context.Context, req buildRequest) (buildResult, err
 	bin = b.ws.path(wsBin, key)
 	var err error
 	how := "direct"
+	if !direct {
+		// Packages from modules are compiled here against the standard
+		// library the kernel already has (the shared prebuilt one): `go
+		// build` would compile the standard library again into the user's
+		// cache. What this cannot build goes to `go build`.
+		if merr := b.compileModulePackages(ctx, req.Race, req.Imports); merr == nil {
+			direct, how = true, "direct with modules"
+		} else {
+			b.log.Debug("module packages need go build", "err", merr)
+		}
+	}
 	if direct {
 		err = b.compileAndLink(ctx, req, bin)
 	} else {

@@ -43,6 +43,8 @@
 //	workspace.go  the private workspace module, with the cell packages written
 //	              from kernel.CellSources
 //	toolchain.go  where the go command and its tools are
+//	modbuild.go   packages of modules compiled directly against the importcfg
+//	              (the shared prebuilt library), `go build` only for cgo & co.
 //	prebuilt.go   the shared prebuilt library `gokernel install` makes for
 //	              every user of a machine, and when a kernel may trust it
 //

@@ -184,6 +184,23 @@ func TestPrebuiltLibraryBuildsCells(t *testing.T) {
 	if len(built) > 0 {
 		t.Errorf("the user's build cache holds %d files after the cells (%.3q...): something was compiled per user", len(built), built[:min(3, len(built))])
 	}
+
+	// A module's packages are compiled against the library too, plain and
+	// race-built, not by `go build` (which compiles the standard library
+	// into the user's cache).
+	if os.Getenv("GOPROXY") == "off" {
+		t.Skip("GOPROXY=off: the rest fetches a module")
+	}
+	if out := execCell(t, e, 3, errgroupCell); out.Err != nil || !strings.Contains(out.Stdout, "wait: <nil>") {
+		t.Fatalf("errgroup cell: printed %q, error %v", out.Stdout, out.Err)
+	}
+	for _, race := range []bool{false, true} {
+		src := "package main\n\nimport (\n\t\"fmt\"\n\t\"golang.org/x/sync/errgroup\"\n)\n\nfunc main() {\n\tvar g errgroup.Group\n\tfmt.Println(g.Wait())\n}\n"
+		res, err := e.build.build(ctx, buildRequest{Source: []byte(src), Imports: []string{"fmt", "golang.org/x/sync/errgroup"}, Race: race})
+		if err != nil || res.How != "direct with modules" {
+			t.Errorf("race=%v: module program built %q, err %v; want direct with modules", race, res.How, err)
+		}
+	}
 }
 
 func openTempDir(t *testing.T) string {
