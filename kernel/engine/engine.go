@@ -16,6 +16,7 @@ import (
 	"github.com/gokernel/gokernel/kernel/interp"
 	"github.com/gokernel/gokernel/kernel/nb/keep"
 	"github.com/gokernel/gokernel/kernel/nb/wire"
+	"github.com/gokernel/gokernel/kernel/reap"
 )
 
 // Config configures an Engine. Zero values pick sensible defaults.
@@ -644,6 +645,7 @@ func (e *Engine) Close() error {
 	e.ahead.builds.Close()
 	e.execMu.Lock() // wait for the cancelled cell to end
 	defer e.execMu.Unlock()
+	reap.Settle(2 * time.Second) // the last cells' shepherds and cgroups
 	return e.ws.remove()
 }
 

@@ -254,15 +254,15 @@ func (c *Cell) End(grace time.Duration) error {
 		close(c.stopSeen)
 		// The common case: the program has exited and left nothing behind
 		// (nothing can appear below an empty shepherd). The shepherd then
-		// only has to exit; it is reaped in the background (but waited for
-		// when it has a cgroup to remove: the kernel may exit right after).
+		// only has to exit; it is reaped, and its cgroup removed, in the
+		// background (see Settle).
 		if c.State() != nil && !c.State().Lost && len(Children(c.Shepherd)) == 0 {
 			c.control.Close()
-			if c.group != nil {
-				c.finish() // the cgroup goes only once the shepherd has left it
-			} else {
-				go c.finish()
-			}
+			finishing.Add(1)
+			go func() {
+				defer finishing.Done()
+				c.finish()
+			}()
 			return
 		}
 		c.control.Write([]byte(strconv.Itoa(int(grace / time.Millisecond))))
@@ -291,6 +291,21 @@ func (c *Cell) End(grace time.Duration) error {
 		<-c.exited
 	})
 	return c.endErr
+}
+
+// finishing counts the shepherds being reaped in the background.
+var finishing sync.WaitGroup
+
+// Settle waits up to d for the shepherds of ended cells to be reaped and
+// their cgroups removed: a kernel about to exit calls it. (What is left
+// when it exits anyway is an empty cgroup, removed by the next kernel.)
+func Settle(d time.Duration) {
+	done := make(chan struct{})
+	go func() { finishing.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // finish reaps an idle shepherd and removes its cgroup.
