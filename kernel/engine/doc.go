@@ -47,6 +47,9 @@
 //	              (the shared prebuilt library), `go build` only for cgo & co.
 //	prebuilt.go   the shared prebuilt library `gokernel install` makes for
 //	              every user of a machine, and when a kernel may trust it
+//	lookahead.go  Run All: the cells queued behind the current one built ahead
+//	              of their turn (Queued, interp.Lookahead), scheduled and
+//	              dropped by package speculate
 //
 // Execute runs one cell at a time; IsComplete, Complete and Inspect read a
 // snapshot of the remembered declarations and may run while a cell runs.

@@ -13,9 +13,10 @@
 //     loops, busy/idle, signature and replay checks.
 //   - handlers.go: kernel_info, is_complete, complete, inspect, history,
 //     comm_*, interrupt and shutdown handlers.
-//   - execute.go: the execute queue, execution counter, stop_on_error aborts,
-//     error mapping and the interp.Output that turns cell output into iopub
-//     and stdin messages.
+//   - execute.go: the execute queue (told to an interp.Lookahead after every
+//     change, with the counts the cells will run as), execution counter,
+//     stop_on_error aborts, error mapping and the interp.Output that turns
+//     cell output into iopub and stdin messages.
 //   - history.go: history kept in memory and in a bounded JSON-lines file.
 //   - parent.go: WaitParentExit, so a kernel does not outlive its frontend.
 package server

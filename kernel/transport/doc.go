@@ -5,6 +5,8 @@
 //
 // Files:
 //   - transport.go: Sockets, Listen, Recv, Send, Close and the heartbeat loop.
+//   - early.go: iopub messages published before the first subscriber held and
+//     delivered to it (jupyter_client's wait_for_ready needs the first status).
 //
 // zmq4 v0.17.0 behaviours this package depends on or works around:
 //   - A send waits up to the socket timeout (5 min by default) while no peer
