@@ -485,7 +485,7 @@ func (b *builder) tool(ctx context.Context, name string, args ...string) ([]byte
 	cmd := exec.CommandContext(ctx, filepath.Join(b.tc.toolDir, name), args...)
 	cmd.Dir = b.ws.path(wsBuild)
 	cmd.Env = b.env
-	out, err := cmd.CombinedOutput()
+	out, err := runTool(ctx, cmd)
 	if ctx.Err() != nil {
 		return out, ctx.Err()
 	}

@@ -273,7 +273,7 @@ func (e *Engine) buildAhead(ctx context.Context, pc *parsedCell, merged *declSet
 	if ctx.Err() != nil || !e.build.fastPathOK(paths) {
 		return
 	}
-	built, err := e.build.build(ctx, buildRequest{Cell: req.Count, Source: prog.Source, Imports: paths, Race: race})
+	built, err := e.build.build(inBackground(ctx), buildRequest{Cell: req.Count, Source: prog.Source, Imports: paths, Race: race})
 	e.log.Debug("build ahead", "cell", req.Count, "how", built.How, "err", err)
 }
 
