@@ -23,12 +23,13 @@ import (
 // kernel lives on. Exceeding Output does not end the cell: the rest of its
 // output is dropped with a note saying how much.
 type Limits struct {
-	// Memory bounds the resident memory (RSS) of the cell's process group,
-	// summed over its processes and sampled every limitPollInterval. RSS is
+	// Memory bounds the resident memory (RSS) of the cell's processes (the
+	// program and all it started, detached ones included), summed and
+	// sampled every limitPollInterval. RSS is
 	// used rather than RLIMIT_AS because a Go program reserves far more
 	// address space than it uses (and a race-enabled one terabytes).
 	Memory int64
-	// Procs bounds the threads of the cell's process group (a Go program has
+	// Procs bounds the threads of the cell's processes (a Go program has
 	// at least about 5 of its own). Threads are counted rather than setting
 	// RLIMIT_NPROC, which counts every process of the user (and is not
 	// enforced for root).
