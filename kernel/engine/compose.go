@@ -2,9 +2,9 @@ package engine
 
 import (
 	"fmt"
-	"maps"
 	"go/scanner"
 	"go/token"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -259,4 +259,3 @@ func renameMain(text string) string {
 	b.WriteString(text[last:])
 	return b.String()
 }
-

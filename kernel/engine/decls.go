@@ -185,12 +185,14 @@ func identifiers(text string) map[string]bool {
 // that a later cell broke (by redefining a type it uses) is reported when it
 // is used again, not before.
 func (s *declSet) reachable(pc *parsedCell, cell int) []decl {
-	return s.reachableWith(pc, cell, nil)
+	return s.reachableWith(pc, cell, nil, nil)
 }
 
 // reachableWith is reachable with more names to start from: the types of
 // the kept values a cell loads (values.go).
-func (s *declSet) reachableWith(pc *parsedCell, cell int, names []string) []decl {
+// seed, when not nil, picks more declarations to start from (the init funcs
+// of earlier cells that set vars made anew in every cell).
+func (s *declSet) reachableWith(pc *parsedCell, cell int, names []string, seed func(decl) bool) []decl {
 	byName := map[string][]int{}
 	methods := map[string][]int{}
 	for i, d := range s.Decls {
@@ -227,7 +229,7 @@ func (s *declSet) reachableWith(pc *parsedCell, cell int, names []string) []decl
 		}
 	}
 	for i, d := range s.Decls {
-		if d.Cell == cell {
+		if d.Cell == cell || (seed != nil && seed(d)) {
 			visit(i)
 		}
 	}

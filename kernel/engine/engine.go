@@ -76,8 +76,8 @@ type Engine struct {
 
 	ahead *lookahead // builds of queued cells ahead of their turn
 
-	mu       sync.RWMutex // guards the notebook state below
-	decls    *declSet
+	mu    sync.RWMutex // guards the notebook state below
+	decls *declSet
 	// keptVars are the kept := variables as declarations, for completion
 	// (kept itself is Execute's alone).
 	keptVars *valueSection
@@ -384,6 +384,9 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	e.pruneSources()
 	e.mu.Unlock()
 
+	for _, note := range values.notes {
+		out.Stream("stderr", note)
+	}
 	env := e.cellEnv(sc.Cell.Race)
 	if values.section.keeps() {
 		if values.session, err = e.kept.Begin(values.section.Load); err != nil {

@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -115,7 +116,89 @@ func parse(code string) (*parsedCell, error) {
 	body := sfile.Decls[0].(*ast.FuncDecl).Body
 	off := func(p token.Pos) int { return fset.Position(p).Offset - len(stmtPrefix) }
 	pc.collectStmts(code, chunks, body.List, off)
+	pc.varsAfterDefines()
 	return pc, nil
+}
+
+// varsAfterDefines makes a statement of a var declaration that uses a
+// variable the cell made with := before it (x := 5, then var y = x * 2), as
+// go run reads it: a var in main. As a package declaration it would be
+// initialised before the cell's statements ran and hold a zero value. The
+// form var NAMES = VALUES becomes NAMES:= VALUES (same width, so positions
+// stay), a := whose variables carry over like any other; a var with a type
+// stays a var statement of the cell.
+func (pc *parsedCell) varsAfterDefines() {
+	defined := map[string]int{} // name -> offset of the := that makes it
+	for _, d := range pc.Defines {
+		for _, n := range d.Names {
+			if _, ok := defined[n]; !ok && n != "_" {
+				defined[n] = d.Op
+			}
+		}
+	}
+	if len(defined) == 0 {
+		return
+	}
+	var keptDecls []decl
+	for _, d := range pc.Decls {
+		uses := false
+		if d.Kind == "var" && d.Keyword == "" && strings.HasPrefix(d.Text.Text, "var") {
+			for id := range identifiers(d.Text.Text) {
+				if op, ok := defined[id]; ok && op < d.Text.Off {
+					uses = true
+				}
+			}
+		}
+		if !uses {
+			keptDecls = append(keptDecls, d)
+			continue
+		}
+		st := d.Text
+		if text, op, ok := varAsDefine(st.Text); ok {
+			st.Text = text
+			def := define{Op: st.Off + op, Names: d.Names}
+			i, _ := slices.BinarySearchFunc(pc.Defines, def.Op, func(x define, op int) int { return x.Op - op })
+			pc.Defines = slices.Insert(pc.Defines, i, def)
+			for _, n := range d.Names {
+				if n != "_" {
+					defined[n] = def.Op
+					if !slices.Contains(pc.Defined, n) {
+						pc.Defined = append(pc.Defined, n)
+					}
+				}
+			}
+		}
+		i, _ := slices.BinarySearchFunc(pc.Stmts, st.Off, func(x span, off int) int { return x.Off - off })
+		pc.Stmts = slices.Insert(pc.Stmts, i, st)
+	}
+	pc.Decls = keptDecls
+}
+
+// varAsDefine rewrites "var a, b = x, y" as "    a, b:= x, y" and returns
+// the offset of its ":=".
+func varAsDefine(text string) (string, int, bool) {
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	f := fset.AddFile("", -1, len(text))
+	s.Init(f, []byte(text), nil, 0)
+	if _, tok, _ := s.Scan(); tok != token.VAR {
+		return "", 0, false
+	}
+	for wantIdent := true; ; wantIdent = !wantIdent {
+		pos, tok, _ := s.Scan()
+		switch {
+		case wantIdent && tok == token.IDENT:
+		case !wantIdent && tok == token.COMMA:
+		case !wantIdent && tok == token.ASSIGN:
+			op := f.Offset(pos) - 1
+			if op < 0 || text[op] != ' ' {
+				return "", 0, false
+			}
+			return "   " + text[3:op] + ":=" + text[op+2:], op, true
+		default:
+			return "", 0, false // a type, or no value: a var statement
+		}
+	}
 }
 
 // segment splits code into runs of declarations and runs of statements by

@@ -108,7 +108,7 @@ func TestCellRunsAsGoRun(t *testing.T) {
 		{name: "a recovered panic prints what the deferred func prints",
 			code: "defer func() { fmt.Println(\"recovered:\", recover()) }()\npanic(\"boom\")", stdout: "recovered: boom\n"},
 		{name: "a pasted program with init and main",
-			code: "package main\n\nimport \"fmt\"\n\nfunc init() { fmt.Println(\"init\") }\n\nfunc main() {\n\tdefer fmt.Println(\"bye\")\n\tfmt.Println(\"main\")\n}\n",
+			code:   "package main\n\nimport \"fmt\"\n\nfunc init() { fmt.Println(\"init\") }\n\nfunc main() {\n\tdefer fmt.Println(\"bye\")\n\tfmt.Println(\"main\")\n}\n",
 			stdout: "init\nmain\nbye\n"},
 		{name: "main() in a later cell runs the pasted main, init does not run again",
 			code: "main()", stdout: "main\nbye\n"},

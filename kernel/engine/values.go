@@ -128,6 +128,8 @@ type valuePlan struct {
 	// with why the new one did not carry when it does not.
 	replaced map[string]keep.Lost
 	session  *keep.Session
+	// notes are told before the cell runs (init funcs run again).
+	notes []string
 	// view is the kept values the plan was made from: the store itself in
 	// Execute, a snapshot in a build ahead (lookahead.go).
 	view keptView
@@ -193,8 +195,9 @@ func (e *Engine) planLoads(kept keptView, pc *parsedCell, merged *declSet, count
 	}
 	var extra []string
 	load := map[string]*keep.Kept{}
+	var seed func(decl) bool
 	for {
-		used := merged.reachableWith(pc, count, extra)
+		used := merged.reachableWith(pc, count, extra, seed)
 		ids := map[string]bool{}
 		for _, s := range pc.Stmts {
 			maps.Copy(ids, identifiers(s.Text))
@@ -252,6 +255,41 @@ func (e *Engine) planLoads(kept keptView, pc *parsedCell, merged *declSet, count
 				for dep := range m.Deps {
 					extra = append(extra, dep)
 				}
+			}
+		}
+		if !grew && seed == nil {
+			// A var that does not carry (a map of funcs, a channel) is made
+			// anew from its declaration in each cell; an init func of an
+			// earlier cell that fills it runs again with it, or the var
+			// would be found empty.
+			anew := map[string]bool{}
+			for _, d := range used {
+				if d.Kind == "var" && (len(d.Names) != 1 || load[d.Names[0]] == nil) {
+					for _, n := range d.Names {
+						anew[n] = true
+					}
+				}
+			}
+			inits := false
+			seed = func(d decl) bool {
+				return isInit(d) && d.Cell != count && merged.refersTo(d, anew)
+			}
+			for _, d := range merged.Decls {
+				if seed(d) {
+					inits = true
+					var vars []string
+					for _, u := range used {
+						if u.Kind == "var" && merged.refersTo(d, setOf(u.Names)) && slices.ContainsFunc(u.Names, func(n string) bool { return anew[n] }) {
+							vars = append(vars, u.Names...)
+						}
+					}
+					vp.notes = append(vp.notes, fmt.Sprintf("note: %s cannot carry over from cell to cell (it holds a func or a channel), "+
+						"so it is made anew from its declaration, and the init func of cell [%d] that fills it runs again\n",
+						strings.Join(vars, ", "), d.Cell))
+				}
+			}
+			if inits {
+				continue
 			}
 		}
 		if !grew {
@@ -767,4 +805,37 @@ func (e *Engine) dropStaleValues(merged *declSet, vp *valuePlan, count int, out 
 func (e *Engine) lostValue(name string) (string, int, string, bool) {
 	l, ok := e.kept.LostValue(name)
 	return l.Type, l.Cell, l.Reason, ok
+}
+
+// refersTo reports whether d names one of names, itself or through the
+// declarations it uses (an init that calls register, which fills registry).
+func (s *declSet) refersTo(d decl, names map[string]bool) bool {
+	seen := map[string]bool{}
+	var walk func(d *decl) bool
+	walk = func(d *decl) bool {
+		for id := range d.refs() {
+			if names[id] {
+				return true
+			}
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			for i := range s.Decls {
+				if o := &s.Decls[i]; o.Kind != "method" && slices.Contains(o.Names, id) && walk(o) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(&d)
+}
+
+func setOf(names []string) map[string]bool {
+	m := map[string]bool{}
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }

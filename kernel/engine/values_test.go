@@ -141,3 +141,26 @@ func TestValuesInChildProcess(t *testing.T) {
 		{name: "a child sees it", code: "func child() { fmt.Println(greeting) }\np := nb.Process(child)\np.Start()\nif err := p.Join(); err != nil {\n\tpanic(err)\n}", stdout: "hello from the kept value\n"},
 	})
 }
+
+// A var after a := of the same cell is a statement of the cell, as in go
+// run (issue 19): as a package declaration it would be zero.
+func TestValuesVarAfterDefine(t *testing.T) {
+	runRegressSteps(t, []regressStep{
+		{name: "var after :=", code: "x := 5\nvar y = x * 2\nvar z int = y + 1\nfmt.Println(x, y, z)", stdout: "5 10 11\n"},
+		{name: "y carries", code: "y", result: "10"},
+	})
+}
+
+// An init that fills a var which cannot carry (a map of funcs) runs again
+// where the var is used, with a note, so the var is not found empty.
+func TestValuesInitRefillsWhatCannotCarry(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, "var handlers = map[string]func() string{}\nfunc register(n string) { handlers[n] = func() string { return n } }\nfunc init() { register(\"a\") }")
+	got := execCell(t, e, 2, "handlers[\"a\"]()")
+	if got.Result != `"a"` || !strings.Contains(got.Stderr, "the init func of cell [1] that fills it runs again") {
+		t.Errorf("have %+v, want \"a\" and a note", got)
+	}
+	if got := execCell(t, e, 3, "fmt.Println(\"other\")"); got.Stderr != "" {
+		t.Errorf("a cell that does not use handlers: stderr %q", got.Stderr)
+	}
+}

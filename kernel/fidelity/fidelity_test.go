@@ -19,19 +19,11 @@ import (
 // case that differs is logged, not failed; a listed case that is equal fails
 // the test, so the list shrinks as the engine gets fixed and stays honest.
 var knownDifferences = map[string]string{
-	// A var statement in a cell's body whose initializer uses a variable
-	// made by := earlier in the same cell is made a package variable,
-	// initialised before the cell's statements run: it silently holds the
-	// zero value (`x := 5; var y = x * 2` gives y == 0). Engine, issues 19
-	// and 12 (values carry over).
-	"split/var-after-short-decl": "var y = x * 2 after x := 5 in a cell is initialised before x is set: y is 0",
-	"split/struct-embedding":     "var d describer = co after co := ... in a cell is initialised before co is set: d holds a zero container",
-	"split/methods-across-cells": "var d Describer = n after n := &Named{...} in a cell is initialised before n is set: a nil-pointer panic",
-	// init fills a package map of func values; the next cell finds it
-	// empty, and nothing says a value did not carry (README: what cannot
-	// carry is named where it is used). Engine, issues 19 and 12.
-	"split/pasted-main-init": "a package map of funcs filled by init is empty in the next cell, without a note",
-	"rerun/pasted-main-init": "a package map of funcs filled by init is empty in the cell main(), without a note",
+	// init fills a package map of func values, which cannot carry over: the
+	// map is made anew in the cell that uses it and the init that fills it
+	// runs again there (with a note on stderr), so its line prints twice.
+	"split/pasted-main-init": "init's line prints again in the cell that uses the map of funcs it fills (a func cannot carry over)",
+	"rerun/pasted-main-init": "init's line prints again in the cell main(), which uses the map of funcs it fills (a func cannot carry over)",
 }
 
 // cellTimeout bounds one cell; the slowest program sleeps about 3 s.
