@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // listedPackage is what compileModulePackages needs of `go list -json`.
@@ -108,7 +109,10 @@ func (b *builder) compileModulePackages(ctx context.Context, race bool, imports 
 		if err := os.MkdirAll(filepath.Dir(archive), 0o700); err != nil {
 			return err
 		}
-		args := []string{"-o", archive, "-p", p.ImportPath, "-complete", "-pack", "-dwarf=false", "-importcfg", cfg}
+		// Written under a name of its own, then renamed: a build ahead
+		// (lookahead) may compile the same package at the same time.
+		tmp := fmt.Sprintf("%s.%d-%d.tmp", archive, os.Getpid(), tmpSeq.Add(1))
+		args := []string{"-o", tmp, "-p", p.ImportPath, "-complete", "-pack", "-dwarf=false", "-importcfg", cfg}
 		if p.Module != nil && p.Module.GoVersion != "" {
 			// -lang takes the language version: "1.26.0" -> go1.26.
 			v := strings.SplitN(p.Module.GoVersion, ".", 3)
@@ -121,9 +125,13 @@ func (b *builder) compileModulePackages(ctx context.Context, race bool, imports 
 			args = append(args, filepath.Join(p.Dir, f))
 		}
 		if out, err := b.tool(ctx, "compile", args...); err != nil {
+			os.Remove(tmp)
 			return fmt.Errorf("compile %s: %w: %s", p.ImportPath, err, strings.TrimSpace(string(out)))
 		}
-		if err := privateModes(archive); err != nil {
+		if err := privateModes(tmp); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, archive); err != nil {
 			return err
 		}
 		if _, err := b.addToConfig(race, map[string]string{p.ImportPath: archive}); err != nil {
@@ -132,6 +140,8 @@ func (b *builder) compileModulePackages(ctx context.Context, race bool, imports 
 	}
 	return nil
 }
+
+var tmpSeq atomic.Int64
 
 // exportOf is the export file of path in the importcfg for race, or "".
 func (b *builder) exportOf(race bool, path string) string {
