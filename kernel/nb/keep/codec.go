@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
@@ -707,8 +708,8 @@ func lookupDescription(desc string) (reflect.Type, error) {
 		return reflect.SliceOf(e), nil
 	case "A":
 		n, e, _ := strings.Cut(rest, "\x00")
-		var size int
-		if _, err := fmt.Sscan(n, &size); err != nil || size < 0 || size > 1<<20 {
+		size, err := strconv.Atoi(n)
+		if err != nil || size < 0 || size > 1<<20 {
 			return nil, errors.New("keep: bad array length")
 		}
 		et, err := lookupDescription(e)
