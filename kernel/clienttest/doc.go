@@ -35,8 +35,18 @@
 //   - serverdeath_test.go: a kernel started by jupyter_server exits when the server is SIGKILLed.
 //   - smarts_test.go: TestSmarts, issue 6 through jupyter_client (completion, inspect, pager,
 //     magics, %%bash, %%python3, history across restarts); testdata/smarts/test_smarts.py.
+//   - hub_test.go: TestHub, a class on a real JupyterHub (issue 15): one system user per
+//     student, gokernel installed once with deploy/install-gokernel.sh, a baseline student,
+//     the class running a lesson at once with a hostile and an idle student, "HUB:" figures.
+//     Needs root, Debian's jupyterhub and testdata/hub's configurable-http-proxy. The
+//     whole-class benchmark: go test -timeout 30m -count=1 -v -run Hub ./kernel/clienttest
+//     -students 20 | grep HUB: (without -students the quick run has 3 students).
+//   - hub_client_test.go: a student's browser calls: login form, token, spawn, contents,
+//     sessions, the kernel's websocket; hub_system_test.go: accounts, processes, memory.
+//   - websocket_test.go: the websocket client the students use (RFC 6455, text frames).
 //   - testdata/conformance: test_conformance.py and the code samples per language.
 //   - testdata/notebooks: make_notebook.py, nb_check.py and the generated notebooks' cells.
 //   - testdata/console: console_tmux.py and the cells it types.
-//   - testdata/browser, testdata/labservices: the Node drivers and their package.json.
+//   - testdata/browser, testdata/labservices: the Node drivers and their package.json;
+//     testdata/hub: the package.json of configurable-http-proxy.
 package clienttest

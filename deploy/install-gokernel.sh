@@ -1,0 +1,72 @@
+#!/bin/sh
+# install-gokernel.sh: install gokernel once for every user of a machine or image, as a hub
+# operator does. Run it as root (or the image's build user) from anywhere:
+#
+#   deploy/install-gokernel.sh --sys-prefix            # into the Python environment Jupyter runs in
+#   deploy/install-gokernel.sh --prefix /opt/gokernel  # into DIR/share/jupyter (add it to JUPYTER_PATH)
+#
+# It builds the gokernel binary from this checkout, writes the kernelspec (`gokernel install`,
+# which also warms the Go build cache of whoever runs it: GOCACHE decides where) and copies the
+# lessons where every user can read them. deploy/Dockerfile runs this script, and so does the
+# JupyterHub test (go test ./kernel/clienttest -run Hub), so what the image does is what the
+# test checks.
+#
+# Options (defaults in brackets):
+#   --src DIR       the gokernel checkout to build          [the checkout holding this script]
+#   --bin DIR       where the gokernel binary goes          [PREFIX/bin; /usr/local/bin with --sys-prefix]
+#   --lessons DIR   where the lessons go                    [PREFIX/share/gokernel/lessons;
+#                                                             /usr/local/share/gokernel/lessons with --sys-prefix]
+# Needs: go (1.26) on PATH. Prints what it did; exits non-zero on the first failure.
+set -eu
+
+usage() {
+	echo "usage: $0 (--prefix DIR | --sys-prefix) [--src DIR] [--bin DIR] [--lessons DIR]" >&2
+	exit 2
+}
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+scope="" prefix="" bin="" lessons=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--prefix) [ $# -ge 2 ] || usage; scope=--prefix prefix=$2; shift 2 ;;
+	--sys-prefix) scope=--sys-prefix; shift ;;
+	--src) [ $# -ge 2 ] || usage; src=$2; shift 2 ;;
+	--bin) [ $# -ge 2 ] || usage; bin=$2; shift 2 ;;
+	--lessons) [ $# -ge 2 ] || usage; lessons=$2; shift 2 ;;
+	*) usage ;;
+	esac
+done
+[ -n "$scope" ] || usage
+if [ "$scope" = --prefix ]; then
+	mkdir -p "$prefix"
+	prefix=$(cd "$prefix" && pwd)
+	: "${bin:=$prefix/bin}" "${lessons:=$prefix/share/gokernel/lessons}"
+else
+	: "${bin:=/usr/local/bin}" "${lessons:=/usr/local/share/gokernel/lessons}"
+fi
+
+# Everything installed is read by every student: readable by all, writable by the installer only.
+umask 022
+
+echo "building gokernel from $src into $bin"
+mkdir -p "$bin"
+(cd "$src" && go build -o "$bin/gokernel" ./cmd/gokernel)
+
+# The kernelspec points at the binary by absolute path; the build cache is warmed for the
+# packages every cell needs.
+if [ "$scope" = --prefix ]; then
+	"$bin/gokernel" install --prefix "$prefix"
+else
+	"$bin/gokernel" install --sys-prefix
+fi
+
+echo "copying the lessons into $lessons"
+rm -rf "$lessons"
+mkdir -p "$lessons"
+cp "$src"/notebooks/0*.ipynb "$lessons/"
+if [ -d "$src/notebooks/zh" ]; then
+	mkdir -p "$lessons/zh"
+	cp "$src"/notebooks/zh/*.ipynb "$lessons/zh/"
+fi
+chmod -R a+rX "$lessons"
+echo "gokernel installed: binary $bin/gokernel, lessons in $lessons"
