@@ -154,21 +154,25 @@ func processesOf(uids map[int]bool) []procInfo {
 	return mine
 }
 
-// killProcessesOf SIGKILLs, by pid, every process owned by the given uids, a few rounds
-// (a process may be forking), and returns how many it killed.
+// killProcessesOf ends, by pid, every process owned by the given uids and returns how
+// many it signalled. Each round first stops them all (a stopped process cannot fork: this
+// is what ends a fork bomb), then kills them; rounds repeat until none is left.
 func killProcessesOf(uids map[int]bool) int {
 	killed := 0
-	for round := 0; round < 20; round++ {
+	for round := 0; round < 100; round++ {
 		procs := processesOf(uids)
 		if len(procs) == 0 {
 			break
+		}
+		for _, p := range procs {
+			_ = syscall.Kill(p.pid, syscall.SIGSTOP)
 		}
 		for _, p := range procs {
 			if syscall.Kill(p.pid, syscall.SIGKILL) == nil {
 				killed++
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 	return killed
 }
