@@ -5,9 +5,10 @@
 #   deploy/install-gokernel.sh --sys-prefix            # into the Python environment Jupyter runs in
 #   deploy/install-gokernel.sh --prefix /opt/gokernel  # into DIR/share/jupyter (add it to JUPYTER_PATH)
 #
-# It builds the gokernel binary from this checkout, writes the kernelspec (`gokernel install`,
-# which also warms the Go build cache of whoever runs it: GOCACHE decides where) and copies the
-# lessons where every user can read them. deploy/Dockerfile runs this script, and so does the
+# It builds the gokernel binary from this checkout, writes the kernelspec and prebuilds, read-only
+# for every user, the compiled standard library (plain and race-built) and the packages cells use
+# (`gokernel install`: each student's first cell then compiles nothing of Go's own), and copies
+# the lessons where every user can read them. deploy/Dockerfile runs this script, and so does the
 # JupyterHub test (go test ./kernel/clienttest -run Hub), so what the image does is what the
 # test checks.
 #
@@ -16,16 +17,18 @@
 #   --bin DIR       where the gokernel binary goes          [PREFIX/bin; /usr/local/bin with --sys-prefix]
 #   --lessons DIR   where the lessons go                    [PREFIX/share/gokernel/lessons;
 #                                                             /usr/local/share/gokernel/lessons with --sys-prefix]
+#   --prebuilt WHAT what to prebuild: std (the whole standard library, a few minutes), lessons
+#                   (what the lessons import, seconds), none  [gokernel install's default: lessons]
 # Needs: go (1.26) on PATH. Prints what it did; exits non-zero on the first failure.
 set -eu
 
 usage() {
-	echo "usage: $0 (--prefix DIR | --sys-prefix) [--src DIR] [--bin DIR] [--lessons DIR]" >&2
+	echo "usage: $0 (--prefix DIR | --sys-prefix) [--src DIR] [--bin DIR] [--lessons DIR] [--prebuilt std|lessons|none]" >&2
 	exit 2
 }
 
 src=$(cd "$(dirname "$0")/.." && pwd)
-scope="" prefix="" bin="" lessons=""
+scope="" prefix="" bin="" lessons="" prebuilt=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--prefix) [ $# -ge 2 ] || usage; scope=--prefix prefix=$2; shift 2 ;;
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--src) [ $# -ge 2 ] || usage; src=$2; shift 2 ;;
 	--bin) [ $# -ge 2 ] || usage; bin=$2; shift 2 ;;
 	--lessons) [ $# -ge 2 ] || usage; lessons=$2; shift 2 ;;
+	--prebuilt) [ $# -ge 2 ] || usage; prebuilt=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
@@ -52,13 +56,11 @@ echo "building gokernel from $src into $bin"
 mkdir -p "$bin"
 (cd "$src" && go build -o "$bin/gokernel" ./cmd/gokernel)
 
-# The kernelspec points at the binary by absolute path; the build cache is warmed for the
-# packages every cell needs.
-if [ "$scope" = --prefix ]; then
-	"$bin/gokernel" install --prefix "$prefix"
-else
-	"$bin/gokernel" install --sys-prefix
-fi
+# The kernelspec points at the binary by absolute path and names the prebuilt library in its env.
+set -- "$scope"
+[ "$scope" = --prefix ] && set -- "$@" "$prefix"
+[ -n "$prebuilt" ] && set -- "$@" --prebuilt "$prebuilt"
+"$bin/gokernel" install "$@"
 
 echo "copying the lessons into $lessons"
 rm -rf "$lessons"
