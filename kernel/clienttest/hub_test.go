@@ -491,10 +491,10 @@ func hostileCells(otherHome string, detachedBomb bool) []hostileCell {
 	}
 	outputCap := int(2 << 20) // GOKERNEL_LIMIT_OUTPUT
 	// Every copy of the bomb starts two more and waits for them: the copies stay in the
-	// cell's process tree. Ten generations (2047 copies) are far past the cell's process
+	// cell's process tree. Nine generations (1023 copies) are far past the cell's process
 	// limit, yet below the student's RLIMIT_NPROC, so a kernel that failed to stop it would
 	// still not take the machine (shared with other work) down with it.
-	bomb := `cmd := exec.Command("bash", "-c", "bomb() { if [ $1 -lt 10 ]; then bomb $(($1+1)) & bomb $(($1+1)); wait; else sleep 600; fi; }; bomb 0")
+	bomb := `cmd := exec.Command("bash", "-c", "bomb() { if [ $1 -lt 9 ]; then bomb $(($1+1)) & bomb $(($1+1)); wait; else sleep 600; fi; }; bomb 0")
 fmt.Println(cmd.Run())`
 	if detachedBomb {
 		// The classic shape: each copy exits once it has started two more, so the live
