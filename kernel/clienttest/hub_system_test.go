@@ -43,6 +43,13 @@ func createSystemUsers(t *testing.T, homes string, names []string) []systemUser 
 		if n := killProcessesOf(uids); n > 0 {
 			t.Logf("killed %d processes of the test's students before removing them", n)
 		}
+		// What a failed run left in /tmp would otherwise belong to the next account
+		// given the same uid.
+		for _, f := range filesOwnedBy("/tmp", uids) {
+			if err := os.RemoveAll(f); err != nil {
+				t.Errorf("removing %s left by a student: %v", f, err)
+			}
+		}
 		for _, u := range made {
 			if out, err := exec.Command(userdel, u.name).CombinedOutput(); err != nil {
 				t.Errorf("userdel %s: %v: %s", u.name, err, bytes.TrimSpace(out))
@@ -186,6 +193,9 @@ func describeProcesses(procs []procInfo) string {
 	return strings.Join(lines, "\n")
 }
 
+// staleTmp holds entries of /tmp that were there before TestHub's students existed.
+var staleTmp map[string]bool
+
 // filesOwnedBy lists the entries directly in dir owned by the given uids (a kernel's
 // workspace, a go build's temporary directory): what students leave in a shared /tmp.
 func filesOwnedBy(dir string, uids map[int]bool) []string {
@@ -197,6 +207,9 @@ func filesOwnedBy(dir string, uids map[int]bool) []string {
 	for _, ent := range entries {
 		info, err := ent.Info()
 		if err != nil {
+			continue
+		}
+		if staleTmp[filepath.Join(dir, ent.Name())] {
 			continue
 		}
 		if st, ok := info.Sys().(*syscall.Stat_t); ok && uids[int(st.Uid)] {

@@ -149,6 +149,12 @@ func TestHub(t *testing.T) {
 		uids[a.uid] = true
 	}
 	solo, hostile, idler, class := accounts[0], accounts[1], accounts[2], accounts[3:]
+	// Files in /tmp of a deleted account that had one of these uids are not the class's.
+	staleTmp = map[string]bool{}
+	for _, f := range filesOwnedBy("/tmp", uids) {
+		staleTmp[f] = true
+		t.Logf("ignoring %s: in /tmp before the class, owned by a uid now given to a student", f)
+	}
 
 	password := randomHex(t, 16)
 	spawnEnv := map[string]string{
