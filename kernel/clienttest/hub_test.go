@@ -504,9 +504,10 @@ func hostileCells(otherHome string, detachedBomb bool) []hostileCell {
 fmt.Println(cmd.Run())`
 	if detachedBomb {
 		// The classic shape: each copy exits once it has started two more, so the live
-		// copies are orphans, outside the cell's process tree. Today they escape the
-		// kernel's process count, run into the student's RLIMIT_NPROC, crash the kernel
-		// (its runtime cannot start a thread) and outlive it (issue 18).
+		// copies are orphans, outside the cell's process tree, and the bomb grows until the
+		// student's RLIMIT_NPROC. Before cells ran under kernel/reap's shepherd, this escaped
+		// the kernel's process count, crashed the kernel at the cap (its runtime could not
+		// start a thread) and outlived it. Opt-in: it loads the whole machine while it runs.
 		bomb = `cmd := exec.Command("bash", "-c", "bomb() { bomb | bomb & }; bomb; sleep 600")
 fmt.Println(cmd.Run())`
 	}
