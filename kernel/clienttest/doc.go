@@ -16,7 +16,8 @@
 //
 // GOKERNEL_CLIENTTEST_KERNEL=python3 points every client at Debian's ipykernel with Python
 // samples instead: that is how the drivers themselves are checked against a reference kernel.
-// GOKERNEL_CLIENTTEST_SHOTS=DIR keeps the browser test's screenshots in DIR. To watch one
+// GOKERNEL_CLIENTTEST_SHOTS=DIR keeps the browser test's screenshots in DIR. TestJupyterLab saves
+// its screenshots in each subtest's artifact directory: add -artifacts -outputdir DIR. To watch one
 // client: go test -v -run 'TestClients/console' ./kernel/clienttest
 //
 // Files:
@@ -32,6 +33,10 @@
 //   - console_test.go: jupyter console in tmux, typing a multi-line cell.
 //   - browser_test.go: the classic Notebook in headless Chromium (playwright-core).
 //   - labservices_test.go: @jupyterlab/services 7 through jupyter_server.
+//   - jupyterlab_test.go: TestJupyterLab, JupyterLab 4's own UI in Chromium (kernel picker,
+//     highlighting, input box, interrupt and restart buttons, completer and contextual help,
+//     every lesson with Run All), and BenchmarkJupyterLabRunAll (lesson 3: JupyterLab beside
+//     nbclient); labcompare_test.go compares the lessons' cells with nbclient's outputs.
 //   - serverdeath_test.go: a kernel started by jupyter_server exits when the server is SIGKILLed.
 //   - smarts_test.go: TestSmarts, issue 6 through jupyter_client (completion, inspect, pager,
 //     magics, %%bash, %%python3, history across restarts); testdata/smarts/test_smarts.py.
@@ -49,4 +54,8 @@
 //   - testdata/console: console_tmux.py and the cells it types.
 //   - testdata/browser, testdata/labservices: the Node drivers and their package.json;
 //     testdata/hub: the package.json of configurable-http-proxy.
+//   - testdata/lab: the JupyterLab application (package.json, webpack.config.js, index.js,
+//     templates/), build.js (builds it once per set of sources into a cache directory),
+//     main.py (serves it with jupyterlab_server), lab_ui.js (the driver) and
+//     nbclient_ref.py (the lessons through nbclient, for comparison); README.md.
 package clienttest

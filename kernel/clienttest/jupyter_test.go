@@ -33,7 +33,7 @@ type jupyterEnv struct {
 // kernelsDir is where Jupyter looks for kernelspecs first (JUPYTER_PATH/kernels).
 func (e *jupyterEnv) kernelsDir() string { return filepath.Join(e.dir, "share", "jupyter", "kernels") }
 
-func newJupyterEnv(t *testing.T) *jupyterEnv {
+func newJupyterEnv(t testing.TB) *jupyterEnv {
 	t.Helper()
 	// Not t.TempDir: its path holds the test name and tmux/zmq socket paths must stay short.
 	dir, err := os.MkdirTemp("", "clienttest-")
@@ -97,7 +97,7 @@ func mapValues(m map[string]string) []string {
 }
 
 // moduleRoot is the directory holding go.mod, where ./cmd/gokernel and notebooks/ are.
-func moduleRoot(t *testing.T) string {
+func moduleRoot(t testing.TB) string {
 	t.Helper()
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
@@ -111,7 +111,7 @@ func moduleRoot(t *testing.T) string {
 }
 
 // buildGokernel builds ./cmd/gokernel into the private directory and returns its path.
-func buildGokernel(t *testing.T, e *jupyterEnv) string {
+func buildGokernel(t testing.TB, e *jupyterEnv) string {
 	t.Helper()
 	trackModuleFiles(t, moduleRoot(t))
 	bin := filepath.Join(e.dir, "bin", "gokernel")
@@ -129,7 +129,7 @@ func buildGokernel(t *testing.T, e *jupyterEnv) string {
 // in testdata/) from the test process. The sources are read by child processes (go build,
 // python, node), which go test's result cache does not see; opening them here records them,
 // so a change anywhere in the module reruns the client tests instead of reporting "(cached)".
-func trackModuleFiles(t *testing.T, root string) {
+func trackModuleFiles(t testing.TB, root string) {
 	t.Helper()
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -157,7 +157,7 @@ func trackModuleFiles(t *testing.T, root string) {
 
 // installKernelspec runs `gokernel install --prefix DIR` into the private Jupyter directory
 // (the user's path, without Python) and returns the kernelspec name it wrote.
-func installKernelspec(t *testing.T, e *jupyterEnv, bin string) string {
+func installKernelspec(t testing.TB, e *jupyterEnv, bin string) string {
 	t.Helper()
 	out, err := e.runClient(t, 2*time.Minute, e.dir, bin, "install", "--prefix", e.dir)
 	if err != nil {

@@ -33,7 +33,7 @@ func (e *jupyterEnv) command(ctx context.Context, dir, name string, args ...stri
 
 // runClient runs a client command to the end (or until timeout), logs what it printed
 // and returns that output; err is non-nil when it exited non-zero or timed out.
-func (e *jupyterEnv) runClient(t *testing.T, timeout time.Duration, dir, name string, args ...string) (string, error) {
+func (e *jupyterEnv) runClient(t testing.TB, timeout time.Duration, dir, name string, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -67,7 +67,7 @@ func quoteArgs(args []string) string {
 
 // testdata is the absolute path of a file under testdata/ (the test's working directory
 // is the package directory).
-func testdata(t *testing.T, parts ...string) string {
+func testdata(t testing.TB, parts ...string) string {
 	t.Helper()
 	p, err := filepath.Abs(filepath.Join(append([]string{"testdata"}, parts...)...))
 	if err != nil {
@@ -78,7 +78,7 @@ func testdata(t *testing.T, parts ...string) string {
 
 // missing skips the test with a loud message, or fails it under CI=true: CI must run every
 // client, so a missing dependency there is a broken CI machine, not a reason to pass.
-func missing(t *testing.T, what string, err error) {
+func missing(t testing.TB, what string, err error) {
 	t.Helper()
 	msg := fmt.Sprintf("\n!!!!!!!!!! %s NOT TESTED: %s is missing (%v).\n!!!!!!!!!! Install it as .ci/run does to run this client.", t.Name(), what, err)
 	if os.Getenv("CI") == "true" {
@@ -88,7 +88,7 @@ func missing(t *testing.T, what string, err error) {
 }
 
 // requirePython checks that Jupyter's Python can import modules.
-func requirePython(t *testing.T, modules ...string) {
+func requirePython(t testing.TB, modules ...string) {
 	t.Helper()
 	out, err := exec.Command(jupyterPython, "-c", "import "+strings.Join(modules, ", ")).CombinedOutput()
 	if err != nil {
@@ -97,7 +97,7 @@ func requirePython(t *testing.T, modules ...string) {
 }
 
 // requireCommand checks that a program is installed and returns its path.
-func requireCommand(t *testing.T, name string) string {
+func requireCommand(t testing.TB, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
@@ -108,7 +108,7 @@ func requireCommand(t *testing.T, name string) string {
 
 // requireNodeModules makes sure a Node driver directory under testdata/ has its packages,
 // running `npm install` there when node_modules is missing.
-func requireNodeModules(t *testing.T, e *jupyterEnv, dir string) {
+func requireNodeModules(t testing.TB, e *jupyterEnv, dir string) {
 	t.Helper()
 	requireCommand(t, "node")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err == nil {
@@ -121,7 +121,7 @@ func requireNodeModules(t *testing.T, e *jupyterEnv, dir string) {
 }
 
 // freePort asks the kernel for a free TCP port on the loopback interface.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -210,7 +210,7 @@ func (e *jupyterEnv) startServer(t *testing.T, kind string) *jupyterServer {
 // sweepLeftovers fails the test if a process started by a client (found by the run marker
 // in its environment) is still alive a few seconds after the client ended: a kernel must
 // exit when its client shuts it down or dies. Leftovers are killed either way.
-func (e *jupyterEnv) sweepLeftovers(t *testing.T) {
+func (e *jupyterEnv) sweepLeftovers(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(8 * time.Second)
 	for {

@@ -1,0 +1,87 @@
+package clienttest
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestCompareLabCell checks the JupyterLab/nbclient comparison itself: what must match,
+// and what may differ between two runs of a concurrent lesson.
+func TestCompareLabCell(t *testing.T) {
+	stdout := func(s string) labOutput { return labOutput{Mime: "application/vnd.jupyter.stdout", Text: s} }
+	stderr := func(s string) labOutput { return labOutput{Mime: "application/vnd.jupyter.stderr", Text: s} }
+	svg := labOutput{Mime: "image/svg+xml", Image: 1, Loaded: true, Width: 600, Height: 120}
+	tests := []struct {
+		name string
+		lab  labCell
+		ref  refCell
+		want string // a problem containing this; "" for none
+	}{
+		{"same text", labCell{"[1]:", []labOutput{stdout("hello\n")}}, refCell{Stdout: "hello\n"}, ""},
+		{"numbers and order of concurrent lines may differ",
+			labCell{"[2]:", []labOutput{stdout("worker 2: step 0\nworker 1: step 0\ntook 1.2ms\n")}},
+			refCell{Stdout: "worker 1: step 0\nworker 2: step 0\ntook 950µs\n"}, ""},
+		{"concurrent prints joined on one line",
+			labCell{"[3]:", []labOutput{stdout("Hello World!Hello World!\n\nHello World!\n")}},
+			refCell{Stdout: "Hello World!\nHello World!\nHello World!\n"}, ""},
+		{"goroutine states differ", labCell{"[2]:", []labOutput{stdout("x\n"), stderr("Timeout: stopped\ngoroutine 7 [sleep]:\n")}},
+			refCell{Stdout: "x\n", Stderr: "goroutine 19 [running]:\n", Errors: []string{"Timeout: stopped"}}, ""},
+		{"goroutines left running printed more",
+			labCell{"[2]:", []labOutput{stdout("main returns now\nHello World!\n"), stderr("1 goroutine still running when the cell finished:\ngoroutine 7 [sleep]:\n")}},
+			refCell{Stdout: "main returns now\n", Stderr: "2 goroutines still running when the cell finished:\ngoroutine 19 [running]:\ngoroutine 20 [running]:\n"}, ""},
+		{"goroutines left running, but a line nobody printed",
+			labCell{"[2]:", []labOutput{stdout("main returns now\nGoodbye\n"), stderr("1 goroutine still running when the cell finished:\n")}},
+			refCell{Stdout: "main returns now\nHello World!\n", Stderr: "1 goroutine still running when the cell finished:\n"}, "stdout:"},
+		{"goroutines left running: the note must be shown",
+			labCell{"[2]:", []labOutput{stdout("main returns now\n")}},
+			refCell{Stdout: "main returns now\n", Stderr: "1 goroutine still running when the cell finished:\n"}, "stderr lacks"},
+		{"a missing line", labCell{"[1]:", []labOutput{stdout("a\n")}}, refCell{Stdout: "a\nb\n"}, `lacks ["b"]`},
+		{"an extra line", labCell{"[1]:", []labOutput{stdout("a\nb\n")}}, refCell{Stdout: "a\n"}, `has extra ["b"]`},
+		{"not executed", labCell{"[ ]:", nil}, refCell{}, "not executed"},
+		{"still running", labCell{"[*]:", nil}, refCell{}, "not executed"},
+		{"error headline shown, goroutine listing may differ",
+			labCell{"[9]:", []labOutput{stderr("Deadlock: all goroutines are asleep\nWhere each goroutine waits:\ngoroutine 1 [chan send]:\n")}},
+			refCell{Errors: []string{"Deadlock: all goroutines are asleep"}}, ""},
+		{"wrong error", labCell{"[9]:", []labOutput{stderr("Timeout: the cell ran longer than its 1s timeout\n")}},
+			refCell{Errors: []string{"Deadlock: all goroutines are asleep"}}, "stderr lacks"},
+		{"error where nbclient had none", labCell{"[3]:", []labOutput{stdout("x\n"), stderr("panic: boom\n")}},
+			refCell{Stdout: "x\n"}, "where nbclient got none"},
+		{"chart shown", labCell{"[8]:", []labOutput{svg}}, refCell{Images: 1}, ""},
+		{"chart missing", labCell{"[8]:", []labOutput{stdout("timeline\n")}}, refCell{Stdout: "timeline\n", Images: 1}, "0 images, nbclient got 1"},
+		{"chart of zero size", labCell{"[8]:", []labOutput{{Mime: "image/svg+xml", Image: 1, Loaded: true}}}, refCell{Images: 1}, "not visible"},
+		{"chart not loaded", labCell{"[8]:", []labOutput{{Mime: "image/svg+xml", Image: 1, Width: 5, Height: 5}}}, refCell{Images: 1}, "not visible"},
+		{"text result", labCell{"[4]:", []labOutput{{Mime: "text/plain", Text: "42"}}}, refCell{Result: "42"}, ""},
+		{"wrong result", labCell{"[4]:", []labOutput{{Mime: "text/plain", Text: "forty-two"}}}, refCell{Result: "42"}, "result:"},
+		{"an output kind nbclient's notebook cannot have", labCell{"[4]:", []labOutput{{Mime: "text/html", Text: "<b>"}}}, refCell{}, "unexpected output"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			probs := compareLabCell(tc.lab, tc.ref)
+			joined := strings.Join(probs, "\n")
+			switch {
+			case tc.want == "" && len(probs) > 0:
+				t.Errorf("want no problems, got:\n%s", joined)
+			case tc.want != "" && !strings.Contains(joined, tc.want):
+				t.Errorf("want a problem containing %q, got:\n%s", tc.want, joined)
+			}
+		})
+	}
+}
+
+// TestCompareLabNotebook checks the notebook-level checks: finished, idle, same cells.
+func TestCompareLabNotebook(t *testing.T) {
+	nb := labNotebook{Done: true, Cells: []labCell{{Prompt: "[1]:"}}}
+	nb.Status.Indicator = "idle"
+	if p := compareLabNotebook(nb, []refCell{{}}); len(p) != 0 {
+		t.Errorf("finished and idle: %q", p)
+	}
+	busy := nb
+	busy.Status.Indicator = "busy"
+	busy.Done = false
+	if p := strings.Join(compareLabNotebook(busy, []refCell{{}}), "\n"); !strings.Contains(p, "did not finish") || !strings.Contains(p, "want idle") {
+		t.Errorf("busy and unfinished: %q", p)
+	}
+	if p := strings.Join(compareLabNotebook(nb, []refCell{{}, {}}), "\n"); !strings.Contains(p, "1 code cells in JupyterLab, 2") {
+		t.Errorf("a cell missing: %q", p)
+	}
+}
