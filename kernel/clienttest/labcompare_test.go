@@ -195,7 +195,7 @@ func compareLabCell(c labCell, w refCell) []string {
 	if missing := missingLines(wantErr, maskedLines(stderr.String())); len(missing) > 0 {
 		probs = append(probs, fmt.Sprintf("stderr lacks %q; shows %.600q", missing, stderr.String()))
 	}
-	if w.Stderr == "" && len(w.Errors) == 0 && stderr.Len() > 0 {
+	if w.Stderr == "" && len(w.Errors) == 0 && len(maskedLines(stderr.String())) > 0 {
 		probs = append(probs, fmt.Sprintf("stderr %.300q where nbclient got none", stderr.String()))
 	}
 	if images != w.Images {
@@ -209,6 +209,10 @@ var promptPattern = regexp.MustCompile(`^\[\d+\]:$`)
 // stillRunningNote ends the kernel's first stderr line when a cell's main returned while
 // goroutines still ran ("1 goroutine still running when the cell finished:").
 const stillRunningNote = "still running when the cell finished:"
+
+// buildNotice starts the line the kernel prints on stderr while it compiles packages a
+// cell needs for the first time: whether it appears depends on the Go build cache.
+const buildNotice = "gokernel: compiling "
 
 // goroutineState matches the state of a goroutine in a listing: "goroutine 7 [sleep]:".
 var goroutineState = regexp.MustCompile(`(goroutines? #) \[[^\]]*\]`)
@@ -225,6 +229,9 @@ var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
 func maskedLines(text string) []string {
 	var out []string
 	for _, line := range strings.Split(ansiEscape.ReplaceAllString(text, ""), "\n") {
+		if strings.HasPrefix(line, buildNotice) {
+			continue // the build cache's state, not the cell's output
+		}
 		line = numberPattern.ReplaceAllString(line, "#")
 		line = goroutineState.ReplaceAllString(line, "$1 [state]")
 		line = strings.ReplaceAll(line, "# goroutines ", "# goroutine ") // the plural follows the number
