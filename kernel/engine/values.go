@@ -293,6 +293,18 @@ func (e *Engine) planLoads(kept keptView, pc *parsedCell, merged *declSet, count
 			}
 		}
 		if !grew {
+			// A top-level var whose value could not carry (left locked, say)
+			// starts again from its declaration: say so where it is used.
+			for _, d := range used {
+				if d.Kind != "var" {
+					continue
+				}
+				for _, n := range d.Names {
+					if l, lost := kept.LostValue(n); lost && load[n] == nil && !declared[n] && l.Reason != "" {
+						vp.notes = append(vp.notes, fmt.Sprintf("note: %s of cell [%d] did not carry over (%s); it starts again from its declaration here\n", n, l.Cell, l.Reason))
+					}
+				}
+			}
 			vs := vp.section
 			for _, n := range slices.Sorted(maps.Keys(load)) {
 				k := load[n]

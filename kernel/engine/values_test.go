@@ -76,7 +76,7 @@ func TestValuesThatCannotCarry(t *testing.T) {
 	execCell(t, e, 1, "pipe := make(chan int)\ntype guarded struct{ mu sync.Mutex; n int }\ng := &guarded{}\ng.mu.Lock()\nok := 1")
 	for _, tt := range []struct{ code, want string }{
 		{"pipe <- 1", "hint: pipe (chan int) of cell [1] did not carry over: a channel lives in one program"},
-		{"g.n", "hint: g (*guarded) of cell [1] did not carry over: g.mu cannot carry over: it is locked"},
+		{"g.n", "hint: g (*guarded) of cell [1] did not carry over: g.mu: it is locked"},
 	} {
 		got := execCell(t, e, 2, tt.code)
 		tb := strings.ReplaceAll(strings.Join(got.Err.Traceback, "\n"), "\n      ", " ")
@@ -162,5 +162,19 @@ func TestValuesInitRefillsWhatCannotCarry(t *testing.T) {
 	}
 	if got := execCell(t, e, 3, "fmt.Println(\"other\")"); got.Stderr != "" {
 		t.Errorf("a cell that does not use handlers: stderr %q", got.Stderr)
+	}
+}
+
+// A top-level var left in a state that cannot carry (locked) starts again
+// from its declaration, with a note where it is used: never silently.
+func TestValuesDeclaredVarLostIsNoted(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, "type box struct{ mu sync.Mutex; n int }\nvar b box\nb.n = 5\nb.mu.Lock()")
+	got := execCell(t, e, 2, "b.n")
+	if got.Result != "0" || !strings.Contains(got.Stderr, "note: b of cell [1] did not carry over (b.mu: it is locked") {
+		t.Errorf("have %+v", got)
+	}
+	if got := execCell(t, e, 3, "b.n"); got.Stderr != "" {
+		t.Errorf("the note again once b carried: %q", got.Stderr)
 	}
 }

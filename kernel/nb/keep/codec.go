@@ -180,6 +180,9 @@ func (e *encoder) value(v reflect.Value, path string) error {
 			return nil
 		}
 		dyn := v.Elem()
+		if reason, ok := kindReasons[dyn.Kind()]; ok {
+			return &CannotCarryError{Path: path, Reason: reason}
+		}
 		desc, err := describe(dyn.Type())
 		if err != nil {
 			return &CannotCarryError{Path: path, Reason: err.Error()}

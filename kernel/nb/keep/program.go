@@ -140,7 +140,7 @@ func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
 		e := &encoder{ptrs: map[ptrKey]uint64{}, owner: owners, varIdx: i, dyn: map[string]bool{},
 			joined: func(a, b int) { parent[find(a)] = find(b) }}
 		if err := e.value(reflect.ValueOf(v.Ptr).Elem(), v.Name); err != nil {
-			rep.Failed[v.Name] = reason(err)
+			rep.Failed[v.Name] = reasonFor(v.Name, err)
 			failed[i] = true
 			continue
 		}
@@ -213,6 +213,19 @@ func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
 		rep.Groups = append(rep.Groups, Group{File: file, Size: int64(len(data)), Names: names})
 	}
 	return rep
+}
+
+// reasonFor says why variable name cannot carry, without saying its name
+// again: "a channel lives in one program", or "c.mu: it is locked" for a part.
+func reasonFor(name string, err error) string {
+	var ce *CannotCarryError
+	if errors.As(err, &ce) {
+		if ce.Path == name {
+			return ce.Reason
+		}
+		return ce.Path + ": " + ce.Reason
+	}
+	return err.Error()
 }
 
 func reason(err error) string {
