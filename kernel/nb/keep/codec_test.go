@@ -286,3 +286,21 @@ func FuzzRoundTrip(f *testing.F) {
 }
 
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// BenchmarkSaveLoad10MB is what a cell that uses a 10 MB kept value pays:
+// its program loads the value before the cell's code and saves it after.
+func BenchmarkSaveLoad10MB(b *testing.B) {
+	dir := b.TempDir()
+	big := make([]byte, 10<<20)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	var out []byte
+	for i := 0; b.Loop(); i++ {
+		rep := saveGroups(dir, fmt.Sprint("s", i), 1<<30, []Var{{"big", &big}})
+		if err := loadPlan(&Plan{Dir: dir, Groups: rep.Groups}, []Var{{"big", &out}}); err != nil {
+			b.Fatal(err)
+		}
+		os.Remove(dir + "/" + rep.Groups[0].File)
+	}
+}

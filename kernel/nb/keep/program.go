@@ -178,10 +178,9 @@ func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
 			}
 			continue
 		}
-		var data []byte
+		var data, body []byte // written one after the other: a 10 MB value is not copied again
 		if len(members) == 1 {
-			data = encodeGroupHeader(vars, members)
-			data = append(data, alone[members[0]]...)
+			data, body = encodeGroupHeader(vars, members), alone[members[0]]
 		} else {
 			var err error
 			if data, err = encodeGroup(vars, members); err != nil {
@@ -195,22 +194,23 @@ func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
 		for k, i := range members {
 			names[k] = vars[i].Name
 		}
-		if total+int64(len(data)) > budget {
+		size := int64(len(data) + len(body))
+		if total+size > budget {
 			for _, name := range names {
 				rep.Failed[name] = fmt.Sprintf("kept values are limited to %s in all (GOKERNEL_STATE_MAX) and %s would take %s more",
-					FormatSize(budget), strings.Join(names, ", "), FormatSize(int64(len(data))))
+					FormatSize(budget), strings.Join(names, ", "), FormatSize(size))
 			}
 			continue
 		}
 		file := fmt.Sprintf("%s-%d", prefix, n)
-		if err := writePrivate(filepath.Join(dir, file), data); err != nil {
+		if err := writePrivate(filepath.Join(dir, file), data, body); err != nil {
 			for _, name := range names {
 				rep.Failed[name] = "it could not be written: " + err.Error()
 			}
 			continue
 		}
-		total += int64(len(data))
-		rep.Groups = append(rep.Groups, Group{File: file, Size: int64(len(data)), Names: names})
+		total += size
+		rep.Groups = append(rep.Groups, Group{File: file, Size: size, Names: names})
 	}
 	return rep
 }
@@ -316,15 +316,17 @@ func appendString(b []byte, s string) []byte {
 
 // writePrivate writes a file only its owner can read, without following
 // a link planted at its name.
-func writePrivate(path string, data []byte) error {
+func writePrivate(path string, parts ...[]byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
+	for _, p := range parts {
+		if _, err := f.Write(p); err != nil {
+			f.Close()
+			os.Remove(path)
+			return err
+		}
 	}
 	return f.Close()
 }
