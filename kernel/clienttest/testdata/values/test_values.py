@@ -1,0 +1,154 @@
+"""Values carried over between cells (issue 12), through jupyter_client.
+
+Run by kernel/clienttest (TestValues); by hand, with gokernel installed:
+
+    KERNEL_NAME=gokernel /usr/bin/python3 -m pytest -v test_values.py
+
+Every rule of the issue gets cells whose outputs are checked exactly: a counter, unexported
+fields, pointer aliasing, failed and interrupted cells changing nothing, uncarriable values
+named where they are used, initializers not re-run, a redefined type, %who and %reset.
+The kernel is interrupted the way Jupyter does it, with the interrupt_mode of its kernel.json.
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "smarts"))
+from test_smarts import KernelCase  # noqa: E402  (the shared execute/reply helpers)
+
+
+class Values(KernelCase):
+    def run_ok(self, code):
+        reply, msgs = self.execute(code)
+        self.assertEqual(reply["content"]["status"], "ok",
+                         f"{code!r}: {reply['content']} stderr={self.stream(msgs, 'stderr')!r}")
+        return msgs
+
+    def run_err(self, code):
+        reply, msgs = self.execute(code)
+        self.assertEqual(reply["content"]["status"], "error", f"{code!r} should fail")
+        return reply["content"], msgs
+
+    def out(self, code):
+        return self.stream(self.run_ok(code))
+
+    def test_counter(self):
+        self.run_ok("hits := 0")
+        self.run_ok("hits++")
+        self.run_ok("hits++")
+        self.assertEqual(self.out("fmt.Println(hits)"), "2\n")
+
+    def test_unexported_fields(self):
+        self.run_ok("type account struct {\n\towner string\n\tcents int\n}")
+        self.run_ok("acct := account{owner: \"ana\", cents: 250}")
+        self.run_ok("acct.cents += 50")
+        self.assertEqual(self.out("fmt.Printf(\"%+v\\n\", acct)"), "{owner:ana cents:300}\n")
+
+    def test_pointer_aliasing(self):
+        self.run_ok("type box struct{ v int }\nboxA := &box{v: 1}\nboxB := boxA")
+        self.run_ok("boxB.v = 42")
+        self.assertEqual(self.out("fmt.Println(boxA.v, boxA == boxB)"), "42 true\n")
+
+    def test_panicking_cell_changes_nothing(self):
+        self.run_ok("balance := 100")
+        content, _ = self.run_err("balance = -1\npanic(\"bank closed\")")
+        self.assertIn("bank closed", content["evalue"] + "\n".join(content["traceback"]))
+        self.assertEqual(self.out("fmt.Println(balance)"), "100\n")
+
+    def test_compile_error_changes_nothing(self):
+        self.run_ok("stock := 7")
+        content, _ = self.run_err("stock = 0\nundefinedThing()")
+        self.assertEqual(content["ename"], "CompileError")
+        self.assertEqual(self.out("fmt.Println(stock)"), "7\n")
+
+    def test_deadlocked_cell_changes_nothing(self):
+        self.run_ok("level := 3")
+        self.run_err("level = 99\nvar block chan int\n<-block")
+        self.assertEqual(self.out("fmt.Println(level)"), "3\n")
+
+    def test_interrupted_cell_changes_nothing(self):
+        self.run_ok("ticks := 5")
+        msg_id = self.kc.execute("ticks = 1000\nfor {\n\tfmt.Println(\"spinning\")\n\ttime.Sleep(100 * time.Millisecond)\n}")
+        deadline = time.monotonic() + 30
+        seen = ""
+        while "spinning" not in seen:
+            self.assertLess(time.monotonic(), deadline, "the loop cell never printed")
+            msg = self.kc.get_iopub_msg(timeout=30)
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
+                seen += msg["content"]["text"]
+        self.km.interrupt_kernel()
+        reply = self.reply(msg_id, timeout=30)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertIn("nterrupt", reply["content"]["ename"] + reply["content"]["evalue"])
+        self.assertEqual(self.out("fmt.Println(ticks)"), "5\n")
+
+    def test_uncarriable_channel_named(self):
+        self.run_ok("pipe := make(chan int, 1)\npipe <- 1")
+        content, _ = self.run_err("fmt.Println(len(pipe))")
+        self.assertEqual(content["ename"], "CompileError")
+        hints = [l for l in content["traceback"] if "pipe" in l and "did not carry over" in l]
+        self.assertEqual(len(hints), 1, content["traceback"])
+        self.assertIn("hint: pipe (chan int) of cell [", hints[0])
+
+    def test_uncarriable_func_named(self):
+        self.run_ok("greet := func() string { return \"hi\" }\n_ = greet")
+        content, _ = self.run_err("fmt.Println(greet())")
+        self.assertEqual(content["ename"], "CompileError")
+        hints = [l for l in content["traceback"] if "did not carry over" in l]
+        self.assertEqual(len(hints), 1, content["traceback"])
+        self.assertIn("hint: greet (func() string) of cell [", hints[0])
+
+    def test_initializer_not_rerun(self):
+        self.run_ok("func load() int { fmt.Println(\"loading\"); return 41 }")
+        self.assertEqual(self.out("data := load()"), "loading\n")
+        self.assertEqual(self.out("fmt.Println(data + 1)"), "42\n")
+        self.assertEqual(self.out("var loaded = load()\nfmt.Println(loaded)"), "loading\n41\n")
+        self.assertEqual(self.out("fmt.Println(loaded)"), "41\n")
+
+    def test_later_func_sees_kept_value(self):
+        self.run_ok("greeting := \"hej\"")
+        self.run_ok("func greetTwice() string { return greeting + greeting }")
+        self.assertEqual(self.out("fmt.Println(greetTwice())"), "hejhej\n")
+
+    def test_type_redefinition_drops_value(self):
+        self.run_ok("type ledger struct{ n int }\nbook := ledger{n: 3}")
+        self.assertEqual(self.out("fmt.Println(book.n)"), "3\n")
+        reply, msgs = self.execute("type ledger struct{ n, m int }")
+        self.assertEqual(reply["content"]["status"], "ok")
+        cell = reply["content"]["execution_count"]
+        self.assertIn(f"note: the kept value of book is dropped: its type ledger was redefined in cell [{cell}]",
+                      self.stream(msgs, "stderr"))
+        content, _ = self.run_err("fmt.Println(book.n)")
+        self.assertEqual(content["ename"], "CompileError")
+
+    def test_who_and_reset_one(self):
+        reply, _ = self.execute("whoCount := 11\nwhoName := \"w\"")
+        cell = reply["content"]["execution_count"]
+        who = self.out("%who")
+        self.assertIn("Kept values (", who)
+        self.assertIn(f"value whoCount int cell [{cell}]", " ".join(who.split()))
+        self.assertIn(f"value whoName string cell [{cell}]", " ".join(who.split()))
+        self.run_ok("%reset whoCount")
+        who = self.out("%who")
+        self.assertNotIn("whoCount", who)
+        self.assertIn("whoName", who)
+        content, _ = self.run_err("fmt.Println(whoCount)")
+        self.assertEqual(content["ename"], "CompileError")
+        self.assertEqual(self.out("fmt.Println(whoName)"), "w\n")
+
+
+class ResetAll(KernelCase):
+    def test_reset_forgets_all(self):
+        for code in ("first := 1", "second := 2"):
+            reply, _ = self.execute(code)
+            self.assertEqual(reply["content"]["status"], "ok")
+        reply, msgs = self.execute("%reset")
+        self.assertEqual(reply["content"]["status"], "ok")
+        _, msgs = self.execute("%who")
+        self.assertNotIn("first", self.stream(msgs))
+        for code in ("fmt.Println(first)", "fmt.Println(second)"):
+            reply, _ = self.execute(code)
+            self.assertEqual(reply["content"]["status"], "error", code)
+            self.assertEqual(reply["content"]["ename"], "CompileError")
+        _, msgs = self.execute("first := 5\nfmt.Println(first)")
+        self.assertEqual(self.stream(msgs), "5\n")
