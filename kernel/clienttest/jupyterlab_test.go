@@ -53,7 +53,7 @@ func TestJupyterLab(t *testing.T) {
 	t.Run("lessons", func(t *testing.T) {
 		t.Cleanup(func() { env.sweepLeftovers(t) })
 		results := filepath.Join(env.dir, "lab-lessons.json")
-		lab.run(t, 20*time.Minute, "lessons", "--lessons", strings.Join(lessons, ","), "--out", results, "--timeout", "600")
+		lab.run(t, 20*time.Minute, "lessons", "--lessons", strings.Join(lessons, ","), "--out", results, "--timeout", "300")
 		ref := <-refs
 		refEnv.sweepLeftovers(t)
 		t.Logf("nbclient:\n%s", ref.log)
@@ -106,7 +106,7 @@ func BenchmarkJupyterLabRunAll(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		results := filepath.Join(lab.env.dir, fmt.Sprintf("bench-%d.json", i))
-		lab.run(b, 10*time.Minute, "lessons", "--lessons", lesson, "--out", results, "--timeout", "600")
+		lab.run(b, 10*time.Minute, "lessons", "--lessons", lesson, "--out", results, "--timeout", "300")
 		var got []labNotebook
 		data, err := os.ReadFile(results)
 		if err == nil {

@@ -53,10 +53,10 @@ type labOutput struct {
 
 // refCell is a code cell's outputs as nbclient stored them.
 type refCell struct {
-	Stdout, Stderr string   // all stream text by name
-	Result         string   // text/plain of results without an image
-	Errors         []string // "Name: value" of each error
-	Images         int      // outputs with an image/svg+xml or image/png
+	Stdout, Stderr string // all stream text by name
+	Result         string // text/plain of results without an image
+	Errors         []refError
+	Images         int // outputs with an image/svg+xml or image/png
 }
 
 // readNotebookOutputs reads the code cells of an executed notebook.
@@ -96,7 +96,7 @@ func readNotebookOutputs(path string) ([]refCell, error) {
 					r.Stdout += string(o.Text)
 				}
 			case "error":
-				r.Errors = append(r.Errors, o.Ename+": "+o.Evalue)
+				r.Errors = append(r.Errors, refError{o.Ename, o.Evalue})
 			case "execute_result", "display_data":
 				_, svg := o.Data["image/svg+xml"]
 				_, png := o.Data["image/png"]
@@ -115,6 +115,9 @@ func readNotebookOutputs(path string) ([]refCell, error) {
 	}
 	return cells, nil
 }
+
+// refError is an error output's name and value.
+type refError struct{ Name, Value string }
 
 // multiline is nbformat's text: a string or a list of lines.
 type multiline string
@@ -189,10 +192,17 @@ func compareLabCell(c labCell, w refCell) []string {
 	if racy {
 		wantErr = maskedLines(w.Stderr[:strings.Index(w.Stderr+stillRunningNote, stillRunningNote)] + stillRunningNote)
 	}
+	haveErr := maskedLines(stderr.String())
 	for _, e := range w.Errors {
-		wantErr = append(wantErr, maskedLines(e)...)
+		// A compile error's traceback is the compiler's message with the source line and a
+		// caret, without the name: then its value must be shown.
+		head := maskedLines(e.Name + ": " + e.Value)
+		if len(missingLines(head, haveErr)) > 0 && e.Name == "CompileError" {
+			head = maskedLines(e.Value)
+		}
+		wantErr = append(wantErr, head...)
 	}
-	if missing := missingLines(wantErr, maskedLines(stderr.String())); len(missing) > 0 {
+	if missing := missingLines(wantErr, haveErr); len(missing) > 0 {
 		probs = append(probs, fmt.Sprintf("stderr lacks %q; shows %.600q", missing, stderr.String()))
 	}
 	if w.Stderr == "" && len(w.Errors) == 0 && len(maskedLines(stderr.String())) > 0 {
