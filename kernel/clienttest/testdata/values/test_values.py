@@ -82,6 +82,24 @@ class Values(KernelCase):
         self.assertIn("nterrupt", reply["content"]["ename"] + reply["content"]["evalue"])
         self.assertEqual(self.out("fmt.Println(ticks)"), "5\n")
 
+    def test_failed_cell_keeps_none_of_its_new_variables(self):
+        content, _ = self.run_err("fresh := 1\npanic(\"no\")")
+        self.assertEqual(content["ename"], "panic")
+        content, _ = self.run_err("fmt.Println(fresh)")
+        self.assertEqual(content["ename"], "CompileError")
+        self.assertNotIn("did not carry over", "\n".join(content["traceback"]))
+
+    def test_locked_var_mutex_noted_where_used(self):
+        reply, _ = self.execute("var gate sync.Mutex\ngate.Lock()")
+        self.assertEqual(reply["content"]["status"], "ok")
+        cell = reply["content"]["execution_count"]
+        reply, msgs = self.execute("fmt.Println(gate.TryLock())")
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertEqual(self.stream(msgs), "true\n")
+        notes = self.stream(msgs) + self.stream(msgs, "stderr")
+        self.assertIn(f"note: gate of cell [{cell}] did not carry over (it is locked;", notes)
+        self.assertIn("it starts again from its declaration here", notes)
+
     def test_uncarriable_channel_named(self):
         self.run_ok("pipe := make(chan int, 1)\npipe <- 1")
         content, _ = self.run_err("fmt.Println(len(pipe))")
