@@ -95,7 +95,7 @@ func (e *Engine) reset(names []string) (string, error) {
 		e.decls = &declSet{}
 		clear(e.sources)
 		values := e.kept.Forget()
-		e.keptVars = nil
+		e.keptVars, e.keptSnap = e.keptViews() // e.mu is held
 		return fmt.Sprintf("Forgot %d remembered imports and declarations and %d kept values.\n", n, values), nil
 	}
 	next := e.decls.clone()
@@ -116,9 +116,7 @@ func (e *Engine) reset(names []string) (string, error) {
 	e.decls = next
 	e.pruneSources()
 	e.kept.Forget(names...)
-	e.mu.Unlock()
-	e.publishKept()
-	e.mu.Lock() // for the deferred Unlock
+	e.keptVars, e.keptSnap = e.keptViews()
 	return fmt.Sprintf("Forgot %s.\n", strings.Join(names, ", ")), nil
 }
 

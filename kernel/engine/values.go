@@ -776,9 +776,18 @@ func (e *Engine) commitValues(vp *valuePlan, count int, ok bool, out interp.Outp
 	e.publishKept()
 }
 
-// publishKept updates the snapshot of the kept := variables that
-// completion reads while a cell runs.
+// publishKept updates the snapshots of the kept values that completion and
+// builds ahead read while a cell runs.
 func (e *Engine) publishKept() {
+	vars, snap := e.keptViews()
+	e.mu.Lock()
+	e.keptVars, e.keptSnap = vars, snap
+	e.mu.Unlock()
+}
+
+// keptViews makes those snapshots: the kept := variables as declarations,
+// and a copy of the store.
+func (e *Engine) keptViews() (*valueSection, keptView) {
 	vs := &valueSection{Imports: map[string]string{}}
 	for _, name := range e.kept.Names() {
 		k, _ := e.kept.Lookup(name)
@@ -787,10 +796,7 @@ func (e *Engine) publishKept() {
 			maps.Copy(vs.Imports, k.Imports)
 		}
 	}
-	snap := e.kept.Snapshot(nil, nil)
-	e.mu.Lock()
-	e.keptVars, e.keptSnap = vs, snap
-	e.mu.Unlock()
+	return vs, e.kept.Snapshot(nil, nil)
 }
 
 // dropStaleValues forgets, with a note, the kept values whose types the
