@@ -18,8 +18,9 @@ import (
 // in a lesson have them: a counter's mu and n), flattens pointers (two
 // variables pointing at one account become two accounts) and cannot encode
 // cycles. This codec walks the values with reflect, reading and writing
-// unexported fields through their addresses, and keeps an identity table of
-// pointers so that sharing and cycles survive. Both sides are the same
+// unexported fields through their addresses, and keeps a table of
+// memory regions (see regions.go) so that sharing, cycles, slices of one
+// array and pointers into arrays and structs survive. Both sides are the same
 // program text (the engine declares the same types in every cell), so the
 // encoding carries no type names except inside interfaces, and a fingerprint
 // of each variable's type guards against a type that changed.
@@ -56,24 +57,31 @@ var syncTypes = map[string]string{
 // Wire format (all integers are varints):
 //
 //	value   = by static type: bool byte | int varint | uint uvarint | float 8 bytes |
-//	          string len bytes | slice (0 = nil, else 1+len) elems | array elems |
-//	          map (0 = nil, else 1+len) (key value)* | struct fields (unexported too) |
-//	          pointer 0 = nil, 1+id = seen, else 1 (new) then the pointee |
+//	          string len bytes | slice (0 = nil, else 1+len) cap [ref, when cap > 0] |
+//	          array elems | map (0 = nil, 1 = new then len (key value)*, 1+id = seen) |
+//	          struct fields (unexported too) | pointer 0 = nil, else ref |
 //	          interface 0 = nil, else type descriptor then value |
 //	          marshaled (std types such as time.Time, *big.Int: len bytes)
+//	ref     = 1 (a new region) offset typepath contents | 2+id offset
 //
-// Pointer ids count new pointers in the order met, on both sides.
+// A ref points at byte offset of a region (see regions.go); a pointer to a
+// zero-size type is just 1. Region ids count the group's variables first
+// (each is its own region), then new regions in the order met; map ids count
+// maps in the order met. Both sides walk in the same order.
 
 type encoder struct {
 	buf []byte
 	// dyn collects the named types met inside interfaces ("pkgpath.Name"):
 	// the loading program must register them (see Register).
 	dyn  map[string]bool
-	ptrs map[ptrKey]uint64
-	// shared records pointers seen from more than one variable (see Encode).
-	owner  map[ptrKey]int
-	varIdx int
-	joined func(a, b int)
+	ptrs map[ptrKey]uint64 // maps met so far
+	// mem is the regions of the values being saved; regionIDs the ids
+	// given in this file to those met so far, rootTypes the types of the
+	// group's variables (the types a region's type may be found from).
+	mem        *memory
+	regionIDs  map[int]uint64
+	nextRegion uint64
+	rootTypes  []reflect.Type
 }
 
 type ptrKey struct {
@@ -132,8 +140,13 @@ func (e *encoder) value(v reflect.Value, path string) error {
 			e.uvarint(0)
 			return nil
 		}
+		// The whole capacity is kept: s[:cap(s)] and append show it.
 		e.uvarint(uint64(v.Len()) + 1)
-		return e.elems(v, path)
+		e.uvarint(uint64(v.Cap()))
+		if v.Cap() == 0 || t.Elem().Size() == 0 {
+			return nil
+		}
+		return e.ref(uintptr(v.UnsafePointer()), view{t.Elem(), v.Cap()}, path)
 	case reflect.Array:
 		return e.elems(v, path)
 	case reflect.Map:
@@ -170,10 +183,11 @@ func (e *encoder) value(v reflect.Value, path string) error {
 			e.uvarint(0)
 			return nil
 		}
-		if e.seen(v) {
+		if t.Elem().Size() == 0 {
+			e.uvarint(1) // all zero-size values may share an address: no region
 			return nil
 		}
-		return e.value(v.Elem(), path) // p.f reads as Go writes it
+		return e.ref(v.Pointer(), view{t.Elem(), -1}, path) // p.f reads as Go writes it
 	case reflect.Interface:
 		if v.IsNil() {
 			e.uvarint(0)
@@ -203,22 +217,15 @@ func (e *encoder) value(v reflect.Value, path string) error {
 	return nil
 }
 
-// seen writes the identity tag of a pointer or map (non-nil) and reports
-// whether it was met before in this encoding (then nothing more is written):
-// 1 is a new one, whose contents follow; 1+id one met before. It also notes
-// which variable reached it first, so that Save groups variables that share.
+// seen writes the identity tag of a map (non-nil) and reports whether it
+// was met before in this encoding (then nothing more is written): 1 is a
+// new one, whose contents follow; 1+id one met before. (discover noted
+// which variables reach it, so that Save groups variables that share.)
 func (e *encoder) seen(v reflect.Value) bool {
 	key := ptrKey{v.Pointer(), v.Type()}
 	if id, ok := e.ptrs[key]; ok {
 		e.uvarint(id + 1)
 		return true
-	}
-	if e.owner != nil {
-		if o, ok := e.owner[key]; !ok {
-			e.owner[key] = e.varIdx
-		} else if o != e.varIdx && e.joined != nil {
-			e.joined(o, e.varIdx)
-		}
 	}
 	e.ptrs[key] = uint64(len(e.ptrs)) + 1 // ids from 1: tag 1 means "new"
 	e.uvarint(1)
@@ -329,7 +336,10 @@ func marshaler(v reflect.Value) (func() ([]byte, error), bool) {
 
 type decoder struct {
 	buf  []byte
-	ptrs []reflect.Value // by id-1: the pointers made so far
+	ptrs []reflect.Value // by id-1: the maps made so far
+	// regions by id: the group's variables first (roots), then those made.
+	regions []regionSlot
+	roots   []regionSlot
 }
 
 var errShort = errors.New("keep: kept value is truncated")
@@ -446,18 +456,35 @@ func (d *decoder) value(v reflect.Value, depth int) error {
 			return err
 		}
 		n--
-		if n > uint64(len(d.buf))+1 || n > math.MaxInt32 {
-			return errShort // every element takes a byte, except zero-size ones
-		}
-		s := reflect.MakeSlice(t, int(n), int(n))
-		if err := d.elems(s, depth); err != nil {
+		c, err := d.uvarint()
+		if err != nil {
 			return err
+		}
+		if n > c || c > math.MaxInt32 {
+			return errShort
+		}
+		et := t.Elem()
+		if c == 0 || et.Size() == 0 {
+			v.Set(reflect.MakeSlice(t, int(n), int(c))) // no memory to share
+			return nil
+		}
+		tag, err := d.uvarint()
+		if err != nil {
+			return err
+		}
+		p, err := d.ref(tag, view{et, int(c)}, depth)
+		if err != nil {
+			return err
+		}
+		s := reflect.SliceAt(et, p, int(c)).Slice3(0, int(n), int(c))
+		if s.Type() != t {
+			s = s.Convert(t)
 		}
 		v.Set(s)
 	case reflect.Array:
 		return d.elems(v, depth)
 	case reflect.Map:
-		m, isNew, err := d.ref(t, func() reflect.Value { return reflect.MakeMap(t) })
+		m, isNew, err := d.mapRef(t)
 		if err != nil || !isNew {
 			if err == nil && m.IsValid() {
 				v.Set(m)
@@ -493,14 +520,23 @@ func (d *decoder) value(v reflect.Value, depth int) error {
 			}
 		}
 	case reflect.Pointer:
-		p, isNew, err := d.ref(t, func() reflect.Value { return reflect.New(t.Elem()) })
-		if err != nil || !p.IsValid() {
+		tag, err := d.uvarint()
+		if err != nil || tag == 0 {
 			return err
 		}
-		v.Set(p) // before the pointee: a cycle comes back to p
-		if isNew {
-			return d.value(p.Elem(), depth+1)
+		et := t.Elem()
+		if et.Size() == 0 {
+			if tag != 1 {
+				return errBadRef
+			}
+			v.Set(reflect.New(et).Convert(t))
+			return nil
 		}
+		p, err := d.ref(tag, view{et, -1}, depth)
+		if err != nil {
+			return err
+		}
+		v.Set(reflect.NewAt(et, p).Convert(t))
 	case reflect.Interface:
 		tag, err := d.uvarint()
 		if err != nil || tag == 0 {
@@ -532,10 +568,9 @@ func (d *decoder) value(v reflect.Value, depth int) error {
 	return nil
 }
 
-// ref reads the identity tag of a pointer or map: nil (an invalid Value),
-// one met before, or a new one made by make and remembered before its
-// contents are read.
-func (d *decoder) ref(t reflect.Type, make func() reflect.Value) (v reflect.Value, isNew bool, err error) {
+// mapRef reads the identity tag of a map: nil (an invalid Value), one met
+// before, or a new one, remembered before its contents are read.
+func (d *decoder) mapRef(t reflect.Type) (v reflect.Value, isNew bool, err error) {
 	tag, err := d.uvarint()
 	if err != nil || tag == 0 {
 		return reflect.Value{}, false, err
@@ -543,11 +578,11 @@ func (d *decoder) ref(t reflect.Type, make func() reflect.Value) (v reflect.Valu
 	if tag > 1 {
 		id := tag - 2
 		if id >= uint64(len(d.ptrs)) || d.ptrs[id].Type() != t {
-			return reflect.Value{}, false, errors.New("keep: kept value refers to a pointer it does not hold")
+			return reflect.Value{}, false, errors.New("keep: kept value refers to a map it does not hold")
 		}
 		return d.ptrs[id], false, nil
 	}
-	v = make()
+	v = reflect.MakeMap(t)
 	d.ptrs = append(d.ptrs, v)
 	return v, true, nil
 }

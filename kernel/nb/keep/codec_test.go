@@ -239,15 +239,24 @@ func TestPlanAndReportFiles(t *testing.T) {
 	}
 }
 
-// FuzzDecode: a damaged file of kept values is an error, never a crash or a
-// runaway allocation.
+// FuzzDecode: a damaged file of kept values is an error, never a crash, a
+// runaway allocation or a pointer typed differently from what it points at.
 func FuzzDecode(f *testing.F) {
 	dir := f.TempDir()
 	a := &account{owner: "x", balance: 3, history: []int{1, 2}}
-	saveGroups(dir, "seed", 1<<20, []Var{{"a", &a}, {"b", &a}, {"m", ptr(map[string]any{"k": []int{1}})}})
-	for _, name := range []string{"seed-0", "seed-1"} {
+	b := a
+	saveGroups(dir, "seed", 1<<20, []Var{{"a", &a}, {"b", &b}, {"m", ptr(map[string]any{"k": []int{1}})}})
+	// Regions: a slice of a slice, pointers into an array, a struct and a slice.
+	arr := [4]int{1, 2, 3, 4}
+	s := []int{5, 6, 7, 8}
+	t := s[1:3]
+	acc := &account{owner: "y", history: s[:2]}
+	saveGroups(dir, "shared", 1<<20, []Var{{"arr", &arr}, {"p", ptr(&arr[2])}, {"s", &s}, {"t", &t}, {"q", ptr(&acc.balance)}, {"acc", &acc}})
+	for _, name := range []string{"seed-0", "seed-1", "shared-0"} {
 		if b, err := readFile(dir + "/" + name); err == nil {
 			f.Add(b)
+		} else {
+			f.Fatal(err)
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -255,13 +264,32 @@ func FuzzDecode(f *testing.F) {
 		var m map[string]any
 		decodeGroup(b, []Var{{"a", &a1}, {"b", &a2}})
 		decodeGroup(b, []Var{{"m", &m}})
+		var arr [4]int
+		var p, q *int
+		var s, ts []int
+		var acc *account
+		if decodeGroup(b, []Var{{"arr", &arr}, {"p", &p}, {"s", &s}, {"t", &ts}, {"q", &q}, {"acc", &acc}}) == nil {
+			// Whatever loaded is memory the program may use.
+			if p != nil {
+				*p++
+			}
+			for i := range ts[:cap(ts)] {
+				ts[:cap(ts)][i]++
+			}
+			if acc != nil {
+				acc.history = append(acc.history, 1)
+			}
+		}
 	})
 }
 
-// FuzzRoundTrip: any value built from the fuzzer's numbers and strings comes back equal.
+// FuzzRoundTrip: any value built from the fuzzer's numbers and strings,
+// with slices and pointers into each other, comes back equal and sharing
+// as it did.
 func FuzzRoundTrip(f *testing.F) {
-	f.Add(int64(1), "a", 2.5, []byte{1, 2}, true)
-	f.Fuzz(func(t *testing.T, n int64, s string, x float64, b []byte, flag bool) {
+	f.Add(int64(1), "a", 2.5, []byte{1, 2}, true, uint8(1), uint8(3))
+	f.Add(int64(-5), "", 0.0, []byte{}, false, uint8(0), uint8(0))
+	f.Fuzz(func(t *testing.T, n int64, s string, x float64, b []byte, flag bool, lo, hi uint8) {
 		type rec struct {
 			N    int64
 			s    string
@@ -270,9 +298,27 @@ func FuzzRoundTrip(f *testing.F) {
 			M    map[string]int64
 			P    *rec
 			flag bool
+			nums []int64
+			view []int64 // nums[lo:hi]
+			at   *int64  // &nums[lo]
+			arr  [4]int64
+			pa   *int64 // &arr[lo%4]
 		}
-		r := &rec{N: n, s: s, X: x, b: b, M: map[string]int64{s: n}, flag: flag}
+		r := &rec{N: n, s: s, X: x, b: b, M: map[string]int64{s: n}, flag: flag, nums: make([]int64, len(b), len(b)+int(hi%3))}
 		r.P = r
+		for i, c := range b {
+			r.nums[i] = int64(c) * n
+		}
+		l, h := min(int(lo), len(b)), min(int(hi), cap(r.nums))
+		if l > h {
+			l, h = h, l
+		}
+		r.view = r.nums[l:h]
+		if l < len(r.nums) {
+			r.at = &r.nums[l]
+		}
+		r.arr = [4]int64{n, -n, int64(lo), int64(hi)}
+		r.pa = &r.arr[lo%4]
 		out, rep := roundTrip(t, Var{"r", &r})
 		if len(rep.Failed) > 0 {
 			t.Fatal(rep.Failed)
@@ -281,6 +327,16 @@ func FuzzRoundTrip(f *testing.F) {
 		if got.P != got || got.N != n || got.s != s || got.flag != flag || got.M[s] != n ||
 			string(got.b) != string(b) || (got.X != x && x == x) {
 			t.Errorf("have %+v, want %+v", got, r)
+		}
+		if fmt.Sprint(got.nums[:cap(got.nums)]) != fmt.Sprint(r.nums[:cap(r.nums)]) || fmt.Sprint(got.view) != fmt.Sprint(r.view) ||
+			cap(got.view) != cap(r.view) || got.arr != r.arr || got.pa != &got.arr[lo%4] {
+			t.Errorf("have nums %v view %v arr %v, want %v %v %v", got.nums, got.view, got.arr, r.nums, r.view, r.arr)
+		}
+		if cap(got.view) > 0 && &got.view[:1][0] != &got.nums[:cap(got.nums)][l] {
+			t.Error("view is not a slice of nums")
+		}
+		if r.at != nil && got.at != &got.nums[l] {
+			t.Error("at does not point into nums")
 		}
 	})
 }

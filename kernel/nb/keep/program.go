@@ -115,46 +115,18 @@ func Save(vars []Var) {
 	}
 }
 
-// saveGroups encodes vars, groups those that share pointers, and writes a
+// saveGroups encodes vars, groups those that share memory, and writes a
 // file per group named prefix-N.
 func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
 	rep := &Report{Failed: map[string]string{}}
-	// First pass: each variable alone, noting pointers reached from two
-	// variables. Most variables share nothing; their bytes are final.
-	parent := make([]int, len(vars))
-	for i := range parent {
-		parent[i] = i
-	}
-	var find func(int) int
-	find = func(i int) int {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
-		}
-		return i
-	}
-	owners := map[ptrKey]int{}
-	alone := make([][]byte, len(vars))
-	failed := make([]bool, len(vars))
-	for i, v := range vars {
-		e := &encoder{ptrs: map[ptrKey]uint64{}, owner: owners, varIdx: i, dyn: map[string]bool{},
-			joined: func(a, b int) { parent[find(a)] = find(b) }}
-		if err := e.value(reflect.ValueOf(v.Ptr).Elem(), v.Name); err != nil {
-			rep.Failed[v.Name] = reasonFor(v.Name, err)
-			failed[i] = true
-			continue
-		}
-		alone[i] = e.buf
-		for k := range e.dyn {
-			if !builtinType(k) {
-				rep.Dyn = append(rep.Dyn, v.Name+" "+k)
-			}
-		}
-	}
+	// First the walk over all values: which memory they reach, and so
+	// which variables share (see regions.go). Most share nothing and are
+	// a group of one.
+	mem := discover(vars)
 	groups := map[int][]int{}
 	var order []int
 	for i := range vars {
-		r := find(i)
+		r := mem.find(i)
 		if _, ok := groups[r]; !ok {
 			order = append(order, r)
 		}
@@ -163,38 +135,22 @@ func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
 	var total int64
 	for n, r := range order {
 		members := groups[r]
-		bad := ""
-		for _, i := range members {
-			if failed[i] {
-				bad = vars[i].Name
-			}
-		}
-		if bad != "" {
-			// Values that share memory carry together or not at all.
-			for _, i := range members {
-				if !failed[i] {
-					rep.Failed[vars[i].Name] = "it shares memory with " + bad + ", which cannot carry over"
-				}
-			}
-			continue
-		}
-		var data, body []byte // written one after the other: a 10 MB value is not copied again
-		if len(members) == 1 {
-			data, body = encodeGroupHeader(vars, members), alone[members[0]]
-		} else {
-			var err error
-			if data, err = encodeGroup(vars, members); err != nil {
-				for _, i := range members {
-					rep.Failed[vars[i].Name] = reason(err)
-				}
-				continue
-			}
-		}
 		names := make([]string, len(members))
 		for k, i := range members {
 			names[k] = vars[i].Name
 		}
-		size := int64(len(data) + len(body))
+		data, dyn, bad, err := encodeGroup(vars, members, mem)
+		if err != nil {
+			rep.Failed[vars[bad].Name] = reasonFor(vars[bad].Name, err)
+			// Values that share memory carry together or not at all.
+			for _, i := range members {
+				if i != bad {
+					rep.Failed[vars[i].Name] = "it shares memory with " + vars[bad].Name + ", which cannot carry over"
+				}
+			}
+			continue
+		}
+		size := int64(len(data))
 		if total+size > budget {
 			for _, name := range names {
 				rep.Failed[name] = fmt.Sprintf("kept values are limited to %s in all (GOKERNEL_STATE_MAX) and %s would take %s more",
@@ -203,7 +159,7 @@ func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
 			continue
 		}
 		file := fmt.Sprintf("%s-%d", prefix, n)
-		if err := writePrivate(filepath.Join(dir, file), data, body); err != nil {
+		if err := writePrivate(filepath.Join(dir, file), data); err != nil {
 			for _, name := range names {
 				rep.Failed[name] = "it could not be written: " + err.Error()
 			}
@@ -211,6 +167,13 @@ func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
 		}
 		total += size
 		rep.Groups = append(rep.Groups, Group{File: file, Size: size, Names: names})
+		for k, i := range members {
+			for t := range dyn[k] {
+				if !builtinType(t) {
+					rep.Dyn = append(rep.Dyn, vars[i].Name+" "+t)
+				}
+			}
+		}
 	}
 	return rep
 }
@@ -236,7 +199,7 @@ func reason(err error) string {
 	return err.Error()
 }
 
-const groupMagic = "gokernel-keep-1\n"
+const groupMagic = "gokernel-keep-2\n" // 2: slices and pointers refer to regions
 
 func encodeGroupHeader(vars []Var, members []int) []byte {
 	b := []byte(groupMagic)
@@ -248,17 +211,36 @@ func encodeGroupHeader(vars []Var, members []int) []byte {
 	return b
 }
 
-// encodeGroup encodes variables that share pointers with one identity
-// table, so the sharing comes back.
-func encodeGroup(vars []Var, members []int) ([]byte, error) {
-	e := &encoder{buf: encodeGroupHeader(vars, members), ptrs: map[ptrKey]uint64{}, owner: map[ptrKey]int{}}
-	for _, i := range members {
-		e.varIdx = i
-		if err := e.value(reflect.ValueOf(vars[i].Ptr).Elem(), vars[i].Name); err != nil {
-			return nil, err
+// encodeGroup encodes the variables of a group in one file, with one table
+// of regions, so that what they share comes back shared. It returns the
+// named types each member holds inside interfaces, and on error which
+// member's walk failed.
+func encodeGroup(vars []Var, members []int, mem *memory) (data []byte, dyn []map[string]bool, bad int, err error) {
+	e := &encoder{buf: encodeGroupHeader(vars, members), ptrs: map[ptrKey]uint64{}, mem: mem, regionIDs: map[int]uint64{}}
+	roots := make([]reflect.Value, len(members))
+	for k, i := range members {
+		roots[k] = reflect.ValueOf(vars[i].Ptr).Elem()
+		e.rootTypes = append(e.rootTypes, roots[k].Type())
+		// Each variable is its own region, with ids in member order: a
+		// pointer into it refers to where the loading program has it.
+		if roots[k].Type().Size() == 0 {
+			continue
 		}
+		ri, ok := mem.region(uintptr(roots[k].Addr().UnsafePointer()), roots[k].Type().Size())
+		if !ok || mem.regions[ri].root != i {
+			return nil, nil, i, &CannotCarryError{Path: vars[i].Name, Reason: "it changed while it was being saved (is a goroutine still running?)"}
+		}
+		e.regionIDs[ri] = uint64(k)
 	}
-	return e.buf, nil
+	e.nextRegion = uint64(len(members)) // a zero-size variable has no region but keeps its id
+	for k, i := range members {
+		e.dyn = map[string]bool{}
+		if err := e.value(roots[k], vars[i].Name); err != nil {
+			return nil, nil, i, err
+		}
+		dyn = append(dyn, e.dyn)
+	}
+	return e.buf, dyn, -1, nil
 }
 
 // decodeGroup loads a group's file into its members, in the order written.
@@ -281,15 +263,24 @@ func decodeGroup(b []byte, members []Var) error {
 			return &LoadError{Name: m.Name, Err: errors.New("its type changed since it was kept")}
 		}
 	}
-	for _, m := range members {
-		// Decode into a fresh value, then set: a truncated file leaves
-		// the variable as it was.
+	// The values are read into the variables themselves, since pointers
+	// of one may point into another (p := &arr[2]); what they held before
+	// is put back if the file turns out damaged.
+	before := make([]reflect.Value, len(members))
+	for k, m := range members {
 		dst := reflect.ValueOf(m.Ptr).Elem()
-		tmp := reflect.New(dst.Type()).Elem()
-		if err := d.value(tmp, 0); err != nil {
+		before[k] = reflect.New(dst.Type()).Elem()
+		before[k].Set(dst)
+		d.roots = append(d.roots, regionSlot{base: dst.Addr().UnsafePointer(), view: view{dst.Type(), -1}})
+	}
+	d.regions = append(d.regions, d.roots...)
+	for _, m := range members {
+		if err := d.value(reflect.ValueOf(m.Ptr).Elem(), 0); err != nil {
+			for k, o := range members {
+				reflect.ValueOf(o.Ptr).Elem().Set(before[k])
+			}
 			return &LoadError{Name: m.Name, Err: err}
 		}
-		dst.Set(tmp)
 	}
 	return nil
 }
