@@ -25,7 +25,7 @@ func runBench(ctx context.Context, args []string) error {
 	runs := fs.Int("n", 10, "measured runs per figure")
 	quick := fs.Bool("quick", false, "trim the expensive figures so the whole run takes a few minutes")
 	out := fs.String("o", "bench.json", "write the report as JSON to this file (empty: none)")
-	only := fs.String("only", "", "comma-separated figures to measure (1..11); empty: all")
+	only := fs.String("only", "", "comma-separated figures to measure (1..13); empty: all")
 	cells := fs.Int("cells", 0, "cells for figure 9's RSS growth (default 1000, 100 with -quick)")
 	floodMB := fs.Int("flood-mb", 100, "megabytes printed by figure 8's cell")
 	verbose := fs.Bool("v", false, "log the client's warnings")

@@ -130,13 +130,16 @@ func gradeCommand(ctx context.Context, args []string) error {
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	limits := engine.Limits{Memory: memBytes, Procs: *procs, CPU: *cpu, Output: outBytes}
+	// One cache for every submission: their unchanged cells (the
+	// assignment's own) build once.
+	binaries := engine.UserBinaryCache(logger)
 	g := &grade.Grader{
 		Source:         source,
 		CellTimeout:    *timeout + 10*time.Second, // the engine's own timeout fires first and shows where goroutines were
 		MaxOutputBytes: outBytes + 64<<10,
 		Logger:         logger,
 		NewInterpreter: func(ctx context.Context, dir string) (interp.Interpreter, error) {
-			return engine.New(ctx, engine.Config{Logger: logger, Timeout: *timeout, Limits: limits, Dir: dir})
+			return engine.New(ctx, engine.Config{Logger: logger, Timeout: *timeout, Limits: limits, Dir: dir, BinaryCache: binaries})
 		},
 	}
 

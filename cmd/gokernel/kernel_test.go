@@ -231,6 +231,26 @@ func TestKernelLifecycle(t *testing.T) {
 		if code := waitExit(t, kernel, 10*time.Second); code != 0 {
 			t.Errorf("exit status: have %d want 0", code)
 		}
+		// The iopub copy of the reply left before the process did (the
+		// kernel lingers for it): it is here, read or queued.
+		var seen []string
+		for deadline := time.After(2 * time.Second); ; {
+			select {
+			case m := <-c.recv["iopub"]:
+				h := m.Header
+				var parent jupyter.Header
+				json.Unmarshal(m.ParentHeader, &parent)
+				if parent.MsgID == req.Header.MsgID {
+					seen = append(seen, h.MsgType)
+				}
+				if h.MsgType != "shutdown_reply" || parent.MsgID != req.Header.MsgID {
+					continue
+				}
+			case <-deadline:
+				t.Errorf("no shutdown_reply on iopub before the kernel exited; its iopub messages for the request: %v", seen)
+			}
+			break
+		}
 	})
 }
 

@@ -55,7 +55,7 @@ func runCommand(ctx context.Context, args []string) error {
 
 	// The engine outlives ctx's cancellation on Ctrl-C: it must still be
 	// able to report the interrupted cell and clean up.
-	eng, err := engine.New(context.WithoutCancel(ctx), engine.Config{Logger: logger})
+	eng, err := engine.New(context.WithoutCancel(ctx), engine.Config{Logger: logger, BinaryCache: engine.UserBinaryCache(logger)})
 	if err != nil {
 		return fmt.Errorf("starting the Go engine: %w", err)
 	}

@@ -27,7 +27,7 @@ type Config struct {
 	// Quick trims the expensive figures (one fresh install, two floods, 100
 	// cells for the RSS growth) so that the whole run takes a few minutes.
 	Quick bool
-	// Only lists the figures to measure ("1".."11"); empty means all.
+	// Only lists the figures to measure ("1".."13"); empty means all.
 	Only []string
 	// Cells is the number of cells of figure 9; default 1000, 100 when Quick.
 	Cells int
@@ -52,6 +52,7 @@ var Figures = []struct{ ID, What string }{
 	{"10", "interrupt_request → execute_reply of a looping cell"},
 	{"11", "Run All (every execute_request at once) of lessons 3 and 6 and 30 small cells, cells built ahead vs one by one"},
 	{"12", "values kept across cells: hello beside kept values, using 10 small ones, using a 10 MB one; kernel RSS"},
+	{"13", "Run All of lessons 3 and 6 through nbclient: a restarted kernel reusing earlier kernels' binaries vs building every cell"},
 }
 
 // benchmark holds the state of one Run.
@@ -131,6 +132,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{[]string{"6"}, b.figureFreshInstall},
 		{[]string{"11"}, b.figureRunAll},
 		{[]string{"12"}, b.figureValues},
+		{[]string{"13"}, b.figureRunAllNbclient},
 	}
 	for _, s := range steps {
 		if !b.anySelected(s.ids...) {
@@ -170,7 +172,10 @@ func (b *benchmark) nextRun() int {
 
 // startKernel starts a kernel and connects a ready client to it.
 func (b *benchmark) startKernel(ctx context.Context, env ...string) (*Kernel, *Client, error) {
-	k, err := StartKernel(ctx, KernelConfig{Exe: b.cfg.Exe, Env: env})
+	// Every figure but 13 measures kernels that build their cells: binaries
+	// kept by earlier kernels (the user's binary cache) would make a
+	// repeated source free.
+	k, err := StartKernel(ctx, KernelConfig{Exe: b.cfg.Exe, Env: append([]string{binaryCacheOff}, env...)})
 	if err != nil {
 		return nil, nil, err
 	}

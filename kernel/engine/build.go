@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/gokernel/gokernel/kernel"
+	"github.com/gokernel/gokernel/kernel/engine/bincache"
 )
 
 // warmPackages are the packages lessons use; their export data is built and
@@ -48,6 +49,9 @@ type builder struct {
 	// prebuilt is the shared prebuilt library's directory, "" for none
 	// (prebuilt.go).
 	prebuilt string
+	// disk keeps binaries between kernel runs (Config.BinaryCache); nil for
+	// none.
+	disk *bincache.Cache
 
 	mu       sync.Mutex             // guards the fields below
 	cfgs     map[bool]*importConfig // by race
@@ -368,8 +372,18 @@ func (b *builder) fastPathOK(imports []string) bool {
 // program. A program that does not compile returns a *BuildError.
 func (b *builder) build(ctx context.Context, req buildRequest) (buildResult, error) {
 	direct := b.fastPathOK(req.Imports)
+	// stdOnly: the program imports nothing but the standard library and the
+	// cell packages, so its binary depends on the source and on what the key
+	// names below, nothing else; only such binaries outlive the kernel.
+	stdOnly := direct
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00race=%v\x00direct=%v\x00", b.tc.version, req.Race, direct)
+	fmt.Fprintf(h, "%s\x00%s\x00lang=%s\x00race=%v\x00direct=%v\x00cellsrc=%s\x00prebuilt=%s\x00",
+		b.tc.version, b.tc.goroot, b.tc.langVer, req.Race, direct, cellSourcesHash(), b.prebuilt)
+	for _, kv := range b.env {
+		if k, _, _ := strings.Cut(kv, "="); slices.Contains(codegenEnv, k) {
+			fmt.Fprintf(h, "%s\x00", kv)
+		}
+	}
 	if !direct {
 		// The same source builds differently once go get changed go.mod.
 		goMod, _ := os.ReadFile(b.ws.path("go.mod"))
@@ -386,6 +400,13 @@ func (b *builder) build(ctx context.Context, req buildRequest) (buildResult, err
 		}
 	}
 	bin = b.ws.path(wsBin, key)
+	if stdOnly && b.disk != nil {
+		os.Remove(bin)
+		if b.disk.Fetch(key, bin) {
+			b.remember(key, bin)
+			return buildResult{Binary: bin, Cached: true, How: "cache of earlier kernels"}, nil
+		}
+	}
 	var err error
 	how := "direct"
 	if !direct {
@@ -409,8 +430,17 @@ func (b *builder) build(ctx context.Context, req buildRequest) (buildResult, err
 		return buildResult{}, err
 	}
 	b.remember(key, bin)
+	if stdOnly && b.disk != nil {
+		if err := b.disk.Add(key, bin); err != nil {
+			b.log.Debug("binary cache", "err", err)
+		}
+	}
 	return buildResult{Binary: bin, How: how}, nil
 }
+
+// codegenEnv are the variables of the tools' environment that change the
+// code they generate; they are part of a binary's cache key.
+var codegenEnv = []string{"GOOS", "GOARCH", "GOAMD64", "GOARM64", "GOARM", "GO386", "GOEXPERIMENT"}
 
 // remember adds a binary to the cache, deleting the oldest beyond the bound.
 func (b *builder) remember(key, bin string) {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gokernel/gokernel/kernel/engine/bincache"
 	"github.com/gokernel/gokernel/kernel/engine/speculate"
 	"github.com/gokernel/gokernel/kernel/interp"
 	"github.com/gokernel/gokernel/kernel/nb/keep"
@@ -39,6 +40,9 @@ type Config struct {
 	// Prebuild); default: $GOKERNEL_PREBUILT. Cells then build against it
 	// instead of compiling the standard library into the user's cache.
 	Prebuilt string
+	// BinaryCache keeps cells' binaries between kernel runs (see
+	// UserBinaryCache); nil: a kernel reuses only the binaries it built.
+	BinaryCache *bincache.Cache
 }
 
 // Engine runs Go cells. It implements interp.Interpreter.
@@ -138,6 +142,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e.keptSnap = kept.Snapshot(nil, nil)
 	e.build.prebuilt = cfg.Prebuilt
+	e.build.disk = cfg.BinaryCache
 	if e.build.prebuilt == "" {
 		e.build.prebuilt = os.Getenv(EnvPrebuilt)
 	}

@@ -72,6 +72,8 @@ func TestImportFixerRemembersAnswers(t *testing.T) {
 		{name: "first use asks", body: "func main() { _ = rand.Intn(3) }", calls: 1, want: "math/rand"},
 		{name: "same use is remembered", body: "func main() { x := rand.Intn(4); _ = x }", calls: 1, want: "math/rand"},
 		{name: "other selectors ask again", body: "func main() { _ = rand.N(4) }", calls: 2, want: "math/rand/v2"},
+		{name: "a name only one standard package has is never asked", body: "func main() { time.Sleep(time.Millisecond) }", calls: 2, want: "time"},
+		{name: "nor with a member it lacks", body: "func main() { strings.Splitt(\"a\", \"\") }", calls: 2, want: "strings"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
