@@ -74,7 +74,7 @@ func init() {
 		{Name: "limit", Usage: "%limit [default] memory=256MB procs=64 cpu=10s output=10MB", Short: "limit this cell's (with default: every cell's) memory, processes, CPU time and output", Apply: limitMagic},
 		{Name: "doc", Usage: "%doc NAME", Short: "print the documentation of NAME (fmt, fmt.Println, a name of the notebook); NAME? shows it in the pager", Apply: docMagic},
 		{Name: "help", Usage: "%help", Short: "list the magics", Apply: helpMagic},
-		{Name: "who", Usage: "%who", Short: "list the remembered imports and declarations and the cell each came from", Apply: whoMagic},
+		{Name: "who", Usage: "%who", Short: "list the remembered imports, declarations and kept values and the cell each came from (a value: the cell that made it, and the last that changed it)", Apply: whoMagic},
 		{Name: "reset", Usage: "%reset [NAME ...]", Short: "forget every remembered declaration and import (or only NAME ...)", Apply: resetMagic},
 		{Name: "env", Usage: "%env [NAME[=VALUE]]", Short: "list the environment, show NAME, or set it for later cells and commands ($VAR expanded)", Apply: envMagic},
 		{Name: "cd", Usage: "%cd [DIR]", Short: "change the working directory of later cells and commands", Apply: cdMagic},

@@ -394,7 +394,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	}
 	env := e.cellEnv(sc.Cell.Race)
 	if values.section.keeps() {
-		if values.session, err = e.kept.Begin(values.section.Load); err != nil {
+		if values.session, err = e.kept.Begin(values.section.Load, values.section.Save); err != nil {
 			return nil, fmt.Errorf("engine: kept values: %w", err)
 		}
 		env = append(env, values.session.Env()...)
@@ -440,8 +440,9 @@ func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *decl
 	paths := importPaths(imports)
 	e.prepareExports(ctx, race, paths, out)
 
-	// What the cell's variables are: which carry over when it returns.
-	if (len(pc.Defines) > 0 || hasVars(used)) && e.build.fastPathOK(paths) {
+	// What the cell's variables are: which carry over when it returns; and
+	// which kept values its code really uses.
+	if (len(pc.Defines) > 0 || hasVars(used) || len(vs.Load) > 0) && e.build.fastPathOK(paths) {
 		start = time.Now()
 		if _, err := e.build.importConfig(ctx, false, withValueImports(paths, vs)); err == nil {
 			src := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports, Values: vs})

@@ -22,7 +22,13 @@ import (
 // when split is called for completion or inspection.
 
 // whoMagic is %who: the remembered imports and declarations, with the cell
-// each came from.
+// each came from, and the kept values. For a value the cell it came from is
+// the one whose := or var made it: the cell to read (or run again) to see
+// where it starts. When a later cell changed it, that cell is named too
+// ("changed in cell [7]"): what explains the value it holds now. A cell
+// that only reads a plain value (a number, a string, a struct of them)
+// leaves it unchanged; one that hands a slice, map or pointer to a func, or
+// writes through it, counts as changing it.
 func whoMagic(c *magicCall) error {
 	if c.Args != "" {
 		return errors.New("takes no arguments")
@@ -60,7 +66,15 @@ func (e *Engine) who() string {
 		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		for _, name := range names {
 			k, _ := e.kept.Lookup(name)
-			fmt.Fprintf(tw, "value\t%s\t%s\tcell [%d]\n", name, cleanGenerated(typeAliasPattern.ReplaceAllString(k.Type, "")), k.Cell)
+			made := k.Made
+			if made == 0 {
+				made = k.Cell
+			}
+			changed := ""
+			if k.Cell != made {
+				changed = fmt.Sprintf("\tchanged in cell [%d]", k.Cell)
+			}
+			fmt.Fprintf(tw, "value\t%s\t%s\tcell [%d]%s\n", name, cleanGenerated(typeAliasPattern.ReplaceAllString(k.Type, "")), made, changed)
 		}
 		tw.Flush()
 	}

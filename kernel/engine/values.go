@@ -364,10 +364,16 @@ func staleDeps(k *keep.Kept, merged *declSet) string {
 // saved.
 func (e *Engine) planSaves(vp *valuePlan, pc *parsedCell, used []decl, src []byte, count int, merged *declSet) {
 	vs := vp.section
-	defs, pkgVars, cellTypes, ok := e.check.varTypes(src, cellFuncName)
+	candidates := map[string]bool{}
+	for _, n := range vs.Load {
+		candidates[n] = true
+	}
+	defs, pkgVars, cellTypes, refs, ok := e.check.varTypes(src, keptRefsQuery{
+		candidates: candidates, cellFunc: cellFuncName, cellFile: cellFile(count), register: vs.Register})
 	if !ok {
 		return
 	}
+	defer vp.trimToRefs(pc, refs)
 	q := &typeNamer{imports: vs.Imports, merged: merged}
 	for _, t := range cellTypes {
 		if !slices.Contains(vs.Register, t) {
@@ -436,6 +442,12 @@ func (e *Engine) planSaves(vp *valuePlan, pc *parsedCell, used []decl, src []byt
 				delete(saved, name)
 			}
 			vs.Convert[d.Op] = true
+			for _, name := range d.Names {
+				if k, ok := vp.types[name]; ok && slices.Contains(vs.Load, name) {
+					k.Made = count // x := x + 1 makes x again, from its kept value
+					vp.types[name] = k
+				}
+			}
 			for j, name := range d.Names {
 				if name == "_" || saved[name] || slices.ContainsFunc(vs.Vars, func(v valueVar) bool { return v.Name == name }) {
 					continue
@@ -445,7 +457,7 @@ func (e *Engine) planSaves(vp *valuePlan, pc *parsedCell, used []decl, src []byt
 					vp.replaced[name] = keep.Lost{Type: exprs[j], Reason: reason}
 					continue
 				}
-				vp.types[name] = keep.Kept{Name: name, Type: exprs[j], Imports: q.importsOf(exprs[j]), Deps: q.deps(typesOf[j]), Cell: count}
+				vp.types[name] = keep.Kept{Name: name, Type: exprs[j], Imports: q.importsOf(exprs[j]), Deps: q.deps(typesOf[j]), Cell: count, Made: count}
 				saved[name] = true
 				vs.Save = append(vs.Save, name)
 			}
@@ -465,10 +477,42 @@ func (e *Engine) planSaves(vp *valuePlan, pc *parsedCell, used []decl, src []byt
 		if reason != "" {
 			continue
 		}
-		vp.types[name] = keep.Kept{Name: name, Type: expr, Imports: q.importsOf(expr), Deps: q.deps(t), Decl: d.Keyword + d.Text.Text, Cell: count}
+		vp.types[name] = keep.Kept{Name: name, Type: expr, Imports: q.importsOf(expr), Deps: q.deps(t), Decl: d.Keyword + d.Text.Text, Cell: count, Made: d.Cell}
 		saved[name] = true
 		vs.Save = append(vs.Save, name)
 	}
+}
+
+// trimToRefs narrows the kept values the program loads and saves, chosen
+// by name (planLoads), to what its code really does with them (refs): a
+// value no code that may run refers to is neither loaded nor saved (its
+// declaration stays, so what names it compiles), and a value the code only
+// reads is loaded but not saved again, so it stays as the cell that last
+// changed it left it. The variables the cell's := statements name are left
+// to planSaves; values that share memory load and save together.
+func (vp *valuePlan) trimToRefs(pc *parsedCell, refs keptRefs) {
+	vs := vp.section
+	defined := setOf(pc.Defined)
+	load, save := map[string]bool{}, map[string]bool{}
+	for _, n := range vs.Load {
+		group := groupOf(vp.view, n)
+		if len(group) == 0 {
+			group = []string{n}
+		}
+		switch {
+		case defined[n] || slices.ContainsFunc(group, func(m string) bool { return defined[m] }):
+			load[n], save[n] = true, true
+		case len(group) > 1:
+			if slices.ContainsFunc(group, func(m string) bool { return refs.used[m] }) {
+				load[n], save[n] = true, true
+			}
+		case refs.used[n]:
+			load[n], save[n] = true, refs.written[n]
+		}
+	}
+	planned := setOf(vs.Load)
+	vs.Load = slices.DeleteFunc(vs.Load, func(n string) bool { return !load[n] })
+	vs.Save = slices.DeleteFunc(vs.Save, func(n string) bool { return planned[n] && !save[n] })
 }
 
 // cannotCarry says why values of t can never carry over: t holds a channel
@@ -660,23 +704,27 @@ func (q *typeNamer) deps(t types.Type) map[string]string {
 }
 
 // varTypes type-checks src and returns the types of the names each
-// top-level := statement of cellFunc declares (in order), of the package
-// vars, and the names of the non-generic types the program declares.
-func (vc *valueChecker) varTypes(src []byte, cellFunc string) (defs [][]types.Type, pkgVars map[string]types.Type, typeNames []string, ok bool) {
+// top-level := statement of q.cellFunc declares (in order), of the package
+// vars, the names of the non-generic types the program declares, and what
+// the program does with the kept variables in q.candidates.
+func (vc *valueChecker) varTypes(src []byte, q keptRefsQuery) (defs [][]types.Type, pkgVars map[string]types.Type, typeNames []string, refs keptRefs, ok bool) {
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
+	cellFunc := q.cellFunc
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "main.go", src, parser.SkipObjectResolution)
 	if err != nil {
-		return nil, nil, nil, false
+		return nil, nil, nil, refs, false
 	}
-	info := &types.Info{Defs: map[*ast.Ident]types.Object{}, Uses: map[*ast.Ident]types.Object{}}
+	info := &types.Info{Defs: map[*ast.Ident]types.Object{}, Uses: map[*ast.Ident]types.Object{}, Selections: map[*ast.SelectorExpr]*types.Selection{},
+		Types: map[ast.Expr]types.TypeAndValue{}}
 	// Errors are expected: a func of the cell that uses one of its :=
 	// variables does not compile until that variable is a package var.
 	// A variable whose own type is broken comes out invalid and stays as
 	// it is; the compiler reports what is really wrong.
 	conf := types.Config{Importer: vc.imp, Error: func(error) {}, FakeImportC: true}
-	conf.Check("main", fset, []*ast.File{file}, info)
+	pkg, _ := conf.Check("main", fset, []*ast.File{file}, info)
+	refs = analyzeKeptRefs(fset, file, info, pkg, q)
 	pkgVars = map[string]types.Type{}
 	for _, d := range file.Decls {
 		switch d := d.(type) {
@@ -727,7 +775,7 @@ func (vc *valueChecker) varTypes(src []byte, cellFunc string) (defs [][]types.Ty
 			}
 		}
 	}
-	return defs, pkgVars, typeNames, true
+	return defs, pkgVars, typeNames, refs, true
 }
 
 // hasVars reports whether decls declare a package var.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +177,135 @@ func TestValuesDeclaredVarLostIsNoted(t *testing.T) {
 	}
 	if got := execCell(t, e, 3, "b.n"); got.Stderr != "" {
 		t.Errorf("the note again once b carried: %q", got.Stderr)
+	}
+}
+
+// planCell plans the values of a cell as Execute would (without running
+// it): the kept values its program loads and those it saves.
+func planCell(t *testing.T, e *Engine, count int, code string) (load, save []string) {
+	t.Helper()
+	ctx := context.Background()
+	pc, err := parse(code)
+	if err != nil {
+		t.Fatalf("%q: %v", code, err)
+	}
+	e.mu.RLock()
+	merged := e.decls.clone()
+	e.mu.RUnlock()
+	merged.merge(pc, count)
+	usedDecls, vp := e.planLoads(e.kept, pc, merged, count)
+	if err := e.waitWarm(ctx, discardOutput{}); err != nil {
+		t.Fatal(err)
+	}
+	e.program(ctx, pc, merged, &declSet{Imports: merged.Imports, Decls: usedDecls}, count, false, false, vp, discardOutput{})
+	return vp.section.Load, vp.section.Save
+}
+
+// Only real references to a kept variable load it (issue 12 leftovers):
+// a field, method, composite literal key, parameter, local variable or
+// label called like it is another thing; and a cell that only reads a
+// plain value does not save it again.
+func TestValuesLoadOnlyWhatIsUsed(t *testing.T) {
+	e := newTestEngine(t)
+	for i, code := range []string{
+		"count := 3\nlabels := []string{\"a\"}",
+		"type tally struct{ count int }\nfunc (t *tally) add() { t.count++ }\nfunc (t tally) get() int { return t.count }",
+		"type account struct{ n int }\nfunc (a *account) add() { a.n++ }\nacct := &account{n: 1}\ntl0 := tally{count: 2}",
+		"func double(count int) int { return 2 * count }\nfunc bumpCount() { count++ }",
+		"type shower struct{}\nfunc (shower) String() string { return fmt.Sprint(count) }",
+	} {
+		if got := execCell(t, e, i+1, code); got.Err != nil {
+			t.Fatalf("setup cell %d: %v", i+1, got.Err)
+		}
+	}
+	kept := e.kept.Names()
+	for _, tt := range []struct {
+		name, code string
+		load, save string // comma-separated names
+	}{
+		// Not references to the kept count.
+		{"a field", "tl := tally{}\ntl.count = 2\ntl.add()\ntl.count", "", ""},
+		{"a composite literal key", "tally{count: 1}", "", ""},
+		{"a parameter", "func g(count int) int { return count * 2 }\ng(4)", "", ""},
+		{"a local variable of a func", "func f() int {\n\tcount := 1\n\treturn count\n}\nf()", "", ""},
+		{"a local variable of the cell's block", "if count := 7; count > 0 {\n\tfmt.Println(count)\n}", "", ""},
+		{"a range variable", "for count := range 3 {\n\t_ = count\n}", "", ""},
+		{"a func literal's parameter", "fmt.Println(func(count int) int { return count }(1))", "", ""},
+		{"a label", "count:\nfor i := 0; i < 2; i++ {\n\tcontinue count\n}", "", ""},
+		{"a method", "type clock struct{}\nfunc (clock) count() int { return 1 }\nclock{}.count()", "", ""},
+		{"a remembered func's parameter", "double(2)", "", ""},
+		{"a method called like a remembered func", "type other struct{}\nfunc (other) bumpCount() {}\nother{}.bumpCount()", "", ""},
+		// References: loaded, and saved only when the cell may change it.
+		{"read", "count * 2", "count", ""},
+		{"read by a func of the cell", "func report() { fmt.Println(count) }", "count", ""},
+		{"a map literal key", "map[int]string{count: \"x\"}", "count", ""},
+		{"incremented", "count++", "count", "count"},
+		{"assigned", "count = 5", "count", "count"},
+		{"its address taken", "fmt.Sscan(\"5\", &count)", "count", "count"},
+		{"changed by a remembered func", "bumpCount()", "count", "count"},
+		{"read by a method an interface calls", "fmt.Println(shower{})", "count", ""},
+		{"a slice's length", "len(labels)", "labels", ""},
+		{"a slice's element read", "labels[0] + \"!\"", "labels", ""},
+		{"a range over a slice of strings", "for i, l := range labels {\n\tfmt.Println(i, l)\n}", "labels", ""},
+		{"a slice's element written", "labels[0] = \"b\"", "labels", "labels"},
+		{"a slice handed to a func (which may change it)", "sort.Strings(labels)", "labels", "labels"},
+		{"a slice appended to", "labels = append(labels, \"c\")", "labels", "labels"},
+		{"a slice copied into another variable (shares its array)", "more := labels\n_ = more", "labels", "labels"},
+		{"a pointer's field read", "acct.n + 1", "acct", ""},
+		{"a pointer's field written", "acct.n = 9", "acct", "acct"},
+		{"a pointer method", "acct.add()", "acct", "acct"},
+		{"a value method of a plain value", "tl0.get()", "tl0", ""},
+		{"a pointer method of a plain value", "tl0.add()", "tl0", "tl0"},
+		{"a part of a plain value assigned", "tl0.count = 4", "tl0", "tl0"},
+		{"x := x + 1 declares it anew", "count := count + 1", "count", "count"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			load, save := planCell(t, e, 10, tt.code)
+			if strings.Join(load, ",") != tt.load || strings.Join(slices.DeleteFunc(save, func(n string) bool { return !slices.Contains(kept, n) }), ",") != tt.save {
+				t.Errorf("%q: loads %q saves %q, want %q %q", tt.code, load, save, tt.load, tt.save)
+			}
+		})
+	}
+}
+
+// %who names, for each value, the cell that made it and the last cell that
+// changed it; a cell that only reads a value, or names a field like it,
+// changes nothing there.
+func TestValuesWhoNamesMadeAndChanged(t *testing.T) {
+	e := newTestEngine(t)
+	for i, code := range []string{
+		"hits := 0\nname := \"a\"",
+		"hits++",
+		"hits * 2",
+		"type tally struct{ hits int }\ntl := tally{hits: 5}\ntl.hits",
+		"func show() { fmt.Println(name, hits) }\nshow()",
+	} {
+		if got := execCell(t, e, i+1, code); got.Err != nil {
+			t.Fatalf("cell %d: %v", i+1, got.Err)
+		}
+	}
+	row := func(who, name string) string {
+		for _, l := range strings.Split(who, "\n") {
+			if f := strings.Fields(l); len(f) > 1 && f[0] == "value" && f[1] == name {
+				return strings.Join(f, " ")
+			}
+		}
+		return ""
+	}
+	who := execCell(t, e, 6, "%who").Stdout
+	for name, want := range map[string]string{
+		"hits": "value hits int cell [1] changed in cell [2]",
+		"name": "value name string cell [1]",
+		"tl":   "value tl tally cell [4]",
+	} {
+		if got := row(who, name); got != want {
+			t.Errorf("%%who row of %s: have %q, want %q\n%s", name, got, want, who)
+		}
+	}
+	if got := execCell(t, e, 7, "hits := hits + 10\nhits"); got.Result != "11" {
+		t.Fatalf("hits := hits + 10: %+v", got)
+	}
+	if got := row(execCell(t, e, 8, "%who").Stdout, "hits"); got != "value hits int cell [7]" {
+		t.Errorf("after hits := hits + 10 in cell [7]: have %q", got)
 	}
 }

@@ -45,8 +45,12 @@ type Kept struct {
 	Decl string
 	// Dyn are the named types ("pkgpath.Name") the value holds inside
 	// interfaces: a program that loads it registers them.
-	Dyn   []string
+	Dyn []string
+	// Cell is the cell that last saved the value (a cell saves the values
+	// it may have changed); Made is the cell whose := or var declaration
+	// made the variable (0: Cell).
 	Cell  int
+	Made  int
 	group *Group
 }
 
@@ -160,16 +164,17 @@ func (ss *Session) Env() []string {
 	return []string{EnvIn + "=" + ss.PlanFile, EnvOut + "=" + ss.ReportFile}
 }
 
-// Begin writes the plan of a program that loads the variables names (whole
-// groups: see Kept.Group) and may save up to what the cap leaves beside the
-// values it does not load.
-func (s *Store) Begin(names []string) (*Session, error) {
+// Begin writes the plan of a program that loads the variables load (whole
+// groups: see Kept.Group) and saves those in save: it may save up to what
+// the cap leaves beside the values it does not save again (a value it only
+// reads stays as it is, and counts).
+func (s *Store) Begin(load, save []string) (*Session, error) {
 	s.seq++
 	prefix := "s" + strconv.Itoa(s.seq)
 	ss := &Session{PlanFile: filepath.Join(s.dir, prefix+".plan"), ReportFile: filepath.Join(s.dir, prefix+".report"), prefix: prefix}
 	loaded := map[*Group]bool{}
 	plan := &Plan{Dir: s.dir}
-	for _, n := range names {
+	for _, n := range load {
 		if k, ok := s.vars[n]; ok && !loaded[k.group] {
 			loaded[k.group] = true
 			plan.Groups = append(plan.Groups, *k.group)
@@ -177,7 +182,7 @@ func (s *Store) Begin(names []string) (*Session, error) {
 	}
 	var others int64
 	for g := range s.groups() {
-		if !loaded[g] {
+		if !slices.ContainsFunc(g.Names, func(n string) bool { return slices.Contains(save, n) }) {
 			others += g.Size
 		}
 	}
@@ -231,6 +236,9 @@ func (s *Store) Commit(ss *Session, types map[string]Kept, replaced map[string]L
 				k = *old
 			}
 			k.Name, k.group, k.Cell = name, &g, cell
+			if k.Made == 0 {
+				k.Made = cell
+			}
 			k.Dyn = nil
 			for _, d := range rep.Dyn {
 				if n, t, _ := strings.Cut(d, " "); n == name {
