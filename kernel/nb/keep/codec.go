@@ -75,11 +75,11 @@ type encoder struct {
 	// the loading program must register them (see Register).
 	dyn  map[string]bool
 	ptrs map[ptrKey]uint64 // maps met so far
-	// mem is the regions of the values being saved; regionIDs the ids
-	// given in this file to those met so far, rootTypes the types of the
-	// group's variables (the types a region's type may be found from).
+	// mem is the regions of the values being saved (with the ids given
+	// in this file to those met so far); nextRegion counts them, rootTypes
+	// the types of the group's variables (a region's type may be found
+	// from them).
 	mem        *memory
-	regionIDs  map[int]uint64
 	nextRegion uint64
 	rootTypes  []reflect.Type
 }
@@ -146,7 +146,7 @@ func (e *encoder) value(v reflect.Value, path string) error {
 		if v.Cap() == 0 || t.Elem().Size() == 0 {
 			return nil
 		}
-		return e.ref(uintptr(v.UnsafePointer()), view{t.Elem(), v.Cap()}, path)
+		return e.ref(uintptr(v.UnsafePointer()), view{t.Elem(), v.Cap()}, v, path)
 	case reflect.Array:
 		return e.elems(v, path)
 	case reflect.Map:
@@ -187,7 +187,7 @@ func (e *encoder) value(v reflect.Value, path string) error {
 			e.uvarint(1) // all zero-size values may share an address: no region
 			return nil
 		}
-		return e.ref(v.Pointer(), view{t.Elem(), -1}, path) // p.f reads as Go writes it
+		return e.ref(v.Pointer(), view{t.Elem(), -1}, v, path) // p.f reads as Go writes it
 	case reflect.Interface:
 		if v.IsNil() {
 			e.uvarint(0)
@@ -476,11 +476,9 @@ func (d *decoder) value(v reflect.Value, depth int) error {
 		if err != nil {
 			return err
 		}
-		s := reflect.SliceAt(et, p, int(c)).Slice3(0, int(n), int(c))
-		if s.Type() != t {
-			s = s.Convert(t)
-		}
-		v.Set(s)
+		// v is settable, so addressable: its header is written in place
+		// (reflect would allocate one to hand over).
+		*(*sliceHeader)(v.Addr().UnsafePointer()) = sliceHeader{p, int(n), int(c)}
 	case reflect.Array:
 		return d.elems(v, depth)
 	case reflect.Map:
@@ -536,7 +534,7 @@ func (d *decoder) value(v reflect.Value, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.Set(reflect.NewAt(et, p).Convert(t))
+		*(*unsafe.Pointer)(v.Addr().UnsafePointer()) = p
 	case reflect.Interface:
 		tag, err := d.uvarint()
 		if err != nil || tag == 0 {

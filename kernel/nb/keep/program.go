@@ -216,7 +216,7 @@ func encodeGroupHeader(vars []Var, members []int) []byte {
 // named types each member holds inside interfaces, and on error which
 // member's walk failed.
 func encodeGroup(vars []Var, members []int, mem *memory) (data []byte, dyn []map[string]bool, bad int, err error) {
-	e := &encoder{buf: encodeGroupHeader(vars, members), ptrs: map[ptrKey]uint64{}, mem: mem, regionIDs: map[int]uint64{}}
+	e := &encoder{buf: encodeGroupHeader(vars, members), ptrs: map[ptrKey]uint64{}, mem: mem}
 	roots := make([]reflect.Value, len(members))
 	for k, i := range members {
 		roots[k] = reflect.ValueOf(vars[i].Ptr).Elem()
@@ -230,7 +230,7 @@ func encodeGroup(vars []Var, members []int, mem *memory) (data []byte, dyn []map
 		if !ok || mem.regions[ri].root != i {
 			return nil, nil, i, &CannotCarryError{Path: vars[i].Name, Reason: "it changed while it was being saved (is a goroutine still running?)"}
 		}
-		e.regionIDs[ri] = uint64(k)
+		mem.ids[ri] = uint64(k) + 1
 	}
 	e.nextRegion = uint64(len(members)) // a zero-size variable has no region but keeps its id
 	for k, i := range members {

@@ -49,8 +49,7 @@ func (v view) size() uintptr {
 
 // span is a piece of memory a kept value reaches.
 type span struct {
-	addr uintptr
-	ptr  unsafe.Pointer // addr, as a pointer the garbage collector sees
+	ptr  unsafe.Pointer
 	view view
 	// owner is the variable whose walk reached it first; root tells
 	// whether it is that variable's own storage.
@@ -61,20 +60,25 @@ type span struct {
 // region is a union of overlapping spans: one allocation as far as the
 // kept values can see it.
 type region struct {
-	addr, size uintptr
-	base       unsafe.Pointer
-	view       view
-	root       int // the variable it is the storage of, or -1
-	err        error
+	base unsafe.Pointer
+	size uintptr
+	view view
+	root int // the variable it is the storage of, or -1
 }
 
-func (r *region) end() uintptr { return r.addr + r.size }
+func (s *span) addr() uintptr   { return uintptr(s.ptr) }
+func (r *region) addr() uintptr { return uintptr(r.base) }
+func (r *region) end() uintptr  { return r.addr() + r.size }
 
 // memory is what the walk over the kept values found.
 type memory struct {
 	spans   []span
-	regions []region // sorted by address, disjoint
-	seen    map[spanKey]int
+	regions []region      // sorted by address, disjoint
+	errs    map[int]error // regions that cannot be written, by index
+	// ids are the regions' ids in the file of their group, plus one (0:
+	// not written yet). A region belongs to one group: one slice serves all.
+	ids     []uint64
+	seen    map[spanKey]bool
 	maps    map[uintptr]int // a map's pointer -> the first variable reaching it
 	dyn     []reflect.Type  // types met inside interfaces, in order
 	dynSeen map[reflect.Type]bool
@@ -100,7 +104,7 @@ func (m *memory) join(a, b int) { m.parent[m.find(a)] = m.find(b) }
 
 // discover walks vars and builds their regions and groups.
 func discover(vars []Var) *memory {
-	m := &memory{seen: map[spanKey]int{}, maps: map[uintptr]int{}, dynSeen: map[reflect.Type]bool{}, parent: make([]int, len(vars))}
+	m := &memory{seen: map[spanKey]bool{}, errs: map[int]error{}, maps: map[uintptr]int{}, dynSeen: map[reflect.Type]bool{}, parent: make([]int, len(vars))}
 	for i := range vars {
 		m.parent[i] = i
 	}
@@ -110,27 +114,28 @@ func discover(vars []Var) *memory {
 		if rv.Type().Size() == 0 {
 			continue
 		}
-		m.add(rv.Addr().UnsafePointer(), view{rv.Type(), -1}, true, func() { m.walk(rv) })
+		if m.add(rv.Addr().UnsafePointer(), view{rv.Type(), -1}, true) {
+			m.walk(rv)
+		}
 	}
 	m.merge(vars)
 	return m
 }
 
-// add notes a span; inside walks what it holds, once per span.
-func (m *memory) add(p unsafe.Pointer, v view, root bool, inside func()) {
-	addr := uintptr(p)
-	key := spanKey{addr, v.typ, v.n}
-	if o, ok := m.seen[key]; ok {
-		if o != m.cur {
-			m.join(o, m.cur)
-		}
-		if !root {
-			return
-		}
+// add notes a span and reports whether what it holds is still to be
+// walked: once per span, and only if its type holds references. (A span
+// met twice is noted twice: merge joins its owners.)
+func (m *memory) add(p unsafe.Pointer, v view, root bool) bool {
+	m.spans = append(grow(m.spans), span{ptr: p, view: v, owner: m.cur, root: root})
+	if !hasRefs(v.typ) {
+		return false
 	}
-	m.seen[key] = m.cur
-	m.spans = append(m.spans, span{addr: addr, ptr: p, view: v, owner: m.cur, root: root})
-	inside()
+	key := spanKey{uintptr(p), v.typ, v.n}
+	if m.seen[key] {
+		return false
+	}
+	m.seen[key] = true
+	return true
 }
 
 // walk notes the spans reachable from v (see the encoder for the kinds).
@@ -144,20 +149,20 @@ func (m *memory) walk(v reflect.Value) {
 		if v.IsNil() || t.Elem().Size() == 0 {
 			return
 		}
-		m.add(v.UnsafePointer(), view{t.Elem(), -1}, false, func() { m.walk(v.Elem()) })
+		if m.add(v.UnsafePointer(), view{t.Elem(), -1}, false) {
+			m.walk(v.Elem())
+		}
 	case reflect.Slice:
 		et := t.Elem()
 		if v.IsNil() || v.Cap() == 0 || et.Size() == 0 {
 			return
 		}
-		m.add(v.UnsafePointer(), view{et, v.Cap()}, false, func() {
-			if hasRefs(et) {
-				all := v.Slice(0, v.Cap())
-				for i := range all.Len() {
-					m.walk(all.Index(i))
-				}
+		if m.add(v.UnsafePointer(), view{et, v.Cap()}, false) {
+			all := v.Slice(0, v.Cap())
+			for i := range all.Len() {
+				m.walk(all.Index(i))
 			}
-		})
+		}
 	case reflect.Array:
 		for i := range v.Len() {
 			m.walk(v.Index(i))
@@ -205,8 +210,8 @@ func (m *memory) walk(v reflect.Value) {
 // merge sorts the spans into regions, joining the variables that reach one.
 func (m *memory) merge(vars []Var) {
 	slices.SortFunc(m.spans, func(a, b span) int {
-		if a.addr != b.addr {
-			if a.addr < b.addr {
+		if a.ptr != b.ptr {
+			if a.addr() < b.addr() {
 				return -1
 			}
 			return 1
@@ -219,26 +224,39 @@ func (m *memory) merge(vars []Var) {
 		}
 		return 0
 	})
+	m.regions = make([]region, 0, len(m.spans))
 	for i := 0; i < len(m.spans); {
-		lo, hi := m.spans[i].addr, m.spans[i].addr+m.spans[i].view.size()
+		lo, hi := m.spans[i].addr(), m.spans[i].addr()+m.spans[i].view.size()
 		j := i + 1
-		for ; j < len(m.spans) && m.spans[j].addr < hi; j++ {
-			hi = max(hi, m.spans[j].addr+m.spans[j].view.size())
+		for ; j < len(m.spans) && m.spans[j].addr() < hi; j++ {
+			hi = max(hi, m.spans[j].addr()+m.spans[j].view.size())
 		}
-		r := region{addr: lo, size: hi - lo, base: m.spans[i].ptr, root: -1}
-		r.view, r.root, r.err = describeRegion(m.spans[i:j], lo, hi, vars)
+		r := region{size: hi - lo, base: m.spans[i].ptr, root: -1}
+		var err error
+		r.view, r.root, err = describeRegion(m.spans[i:j], lo, hi, vars)
+		if err != nil {
+			m.errs[len(m.regions)] = err
+		}
 		for _, s := range m.spans[i+1 : j] {
 			m.join(s.owner, m.spans[i].owner)
 		}
 		m.regions = append(m.regions, r)
 		i = j
 	}
+	m.spans, m.seen = nil, nil
+	m.ids = make([]uint64, len(m.regions))
 }
 
 // describeRegion chooses the view of the memory [lo, hi) that all its spans
 // fit in: a variable's own (it is where the loading program has it), a
 // span covering all, else an array of an element its slices share.
 func describeRegion(spans []span, lo, hi uintptr, vars []Var) (view, int, error) {
+	if len(spans) == 1 {
+		if spans[0].root {
+			return spans[0].view, spans[0].owner, nil
+		}
+		return spans[0].view, -1, nil
+	}
 	var candidates []view
 	root := -1
 	for _, s := range spans {
@@ -251,9 +269,13 @@ func describeRegion(spans []span, lo, hi uintptr, vars []Var) (view, int, error)
 		root = s.owner
 		candidates = append(candidates, s.view)
 	}
+	// Most regions of more than one span have one covering the others (sorted first).
+	if root < 0 && spans[0].view.size() == hi-lo && allFit(spans[0].view, spans, lo) {
+		return spans[0].view, -1, nil
+	}
 	if root < 0 {
 		for _, s := range spans {
-			if s.addr == lo && s.view.size() == hi-lo {
+			if s.addr() == lo && s.view.size() == hi-lo {
 				candidates = append(candidates, s.view)
 			}
 		}
@@ -274,14 +296,7 @@ func describeRegion(spans []span, lo, hi uintptr, vars []Var) (view, int, error)
 		if c.size() != hi-lo {
 			continue
 		}
-		ok := true
-		for _, s := range spans {
-			if !fits(c, s.addr-lo, s.view) {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if allFit(c, spans, lo) {
 			return c, root, nil
 		}
 	}
@@ -289,10 +304,19 @@ func describeRegion(spans []span, lo, hi uintptr, vars []Var) (view, int, error)
 		Reason: "it shares memory in a way that cannot be written down (made with unsafe?)"}
 }
 
+func allFit(r view, spans []span, lo uintptr) bool {
+	for _, s := range spans {
+		if !fits(r, s.addr()-lo, s.view) {
+			return false
+		}
+	}
+	return true
+}
+
 // region returns the region holding the span [addr, addr+size).
 func (m *memory) region(addr, size uintptr) (int, bool) {
 	i, _ := slices.BinarySearchFunc(m.regions, addr, func(r region, a uintptr) int {
-		if r.addr <= a {
+		if r.addr() <= a {
 			return -1
 		}
 		return 1
@@ -579,6 +603,15 @@ func (d *decoder) typePath(u view) (view, error) {
 	return v, nil
 }
 
+// grow makes room for one more element, doubling: a value of a million
+// parts would otherwise allocate its list of spans five times over.
+func grow[S ~[]E, E any](s S) S {
+	if len(s) < cap(s) {
+		return s
+	}
+	return slices.Grow(s, max(len(s), 16))
+}
+
 var errBadRef = errors.New("keep: kept value refers to memory it does not hold")
 
 // minEncoded is the fewest bytes the encoder writes for a value of t.
@@ -631,17 +664,25 @@ func (d *decoder) ref(tag uint64, u view, depth int) (unsafe.Pointer, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.view = v
-		if v.n < 0 {
-			r.base = reflect.New(v.typ).UnsafePointer()
-		} else {
-			r.base = reflect.MakeSlice(reflect.SliceOf(v.typ), v.n, v.n).UnsafePointer()
-		}
-		if !fits(r.view, uintptr(off), u) {
+		if !fits(v, uintptr(off), u) {
 			return nil, errBadRef
 		}
-		d.regions = append(d.regions, r) // before its contents: a cycle comes back to it
-		if err := d.regionContents(r, depth+1); err != nil {
+		r.view = v
+		var contents reflect.Value
+		if v.n < 0 {
+			p := reflect.New(v.typ)
+			r.base, contents = p.UnsafePointer(), p.Elem()
+		} else {
+			contents = reflect.MakeSlice(reflect.SliceOf(v.typ), v.n, v.n)
+			r.base = contents.UnsafePointer()
+		}
+		d.regions = append(grow(d.regions), r) // before its contents: a cycle comes back to it
+		if v.n < 0 {
+			err = d.value(contents, depth+1)
+		} else {
+			err = d.elems(contents, depth+1)
+		}
+		if err != nil {
 			return nil, err
 		}
 	case tag-2 < uint64(len(d.regions)):
@@ -655,28 +696,27 @@ func (d *decoder) ref(tag uint64, u view, depth int) (unsafe.Pointer, error) {
 	return unsafe.Add(r.base, off), nil
 }
 
-func (d *decoder) regionContents(r regionSlot, depth int) error {
-	if r.view.n < 0 {
-		return d.value(reflect.NewAt(r.view.typ, r.base).Elem(), depth)
-	}
-	return d.elems(reflect.SliceAt(r.view.typ, r.base, r.view.n), depth)
+// sliceHeader is how Go lays out a slice.
+type sliceHeader struct {
+	data     unsafe.Pointer
+	len, cap int
 }
 
-// ref writes a reference to the span u at addr: the region's tag (1 new,
-// 2+id met before), the offset in it, and for a new region how to find its
-// type and its contents.
-func (e *encoder) ref(addr uintptr, u view, path string) error {
+// ref writes a reference to the span u at addr (held by from, a pointer or
+// a slice): the region's tag (1 new, 2+id met before), the offset in it,
+// and for a new region how to find its type and its contents.
+func (e *encoder) ref(addr uintptr, u view, from reflect.Value, path string) error {
 	ri, ok := e.mem.region(addr, u.size())
 	if !ok {
 		return &CannotCarryError{Path: path, Reason: "it changed while it was being saved (is a goroutine still running?)"}
 	}
 	r := &e.mem.regions[ri]
-	if r.err != nil {
-		return r.err
+	if err := e.mem.errs[ri]; err != nil {
+		return err
 	}
-	if id, ok := e.regionIDs[ri]; ok {
-		e.uvarint(id + 2)
-		e.uvarint(uint64(addr - r.addr))
+	if id := e.mem.ids[ri]; id > 0 {
+		e.uvarint(id + 1)
+		e.uvarint(uint64(addr - r.addr()))
 		return nil
 	}
 	if r.root >= 0 {
@@ -684,15 +724,18 @@ func (e *encoder) ref(addr uintptr, u view, path string) error {
 		// is a variable changed since (a goroutine still running).
 		return &CannotCarryError{Path: path, Reason: "it changed while it was being saved (is a goroutine still running?)"}
 	}
-	e.regionIDs[ri] = e.nextRegion
 	e.nextRegion++
+	e.mem.ids[ri] = e.nextRegion
 	e.uvarint(1)
-	e.uvarint(uint64(addr - r.addr))
+	e.uvarint(uint64(addr - r.addr()))
 	if err := e.typePath(r.view, u); err != nil {
 		return err
 	}
 	if r.view.n < 0 {
 		return e.value(reflect.NewAt(r.view.typ, r.base).Elem(), path)
+	}
+	if from.Kind() == reflect.Slice && r.view == u && addr == r.addr() && from.Len() == u.n {
+		return e.elems(from, path) // the slice is its whole region: no header to make
 	}
 	return e.elems(reflect.SliceAt(r.view.typ, r.base, r.view.n), path)
 }
