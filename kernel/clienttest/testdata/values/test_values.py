@@ -5,8 +5,9 @@ Run by kernel/clienttest (TestValues); by hand, with gokernel installed:
     KERNEL_NAME=gokernel /usr/bin/python3 -m pytest -v test_values.py
 
 Every rule of the issue gets cells whose outputs are checked exactly: a counter, unexported
-fields, pointer aliasing, failed and interrupted cells changing nothing, uncarriable values
-named where they are used, initializers not re-run, a redefined type, %who and %reset.
+fields, pointer aliasing, shared slices and interior pointers, failed and interrupted cells
+changing nothing, uncarriable values named where they are used, initializers not re-run, a
+redefined type, %who and %reset.
 The kernel is interrupted the way Jupyter does it, with the interrupt_mode of its kernel.json.
 """
 import os
@@ -48,6 +49,15 @@ class Values(KernelCase):
         self.run_ok("type box struct{ v int }\nboxA := &box{v: 1}\nboxB := boxA")
         self.run_ok("boxB.v = 42")
         self.assertEqual(self.out("fmt.Println(boxA.v, boxA == boxB)"), "42 true\n")
+
+    def test_shared_slices_and_interior_pointers(self):
+        # As in one go run: a slice of a slice shares its array (append within capacity too),
+        # a pointer into an array or a struct field points there, cells later.
+        self.run_ok("nums := []int{1, 2, 3, 4}\nmid := nums[1:3]\ntype tally struct{ name string; total int }\n"
+                    "tl := tally{name: \"t\"}\ntotalp := &tl.total\nslots := [3]int{}\nslotp := &slots[2]")
+        self.run_ok("mid[0] = 9\nmid = append(mid, 7)\n*totalp = 5\n*slotp = 8")
+        self.assertEqual(self.out("fmt.Println(nums, cap(mid), tl.total, slots, totalp == &tl.total, slotp == &slots[2])"),
+                         "[1 9 3 7] 3 5 [0 0 8] true true\n")
 
     def test_panicking_cell_changes_nothing(self):
         self.run_ok("balance := 100")
