@@ -290,6 +290,27 @@ func sharings() []sharing {
 			together: []string{"link", "n1"},
 		},
 		{
+			// The struct is reached only through an interface, after the
+			// pointer into it: the loader finds its type by the name the
+			// interface carries.
+			name: "a pointer into a struct held by an interface, met first",
+			build: func() []Var {
+				var held any = &account{owner: "held", balance: 1}
+				h := &held.(*account).balance
+				return []Var{{"h", &h}, {"held", &held}}
+			},
+			check: func(v []any) error {
+				h, held := v[0].(**int), v[1].(*any)
+				**h = 7
+				acc := (*held).(*account)
+				if acc.balance != 7 || *h != &acc.balance || acc.owner != "held" {
+					return fmt.Errorf("held %+v", *acc)
+				}
+				return nil
+			},
+			together: []string{"h", "held"},
+		},
+		{
 			name: "zero-size values",
 			build: func() []Var {
 				z := struct{}{}
