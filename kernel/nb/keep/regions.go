@@ -82,8 +82,18 @@ type memory struct {
 	maps    map[uintptr]int // a map's pointer -> the first variable reaching it
 	dyn     []reflect.Type  // types met inside interfaces, in order
 	dynSeen map[reflect.Type]bool
+	// walkedFrom: for the slices of one array (they end where it ends),
+	// the first element walked so far; the elements after it are walked
+	// already, so that n windows of one array cost n, not n².
+	walkedFrom map[arrayEnd]uintptr
+	walked     int // values walked, for the tests
 	parent  []int // union-find over variables that share memory
 	cur     int
+}
+
+type arrayEnd struct {
+	end uintptr
+	typ reflect.Type
 }
 
 type spanKey struct {
@@ -104,7 +114,7 @@ func (m *memory) join(a, b int) { m.parent[m.find(a)] = m.find(b) }
 
 // discover walks vars and builds their regions and groups.
 func discover(vars []Var) *memory {
-	m := &memory{seen: map[spanKey]bool{}, errs: map[int]error{}, maps: map[uintptr]int{}, dynSeen: map[reflect.Type]bool{}, parent: make([]int, len(vars))}
+	m := &memory{seen: map[spanKey]bool{}, errs: map[int]error{}, maps: map[uintptr]int{}, dynSeen: map[reflect.Type]bool{}, walkedFrom: map[arrayEnd]uintptr{}, parent: make([]int, len(vars))}
 	for i := range vars {
 		m.parent[i] = i
 	}
@@ -140,6 +150,7 @@ func (m *memory) add(p unsafe.Pointer, v view, root bool) bool {
 
 // walk notes the spans reachable from v (see the encoder for the kinds).
 func (m *memory) walk(v reflect.Value) {
+	m.walked++
 	t := v.Type()
 	if !hasRefs(t) {
 		return
@@ -158,8 +169,19 @@ func (m *memory) walk(v reflect.Value) {
 			return
 		}
 		if m.add(v.UnsafePointer(), view{et, v.Cap()}, false) {
+			start := uintptr(v.UnsafePointer())
+			key := arrayEnd{start + uintptr(v.Cap())*et.Size(), et}
+			stop := v.Cap()
+			if from, ok := m.walkedFrom[key]; ok && from <= start {
+				stop = 0
+			} else {
+				if ok {
+					stop = int((from - start) / et.Size())
+				}
+				m.walkedFrom[key] = start
+			}
 			all := v.Slice(0, v.Cap())
-			for i := range all.Len() {
+			for i := range stop {
 				m.walk(all.Index(i))
 			}
 		}

@@ -376,6 +376,33 @@ func ptrsOf(vars []Var) []any {
 	return out
 }
 
+// Many windows onto one array of pointers (windows = append(windows,
+// data[i:])) are walked in time linear in the array, not quadratic, and
+// come back as windows onto one array.
+func TestWindowsWalkedOnce(t *testing.T) {
+	data := make([]*int, 2000)
+	for i := range data {
+		data[i] = ptr(i)
+	}
+	var windows [][]*int
+	for i := range data {
+		windows = append(windows, data[i:])
+	}
+	vars := []Var{{"windows", &windows}, {"data", &data}}
+	if m := discover(vars); m.walked > 10*len(data) {
+		t.Errorf("%d values walked for %d windows of %d pointers", m.walked, len(windows), len(data))
+	}
+	out, rep := roundTrip(t, vars...)
+	if len(rep.Failed) > 0 {
+		t.Fatal(rep.Failed)
+	}
+	w, d := *out[0].(*[][]*int), *out[1].(*[]*int)
+	*w[1500][0] = -1
+	if *d[1500] != -1 || &w[1500][0] != &d[1500] || &w[3][0] != &w[0][3] {
+		t.Error("the windows are not windows onto data after loading")
+	}
+}
+
 // Memory seen as two unrelated types (only unsafe can do it) is refused
 // with a reason, and the variables beside it still carry.
 func TestSharingThatCannotBeWritten(t *testing.T) {
