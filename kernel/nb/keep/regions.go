@@ -86,9 +86,9 @@ type memory struct {
 	// the first element walked so far; the elements after it are walked
 	// already, so that n windows of one array cost n, not n².
 	walkedFrom map[arrayEnd]uintptr
-	walked     int // values walked, for the tests
-	parent  []int // union-find over variables that share memory
-	cur     int
+	walked     int   // values walked, for the tests
+	parent     []int // union-find over variables that share memory
+	cur        int
 }
 
 type arrayEnd struct {
