@@ -413,7 +413,9 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		CPUTime:    &cpu,
 	}, out)
 	e.stage(count, "run", start, "cpu", cpu)
+	start = time.Now()
 	e.commitValues(values, count, err == nil, out)
+	e.stage(count, "values", start)
 	if err != nil {
 		return nil, err
 	}

@@ -2,11 +2,11 @@ package keep
 
 import (
 	"encoding"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,6 +71,10 @@ var syncTypes = map[string]string{
 
 type encoder struct {
 	buf []byte
+	// done holds what was written before buf, in order: buf so far, then
+	// the memory of a large array of numbers, written from where it lies
+	// (see raw).
+	done [][]byte
 	// dyn collects the named types met inside interfaces ("pkgpath.Name"):
 	// the loading program must register them (see Register).
 	dyn  map[string]bool
@@ -89,9 +93,26 @@ type ptrKey struct {
 	typ  reflect.Type
 }
 
-func (e *encoder) uvarint(x uint64) { e.buf = binary.AppendUvarint(e.buf, x) }
-func (e *encoder) varint(x int64)   { e.buf = binary.AppendVarint(e.buf, x) }
+func (e *encoder) uvarint(x uint64) { e.buf = appendUvarint(e.buf, x) }
+func (e *encoder) varint(x int64)   { e.buf = appendUvarint(e.buf, zigzag(x)) }
 func (e *encoder) bytes(b []byte)   { e.uvarint(uint64(len(b))); e.buf = append(e.buf, b...) }
+
+// rawInPlace is the size from which the memory of an array of numbers is
+// written from the variable itself rather than copied into buf: saving a
+// 10 MB []byte copies nothing and allocates nothing before the write.
+const rawInPlace = 64 << 10
+
+func (e *encoder) raw(b []byte) {
+	if len(b) < rawInPlace {
+		e.buf = append(e.buf, b...)
+		return
+	}
+	e.done = append(e.done, e.buf, b)
+	e.buf = nil
+}
+
+// out is everything written, in order.
+func (e *encoder) out() [][]byte { return append(e.done, e.buf) }
 
 func (e *encoder) value(v reflect.Value, path string) error {
 	t := v.Type()
@@ -127,11 +148,11 @@ func (e *encoder) value(v reflect.Value, path string) error {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		e.uvarint(v.Uint())
 	case reflect.Float32, reflect.Float64:
-		e.buf = binary.LittleEndian.AppendUint64(e.buf, math.Float64bits(v.Float()))
+		e.buf = appendUint64(e.buf, math.Float64bits(v.Float()))
 	case reflect.Complex64, reflect.Complex128:
 		c := v.Complex()
-		e.buf = binary.LittleEndian.AppendUint64(e.buf, math.Float64bits(real(c)))
-		e.buf = binary.LittleEndian.AppendUint64(e.buf, math.Float64bits(imag(c)))
+		e.buf = appendUint64(e.buf, math.Float64bits(real(c)))
+		e.buf = appendUint64(e.buf, math.Float64bits(imag(c)))
 	case reflect.String:
 		e.uvarint(uint64(v.Len()))
 		e.buf = append(e.buf, v.String()...)
@@ -236,7 +257,7 @@ func (e *encoder) seen(v reflect.Value) bool {
 // []float64 is one copy), anything else one by one.
 func (e *encoder) elems(v reflect.Value, path string) error {
 	if b, ok := rawBytes(v); ok {
-		e.buf = append(e.buf, b...)
+		e.raw(b)
 		return nil
 	}
 	for i := range v.Len() {
@@ -345,7 +366,7 @@ type decoder struct {
 var errShort = errors.New("keep: kept value is truncated")
 
 func (d *decoder) uvarint() (uint64, error) {
-	x, n := binary.Uvarint(d.buf)
+	x, n := readUvarint(d.buf)
 	if n <= 0 {
 		return 0, errShort
 	}
@@ -354,12 +375,12 @@ func (d *decoder) uvarint() (uint64, error) {
 }
 
 func (d *decoder) varint() (int64, error) {
-	x, n := binary.Varint(d.buf)
+	u, n := readUvarint(d.buf)
 	if n <= 0 {
 		return 0, errShort
 	}
 	d.buf = d.buf[n:]
-	return x, nil
+	return unzigzag(u), nil
 }
 
 func (d *decoder) take(n uint64) ([]byte, error) {
@@ -403,6 +424,7 @@ func (d *decoder) value(v reflect.Value, depth int) error {
 		if err != nil {
 			return err
 		}
+		b = append([]byte(nil), b...) // d.buf is a read-only mapping of the file, and the method may keep b
 		p := v.Addr().Interface()
 		if gob {
 			return p.(interface{ GobDecode([]byte) error }).GobDecode(b)
@@ -433,13 +455,13 @@ func (d *decoder) value(v reflect.Value, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.SetFloat(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+		v.SetFloat(math.Float64frombits(uint64At(b)))
 	case reflect.Complex64, reflect.Complex128:
 		b, err := d.take(16)
 		if err != nil {
 			return err
 		}
-		v.SetComplex(complex(math.Float64frombits(binary.LittleEndian.Uint64(b)), math.Float64frombits(binary.LittleEndian.Uint64(b[8:]))))
+		v.SetComplex(complex(math.Float64frombits(uint64At(b)), math.Float64frombits(uint64At(b[8:]))))
 	case reflect.String:
 		n, err := d.length(1)
 		if err != nil {
@@ -585,6 +607,21 @@ func (d *decoder) mapRef(t reflect.Type) (v reflect.Value, isNew bool, err error
 	return v, true, nil
 }
 
+// copyPreemptible copies src into dst a megabyte at a time, letting the
+// scheduler in between. A copy cannot be preempted, nor a loop that only
+// copies: a garbage collection that starts meanwhile (making a 10 MB slice
+// in a program that has just started does start one) spins on the other
+// core until the copy ends, waiting to scan this goroutine's stack.
+func copyPreemptible(dst, src []byte) {
+	for len(src) > 0 {
+		n := copy(dst, src[:min(len(src), 1<<20)])
+		dst, src = dst[n:], src[n:]
+		if len(src) > 0 {
+			runtime.Gosched()
+		}
+	}
+}
+
 // maxDepth bounds the nesting a corrupt file could make the decoder recurse into.
 const maxDepth = 10000
 
@@ -594,7 +631,10 @@ func (d *decoder) elems(v reflect.Value, depth int) error {
 		if err != nil {
 			return err
 		}
-		copy(b, src)
+		if len(b) >= 4<<20 {
+			adviseHuge(b)
+		}
+		copyPreemptible(b, src)
 		return nil
 	}
 	for i := range v.Len() {
@@ -708,15 +748,54 @@ func namedIn(t reflect.Type, set map[string]bool) {
 			return
 		}
 		switch t.Kind() {
-		case reflect.Pointer, reflect.Slice, reflect.Array:
+		case reflect.Pointer, reflect.Slice:
+			t = t.Elem()
+		case reflect.Array:
+			set[compositesKey] = true
 			t = t.Elem()
 		case reflect.Map:
+			set[compositesKey] = true
 			namedIn(t.Key(), set)
 			t = t.Elem()
 		default:
 			return
 		}
 	}
+}
+
+// Composites, registered like a type a kept interface holds
+// (RegisterType[Composites]), lets a program load the unnamed array and map
+// types ([4]T, map[K]V) that interfaces hold. The engine registers it only
+// in programs that load such a value (the saving program lists it among
+// the types it met, see namedIn): making those types at run time
+// (reflect.ArrayOf, MapOf) links ≈ 60 kB that every other cell would link
+// for nothing. The linker keeps the methods below only when *Composites is
+// converted to an interface, which RegisterType[Composites] does; the
+// decoder reaches them through the registry. (Slice types are made with
+// reflect.SliceOf directly: every program that loads a slice needs it.)
+type Composites struct{}
+
+// compositesKey is Composites' registry key, written without naming the
+// type (that would link its methods into every program).
+var compositesKey = reflect.TypeFor[Var]().PkgPath() + ".Composites"
+
+type typeMaker interface {
+	arrayOf(n int, elem reflect.Type) reflect.Type
+	mapOf(key, elem reflect.Type) reflect.Type
+}
+
+func (*Composites) arrayOf(n int, elem reflect.Type) reflect.Type { return reflect.ArrayOf(n, elem) }
+func (*Composites) mapOf(key, elem reflect.Type) reflect.Type     { return reflect.MapOf(key, elem) }
+
+// composites returns the registered Composites' methods.
+func composites() (typeMaker, error) {
+	registryMu.RLock()
+	t, ok := registry[compositesKey]
+	registryMu.RUnlock()
+	if !ok {
+		return nil, errors.New("keep: this program cannot make the array or map type an interface holds (" + compositesKey + " is not registered)")
+	}
+	return reflect.New(t).Interface().(typeMaker), nil
 }
 
 func lookupDescription(desc string) (reflect.Type, error) {
@@ -752,7 +831,11 @@ func lookupDescription(desc string) (reflect.Type, error) {
 		if err != nil {
 			return nil, err
 		}
-		return reflect.ArrayOf(size, et), nil
+		m, err := composites()
+		if err != nil {
+			return nil, err
+		}
+		return m.arrayOf(size, et), nil
 	case "M":
 		k, e, ok := strings.Cut(rest, "\x01")
 		if !ok {
@@ -769,7 +852,11 @@ func lookupDescription(desc string) (reflect.Type, error) {
 		if !kt.Comparable() {
 			return nil, errors.New("keep: bad map key")
 		}
-		return reflect.MapOf(kt, et), nil
+		m, err := composites()
+		if err != nil {
+			return nil, err
+		}
+		return m.mapOf(kt, et), nil
 	}
 	return nil, errors.New("keep: bad type description")
 }

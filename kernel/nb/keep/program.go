@@ -1,16 +1,22 @@
 package keep
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
+
+// What a cell links matters (every cell that keeps values links this
+// package, and the link is most of a cell's time): the code that runs in
+// cells uses only packages fmt links anyway (no bufio, bytes,
+// encoding/binary, path/filepath), and never os.ReadFile or os.Stat, whose
+// os.FileInfo holds a time.Time and so links all of package time's
+// formatting and time zone loading. TestCellLinksLittle checks.
 
 // Environment variables through which the kernel tells a cell program where
 // its kept values are. Without them (a program run by hand) Load and Save do
@@ -44,7 +50,7 @@ func Load(vars []Var) {
 	}
 	plan, err := ReadPlan(in)
 	if err == nil {
-		err = loadPlan(plan, vars)
+		loaded, err = loadFiles(plan, vars)
 	}
 	if err != nil {
 		var le *LoadError
@@ -68,29 +74,79 @@ func (e *LoadError) Error() string {
 	return fmt.Sprintf("the kept value of %s could not be loaded (%v); it is forgotten, run the cell again", e.Name, e.Err)
 }
 
+// loaded are the files Load read, still mapped: Save writes a group of
+// variables again only when its bytes changed (a cell that passes a 10 MB
+// value to a func that only reads it writes nothing, and the kernel keeps
+// the file).
+var loaded []loadedGroup
+
+type loadedGroup struct {
+	Group
+	data    []byte
+	release func()
+}
+
+// loadPlan loads the plan's groups into vars.
 func loadPlan(plan *Plan, vars []Var) error {
+	files, err := loadFiles(plan, vars)
+	for _, f := range files {
+		f.release()
+	}
+	return err
+}
+
+// loadFiles loads the plan's groups into vars and returns their files'
+// bytes, for the caller to release.
+func loadFiles(plan *Plan, vars []Var) ([]loadedGroup, error) {
 	byName := map[string]Var{}
 	for _, v := range vars {
 		byName[v.Name] = v
 	}
+	var files []loadedGroup
 	for _, g := range plan.Groups {
 		members := make([]Var, 0, len(g.Names))
 		for _, n := range g.Names {
 			v, ok := byName[n]
 			if !ok {
-				return &LoadError{Name: n, Err: errors.New("the program does not declare it")}
+				return files, &LoadError{Name: n, Err: errors.New("the program does not declare it")}
 			}
 			members = append(members, v)
 		}
-		b, err := os.ReadFile(filepath.Join(plan.Dir, g.File))
+		b, release, err := mapFile(join(plan.Dir, g.File), g.Size)
 		if err != nil {
-			return &LoadError{Name: g.Names[0], Err: err}
+			return files, &LoadError{Name: g.Names[0], Err: err}
 		}
+		files = append(files, loadedGroup{Group: g, data: b, release: release})
 		if err := decodeGroup(b, members); err != nil {
-			return err
+			return files, err
 		}
 	}
-	return nil
+	return files, nil
+}
+
+// unchanged returns the file Load read that holds exactly names and parts.
+func unchanged(names []string, parts [][]byte) (string, bool) {
+	var size int
+	for _, p := range parts {
+		size += len(p)
+	}
+	for _, f := range loaded {
+		if len(f.data) != size || !slices.Equal(f.Names, names) {
+			continue
+		}
+		rest, same := f.data, true
+		for _, p := range parts {
+			if string(rest[:len(p)]) != string(p) {
+				same = false
+				break
+			}
+			rest = rest[len(p):]
+		}
+		if same {
+			return f.File, true
+		}
+	}
+	return "", false
 }
 
 // Save writes the values of vars when the cell's code has returned
@@ -109,7 +165,7 @@ func Save(vars []Var) {
 		fmt.Fprintf(os.Stderr, "gokernel: cannot keep this cell's values: %v\n", err)
 		return
 	}
-	rep := saveGroups(plan.Dir, filepath.Base(out), plan.Budget, vars)
+	rep := saveGroupsReusing(plan.Dir, out[strings.LastIndexByte(out, os.PathSeparator)+1:], plan.Budget, vars, unchanged)
 	if err := writeReport(out, rep); err != nil {
 		fmt.Fprintf(os.Stderr, "gokernel: cannot keep this cell's values: %v\n", err)
 	}
@@ -118,6 +174,12 @@ func Save(vars []Var) {
 // saveGroups encodes vars, groups those that share memory, and writes a
 // file per group named prefix-N.
 func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
+	return saveGroupsReusing(dir, prefix, budget, vars, func([]string, [][]byte) (string, bool) { return "", false })
+}
+
+// saveGroupsReusing is saveGroups writing no file for a group whose bytes
+// reuse finds in a file kept already (it returns its name).
+func saveGroupsReusing(dir, prefix string, budget int64, vars []Var, reuse func(names []string, parts [][]byte) (string, bool)) *Report {
 	rep := &Report{Failed: map[string]string{}}
 	// First the walk over all values: which memory they reach, and so
 	// which variables share (see regions.go). Most share nothing and are
@@ -150,7 +212,10 @@ func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
 			}
 			continue
 		}
-		size := int64(len(data))
+		var size int64
+		for _, p := range data {
+			size += int64(len(p))
+		}
 		if total+size > budget {
 			for _, name := range names {
 				rep.Failed[name] = fmt.Sprintf("kept values are limited to %s in all (GOKERNEL_STATE_MAX) and %s would take %s more",
@@ -159,7 +224,9 @@ func saveGroups(dir, prefix string, budget int64, vars []Var) *Report {
 			continue
 		}
 		file := fmt.Sprintf("%s-%d", prefix, n)
-		if err := writePrivate(filepath.Join(dir, file), data); err != nil {
+		if f, ok := reuse(names, data); ok {
+			file = f // the kernel keeps that file: it holds these bytes already
+		} else if err := writePrivate(join(dir, file), data...); err != nil {
 			for _, name := range names {
 				rep.Failed[name] = "it could not be written: " + err.Error()
 			}
@@ -215,7 +282,7 @@ func encodeGroupHeader(vars []Var, members []int) []byte {
 // of regions, so that what they share comes back shared. It returns the
 // named types each member holds inside interfaces, and on error which
 // member's walk failed.
-func encodeGroup(vars []Var, members []int, mem *memory) (data []byte, dyn []map[string]bool, bad int, err error) {
+func encodeGroup(vars []Var, members []int, mem *memory) (data [][]byte, dyn []map[string]bool, bad int, err error) {
 	e := &encoder{buf: encodeGroupHeader(vars, members), ptrs: map[ptrKey]uint64{}, mem: mem}
 	roots := make([]reflect.Value, len(members))
 	for k, i := range members {
@@ -240,12 +307,12 @@ func encodeGroup(vars []Var, members []int, mem *memory) (data []byte, dyn []map
 		}
 		dyn = append(dyn, e.dyn)
 	}
-	return e.buf, dyn, -1, nil
+	return e.out(), dyn, -1, nil
 }
 
 // decodeGroup loads a group's file into its members, in the order written.
 func decodeGroup(b []byte, members []Var) error {
-	if !bytes.HasPrefix(b, []byte(groupMagic)) {
+	if !strings.HasPrefix(string(b[:min(len(b), len(groupMagic))]), groupMagic) {
 		return &LoadError{Name: members[0].Name, Err: errors.New("not a file of kept values")}
 	}
 	d := &decoder{buf: b[len(groupMagic):]}
@@ -292,12 +359,6 @@ func (d *decoder) str() (string, error) {
 	}
 	b, err := d.take(uint64(n))
 	return string(b), err
-}
-
-func appendUvarint(b []byte, x uint64) []byte {
-	e := encoder{buf: b}
-	e.uvarint(x)
-	return e.buf
 }
 
 func appendString(b []byte, s string) []byte {
@@ -448,21 +509,41 @@ func parseGroup(rest string) (Group, error) {
 }
 
 func readLines(path string, each func(word, rest string) error) error {
-	f, err := os.Open(path)
+	b, err := readWhole(path, -1)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		word, rest, _ := strings.Cut(sc.Text(), " ")
+	for line := range strings.Lines(string(b)) {
+		word, rest, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
 		if err := each(word, rest); err != nil {
 			return err
 		}
 	}
-	return sc.Err()
+	return nil
 }
+
+// readWhole reads the file at path, of size bytes (-1: unknown).
+func readWhole(path string, size int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if size < 0 {
+		return io.ReadAll(f)
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, fmt.Errorf("%s is shorter than the %d bytes kept", path, size)
+	}
+	if n, _ := f.Read(make([]byte, 1)); n > 0 {
+		return nil, fmt.Errorf("%s is longer than the %d bytes kept", path, size)
+	}
+	return b, nil
+}
+
+// join is filepath.Join for a directory and a file name in it.
+func join(dir, name string) string { return dir + string(os.PathSeparator) + name }
 
 // FormatSize writes a byte count the way limits are written (256 MB).
 func FormatSize(n int64) string {

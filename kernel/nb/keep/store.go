@@ -3,9 +3,7 @@ package keep
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,7 +131,14 @@ func (s *Store) LostValue(name string) (Lost, bool) {
 }
 
 // Names lists the kept variables, sorted.
-func (s *Store) Names() []string { return slices.Sorted(maps.Keys(s.vars)) }
+func (s *Store) Names() []string {
+	names := make([]string, 0, len(s.vars))
+	for n := range s.vars {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
 
 // Total is the size of all kept values.
 func (s *Store) Total() int64 {
@@ -171,7 +176,7 @@ func (ss *Session) Env() []string {
 func (s *Store) Begin(load, save []string) (*Session, error) {
 	s.seq++
 	prefix := "s" + strconv.Itoa(s.seq)
-	ss := &Session{PlanFile: filepath.Join(s.dir, prefix+".plan"), ReportFile: filepath.Join(s.dir, prefix+".report"), prefix: prefix}
+	ss := &Session{PlanFile: join(s.dir, prefix+".plan"), ReportFile: join(s.dir, prefix+".report"), prefix: prefix}
 	loaded := map[*Group]bool{}
 	plan := &Plan{Dir: s.dir}
 	for _, n := range load {
@@ -236,6 +241,9 @@ func (s *Store) Commit(ss *Session, types map[string]Kept, replaced map[string]L
 				k = *old
 			}
 			k.Name, k.group, k.Cell = name, &g, cell
+			if old, had := s.vars[name]; had && old.group.File == g.File {
+				k.Cell = old.Cell // the program found the bytes unchanged in the file kept (see Save)
+			}
 			if k.Made == 0 {
 				k.Made = cell
 			}
@@ -293,7 +301,7 @@ func (s *Store) removeUnused() {
 	for _, e := range entries {
 		n := e.Name()
 		if !used[n] && !strings.HasSuffix(n, ".plan") && !strings.HasSuffix(n, ".report") {
-			os.Remove(filepath.Join(s.dir, n))
+			os.Remove(join(s.dir, n))
 		}
 	}
 }
@@ -368,7 +376,10 @@ func (s *Store) Forget(names ...string) int {
 // builds ahead from it), with the variables in adds kept (each alone) and
 // those in removes gone. The copy must not be committed to.
 func (s *Store) Snapshot(adds map[string]Kept, removes []string) *Store {
-	c := &Store{dir: s.dir, max: s.max, vars: make(map[string]*Kept, len(s.vars)+len(adds)), lost: maps.Clone(s.lost)}
+	c := &Store{dir: s.dir, max: s.max, vars: make(map[string]*Kept, len(s.vars)+len(adds)), lost: make(map[string]Lost, len(s.lost))}
+	for n, l := range s.lost {
+		c.lost[n] = l
+	}
 	groups := map[*Group]*Group{}
 	for n, k := range s.vars {
 		g, ok := groups[k.group]

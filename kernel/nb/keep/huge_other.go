@@ -1,0 +1,7 @@
+//go:build !linux
+
+package keep
+
+const mapPopulate = 0
+
+func adviseHuge([]byte) {}

@@ -1,0 +1,5 @@
+//go:build !composites
+
+package main
+
+func registerComposites() {}
