@@ -51,8 +51,9 @@ func (v view) size() uintptr {
 type span struct {
 	ptr  unsafe.Pointer
 	view view
-	// owner is the variable whose walk reached it first; root tells
-	// whether it is that variable's own storage.
+	// owner is the variable whose walk reached it (a span reached from
+	// two is noted twice); root tells whether it is that variable's own
+	// storage.
 	owner int
 	root  bool
 }
@@ -223,9 +224,7 @@ func (m *memory) walk(v reflect.Value) {
 			m.dynSeen[dyn.Type()] = true
 			m.dyn = append(m.dyn, dyn.Type())
 		}
-		c := reflect.New(dyn.Type()).Elem()
-		c.Set(dyn)
-		m.walk(c)
+		m.walk(dyn) // (not addressable: a struct inside is copied by readable)
 	}
 }
 
@@ -265,7 +264,7 @@ func (m *memory) merge(vars []Var) {
 		m.regions = append(m.regions, r)
 		i = j
 	}
-	m.spans, m.seen = nil, nil
+	m.spans, m.seen, m.walkedFrom = nil, nil, nil // only the regions are needed from here
 	m.ids = make([]uint64, len(m.regions))
 }
 
