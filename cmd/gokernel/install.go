@@ -6,19 +6,24 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gokernel/gokernel/kernel/engine"
+	"github.com/gokernel/gokernel/kernel/engine/bincache"
 	"github.com/gokernel/gokernel/kernel/install"
+	"github.com/gokernel/gokernel/kernel/notebook"
+	"github.com/gokernel/gokernel/kernel/runner"
 )
 
 func init() {
 	register(&command{
 		Name:  "install",
-		Usage: "install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--prebuilt std|lessons|none] [--no-warm]",
+		Usage: "install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--prebuilt std|lessons|none] [--notebooks PATH]... [--no-warm]",
 		Short: "install the kernelspec so Jupyter offers Go (gokernel)",
 		Run:   installCommand,
 	})
@@ -41,6 +46,11 @@ func installCommand(ctx context.Context, args []string) error {
 	name := fs.String("name", install.DefaultName, "kernelspec name")
 	noWarm := fs.Bool("no-warm", false, "do not warm the Go build cache nor prebuild")
 	prebuilt := fs.String("prebuilt", "", "prebuild for all users: std (the whole standard library), lessons (what lessons import), none; default lessons for --prefix and --sys-prefix, none for --user")
+	var notebooks []string
+	fs.Func("notebooks", "with a prebuilt library: run these notebooks (files, or directories of .ipynb files; repeatable) once now and keep their cells' binaries for every user, so a class's first Run All of them builds nothing", func(v string) error {
+		notebooks = append(notebooks, v)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
 	}
@@ -73,6 +83,10 @@ func installCommand(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, "gokernel install: --prebuilt %q: want std, lessons or none\n", *prebuilt)
 		return errUsage
 	}
+	if len(notebooks) > 0 && (*prebuilt == "none" || *noWarm) {
+		fmt.Fprintln(os.Stderr, "gokernel install: --notebooks needs a prebuilt library (--prefix or --sys-prefix, or --prebuilt std or lessons)")
+		return errUsage
+	}
 	exe, err := install.Executable()
 	if err != nil {
 		return err
@@ -91,7 +105,7 @@ func installCommand(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("GOKERNEL_LOG"))}))
 	if *prebuilt != "none" {
-		return prebuildInstall(ctx, opts, dir, *prebuilt == "lessons", log)
+		return prebuildInstall(ctx, opts, dir, *prebuilt == "lessons", notebooks, log)
 	}
 	fmt.Println("warming the Go build cache (first cells will be fast; Ctrl-C skips this)...")
 	if err := engine.Warm(ctx, engine.Config{Logger: log}); err != nil {
@@ -108,7 +122,7 @@ func installCommand(ctx context.Context, args []string) error {
 
 // prebuildInstall prepares the shared prebuilt library in the kernelspec
 // directory dir and rewrites the kernelspec to name it.
-func prebuildInstall(ctx context.Context, opts install.Options, dir string, lessons bool, log *slog.Logger) error {
+func prebuildInstall(ctx context.Context, opts install.Options, dir string, lessons bool, notebooks []string, log *slog.Logger) error {
 	what := "the standard library (plain and race-built, a few minutes on 2 cores)"
 	if lessons {
 		what = "the packages lessons use (plain and race-built)"
@@ -131,6 +145,11 @@ func prebuildInstall(ctx context.Context, opts install.Options, dir string, less
 	if _, err := install.Install(ctx, opts); err != nil {
 		return err
 	}
+	if len(notebooks) > 0 {
+		if err := prebuildNotebooks(ctx, prebuiltDir, report.ClassBinDir(), notebooks, log); err != nil {
+			fmt.Fprintf(os.Stderr, "warning: the notebooks' binaries were not all prebuilt (their cells build per user): %v\n", err)
+		}
+	}
 	if report.Unchanged {
 		fmt.Printf("prebuilt library already in place (%d packages, %d race-built) in %s\n", report.Packages, report.RacePackages, report.Dir)
 	} else {
@@ -139,4 +158,90 @@ func prebuildInstall(ctx context.Context, opts install.Options, dir string, less
 	}
 	fmt.Println("done")
 	return nil
+}
+
+// prebuildNotebooks runs every code cell of the notebooks once, as a kernel
+// of a class would (against the prebuilt library in prebuiltDir), keeping
+// each cell's binary in the shared binary cache binDir. A student's kernel
+// that composes the same program runs that binary instead of building it.
+// Cells that fail are fine: only binaries of programs that built are kept.
+func prebuildNotebooks(ctx context.Context, prebuiltDir, binDir string, paths []string, log *slog.Logger) error {
+	files, err := notebookFiles(paths)
+	if err != nil {
+		return err
+	}
+	shared, err := bincache.OpenShared(binDir)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("running %d notebooks once to prebuild their cells for every user...\n", len(files))
+	var errs []error
+	for _, f := range files {
+		nb, err := notebook.ReadFile(f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		// The cells run in a scratch directory: what they write is not
+		// left beside the installed notebooks.
+		scratch, err := os.MkdirTemp("", "gokernel-install-")
+		if err != nil {
+			return err
+		}
+		eng, err := engine.New(ctx, engine.Config{Logger: log, Prebuilt: prebuiltDir, BinaryCache: shared, Timeout: time.Minute, Dir: scratch})
+		if err != nil {
+			os.RemoveAll(scratch)
+			return err
+		}
+		_, err = runner.Run(ctx, eng, nb, runner.Options{AllowErrors: true, Timeout: 2 * time.Minute, Logger: log})
+		eng.Close()
+		os.RemoveAll(scratch)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f, err))
+		}
+	}
+	entries, _ := os.ReadDir(binDir)
+	var size int64
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil {
+			size += fi.Size()
+		}
+	}
+	fmt.Printf("%d cell binaries, %.0f MB, in %s, read-only to all users\n", len(entries), float64(size)/(1<<20), binDir)
+	return errors.Join(errs...)
+}
+
+// notebookFiles expands directories into the .ipynb files below them
+// (checkpoints left out), in a stable order.
+func notebookFiles(paths []string) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(name string, d iofs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && d.Name() == ".ipynb_checkpoints" {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && strings.HasSuffix(name, ".ipynb") {
+				files = append(files, name)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
 }

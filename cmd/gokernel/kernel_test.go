@@ -326,6 +326,7 @@ func TestInstallCommand(t *testing.T) {
 		{"prefix and name", []string{"install", "--prefix", prefix, "--name", "go2", "--no-warm"}, nil, filepath.Join(prefix, "share", "jupyter", "kernels", "go2")},
 		{"two scopes", []string{"install", "--user", "--prefix", prefix}, nil, ""},
 		{"stray argument", []string{"install", "extra"}, nil, ""},
+		{"notebooks without a prebuilt library", []string{"install", "--user", "--notebooks", "x.ipynb"}, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gokernel/gokernel/kernel/engine/bincache"
 )
 
 // This file is the shared prebuilt library: what every cell build needs and
@@ -45,6 +47,10 @@ import (
 // user and the owner of the kernel binary could have written any of it, or
 // any directory above it (see trustedPath): otherwise a student could make a
 // classmate's kernel link their code into every cell.
+
+// classBinDir is KEY/bin/ of a prebuilt library: binaries of the cells of
+// the notebooks the installer ran (PrebuildNotebooks), for every user.
+const classBinDir = "bin"
 
 // EnvPrebuilt names the directory of a shared prebuilt library. `gokernel
 // install --prefix/--sys-prefix` sets it in the kernelspec's env; Config.Prebuilt
@@ -74,6 +80,12 @@ type PrebuildReport struct {
 	RaceErr      error  // why the race-built library is missing, if it is
 	Unchanged    bool   // the same library was there already and was kept
 }
+
+// ClassBinDir is where the binaries of the notebooks an installer runs go
+// (bincache.OpenShared): kernels using this library run them in place when
+// a cell's program is the same, so a class's first Run All of a lesson
+// builds nothing.
+func (r PrebuildReport) ClassBinDir() string { return filepath.Join(r.Dir, classBinDir) }
 
 // prebuiltManifest is KEY/manifest.json.
 type prebuiltManifest struct {
@@ -354,6 +366,12 @@ func (b *builder) loadPrebuilt(race bool) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.cfgs[race] = &importConfig{race: race, files: files, file: cfgFile}
+	if !race {
+		// The runtime's archive lies in KEY/pkg/plain/: KEY/bin/ holds the
+		// binaries built for the class (trusted entry by entry in build).
+		keyDir := filepath.Dir(filepath.Dir(filepath.Dir(files["runtime"])))
+		b.class = bincache.Shared(filepath.Join(keyDir, classBinDir))
+	}
 	b.log.Debug("prebuilt library", "dir", b.prebuilt, "race", race, "packages", len(files))
 	return true
 }

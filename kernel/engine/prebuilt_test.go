@@ -3,9 +3,12 @@ package engine
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gokernel/gokernel/kernel/engine/bincache"
 )
 
 // TestTrustChecker checks the rule for files another user may have
@@ -183,6 +186,47 @@ func TestPrebuiltLibraryBuildsCells(t *testing.T) {
 	})
 	if len(built) > 0 {
 		t.Errorf("the user's build cache holds %d files after the cells (%.3q...): something was compiled per user", len(built), built[:min(3, len(built))])
+	}
+
+	// Binaries an installer built beside the library (install --notebooks)
+	// are run in place by every kernel using it, if nobody else could have
+	// written them.
+	shared, err := bincache.OpenShared(report.ClassBinDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	installer, err := New(ctx, Config{Prebuilt: dir, BinaryCache: shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer installer.Close()
+	program := func(word string) buildRequest {
+		return buildRequest{Imports: []string{"fmt"},
+			Source: []byte("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"" + word + "\") }\n")}
+	}
+	for _, word := range []string{"class", "tampered"} {
+		if res, err := installer.build.build(ctx, program(word)); err != nil || res.How != "direct" {
+			t.Fatalf("installer's build: %+v, %v", res, err)
+		}
+	}
+	entries, _ := os.ReadDir(report.ClassBinDir())
+	for _, ent := range entries {
+		if fi, _ := ent.Info(); fi.Mode().Perm() != 0o555 {
+			t.Errorf("class binary %s: mode %v, want 0555", ent.Name(), fi.Mode())
+		}
+	}
+	res, err := e.build.build(ctx, program("class"))
+	if err != nil || res.How != "class cache" || !strings.HasPrefix(res.Binary, report.ClassBinDir()) {
+		t.Errorf("a student's kernel built %+v (%v); want the installer's binary, run in place", res, err)
+	} else if out, err := exec.Command(res.Binary).Output(); err != nil || string(out) != "class\n" {
+		t.Errorf("class binary printed %q (%v)", out, err)
+	}
+	// Make every entry writable by others: none may be trusted now.
+	for _, ent := range entries {
+		os.Chmod(filepath.Join(report.ClassBinDir(), ent.Name()), 0o557)
+	}
+	if res, err := e.build.build(ctx, program("tampered")); err != nil || res.How != "direct" {
+		t.Errorf("with the class binary writable by others, a student's kernel built %+v (%v); want its own build", res, err)
 	}
 
 	// A module's packages are compiled against the library too, plain and

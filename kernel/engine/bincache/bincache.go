@@ -38,6 +38,9 @@ const DefaultMax = 256 << 20
 type Cache struct {
 	dir string
 	max int64
+	// shared: a cache an installer fills for every user of a machine
+	// (OpenShared): readable by all, entries copied read-only, no bound.
+	shared bool
 
 	mu sync.Mutex // one trim at a time within this process
 }
@@ -55,6 +58,43 @@ func Open(dir string, max int64) (*Cache, error) {
 		return nil, err
 	}
 	return &Cache{dir: dir, max: max}, nil
+}
+
+// OpenShared opens (creating it if needed, mode 0755) a cache that an
+// installer fills for all users of a machine: entries are read-only copies
+// (0555) that everyone may run in place and only the installer may
+// replace. Kernels read it with Lookup, after checking who could have
+// written it; they never write to it.
+func OpenShared(dir string) (*Cache, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("binary cache: %w", err)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("binary cache: %w", err)
+	}
+	if !fi.IsDir() || fi.Mode().Perm()&0o022 != 0 {
+		return nil, fmt.Errorf("binary cache %s: not a directory only its owner may write (mode %v)", dir, fi.Mode())
+	}
+	return &Cache{dir: dir, max: 1 << 62, shared: true}, nil
+}
+
+// Shared is a shared cache for reading with Lookup (it creates nothing).
+func Shared(dir string) *Cache { return &Cache{dir: dir, max: 1 << 62, shared: true} }
+
+// Lookup returns the path of the entry for key, to be run in place, when
+// there is one and trust accepts it (trust decides who may have written a
+// shared cache: the caller knows who installed it).
+func (c *Cache) Lookup(key string, trust func(name string) error) (string, bool) {
+	if !validKey(key) {
+		return "", false
+	}
+	name := filepath.Join(c.dir, key)
+	fi, err := os.Lstat(name)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o022 != 0 || trust(name) != nil {
+		return "", false
+	}
+	return name, true
 }
 
 // Dir is the cache's directory.
@@ -95,7 +135,16 @@ func (c *Cache) Add(key, bin string) error {
 	}
 	tmp := filepath.Join(c.dir, fmt.Sprintf(".%s.%d.tmp", key, os.Getpid()))
 	os.Remove(tmp)
-	if err := os.Link(bin, tmp); err != nil {
+	if c.shared {
+		// A copy, so that the mode is the entry's own: read-only to all.
+		if err := copyFile(bin, tmp); err != nil {
+			return fmt.Errorf("binary cache: %w", err)
+		}
+		if err := os.Chmod(tmp, 0o555); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("binary cache: %w", err)
+		}
+	} else if err := os.Link(bin, tmp); err != nil {
 		if err := copyFile(bin, tmp); err != nil {
 			os.Remove(tmp)
 			return fmt.Errorf("binary cache: %w", err)

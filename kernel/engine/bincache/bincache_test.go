@@ -202,3 +202,50 @@ func TestFromEnv(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedCache: an installer's entries are read-only copies that Lookup
+// returns for running in place, only when trust accepts them and nobody
+// else may write them.
+func TestSharedCache(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "bin")
+	w, err := OpenShared(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := newBinary(t, 10, 's')
+	if err := w.Add(key1, bin); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(dir, key1)
+	if fi, err := os.Stat(name); err != nil || fi.Mode().Perm() != 0o555 {
+		t.Fatalf("entry: %v, %v; want mode 0555", fi, err)
+	}
+	if fi, _ := os.Stat(bin); fi.Mode().Perm() != 0o700 {
+		t.Errorf("Add changed the source binary's mode to %v", fi.Mode())
+	}
+	r := Shared(dir)
+	trustAll := func(string) error { return nil }
+	refuse := func(string) error { return errors.New("not trusted") }
+	if p, ok := r.Lookup(key1, trustAll); !ok || p != name {
+		t.Errorf("Lookup: %q, %v; want %s", p, ok, name)
+	}
+	if _, ok := r.Lookup(key1, refuse); ok {
+		t.Error("Lookup returned an entry its trust refused")
+	}
+	if _, ok := r.Lookup(strings.Repeat("e", 32), trustAll); ok {
+		t.Error("Lookup found a missing entry")
+	}
+	os.Chmod(name, 0o575)
+	if _, ok := r.Lookup(key1, trustAll); ok {
+		t.Error("Lookup returned a group-writable entry")
+	}
+	if _, err := OpenShared(t.TempDir() + "/open"); err != nil {
+		t.Fatal(err)
+	}
+	open := filepath.Join(t.TempDir(), "open")
+	os.Mkdir(open, 0o777)
+	os.Chmod(open, 0o777)
+	if _, err := OpenShared(open); err == nil {
+		t.Error("OpenShared accepted a directory anyone may write")
+	}
+}
