@@ -95,19 +95,18 @@ func compose(c composition) program {
 	b.WriteString(")\n")
 	p.BodyOffset = b.Len()
 
+	writeKeptVars(&b, c)
+
 	var funcs []string
 	for _, d := range c.Decls.Decls {
 		text := d.Text
 		if d.refs()["main"] {
 			text.Text = renameMain(text.Text)
 		}
-		b.WriteString("\n")
-		if typ, ok := vs.replaces(d); ok {
-			// A var whose value is kept: declared without its
-			// initializer, which ran in the cell that declared it.
-			fmt.Fprintf(&b, "%svar %s %s\n", lineDirective(d.Cell, d.Text.Line, d.Text.Col), d.Names[0], typ)
-			continue
+		if _, ok := vs.replaces(d); ok {
+			continue // written by writeKeptVars
 		}
+		b.WriteString("\n")
 		b.WriteString(d.Keyword)
 		writeSpan(&b, d.Cell, text)
 		b.WriteString("\n")
@@ -117,15 +116,6 @@ func compose(c composition) program {
 	}
 	slices.Sort(funcs)
 	funcs = slices.Compact(funcs)
-	if vs != nil && len(vs.Vars) > 0 {
-		// Variables of earlier cells (kept values) and this cell's :=
-		// variables that carry over: package vars, so that every func
-		// sees them, as a Python cell's functions see its globals.
-		fmt.Fprintf(&b, "\n//line %s:5\n", generatedFile)
-		for _, v := range vs.Vars {
-			fmt.Fprintf(&b, "var %s %s\n", v.Name, v.Type)
-		}
-	}
 
 	// The entry point only brackets the cell: the user's statements run in
 	// a function of their own, so their deferred calls run (and print)
@@ -133,16 +123,6 @@ func compose(c composition) program {
 	// program exits. A panic, os.Exit or runtime.Goexit skips Finish, as
 	// it skips the rest of a plain main.
 	fmt.Fprintf(&b, "\n//line %s:1\nfunc main() {\n", generatedFile)
-	if vs.keeps() {
-		// Load before Start: a child process (nb.Process) starts from the
-		// same values as its cell.
-		for _, t := range vs.Register {
-			fmt.Fprintf(&b, "\t%s.RegisterType[%s]()\n", keepAlias, t)
-		}
-		if len(vs.Load) > 0 {
-			fmt.Fprintf(&b, "\t%s.Load(%s)\n", keepAlias, varList(vs.Load))
-		}
-	}
 	fmt.Fprintf(&b, "\t%s.Start(map[string]any{", cellrtAlias)
 	for i, f := range funcs {
 		if i > 0 {
@@ -199,6 +179,47 @@ func compose(c composition) program {
 	b.WriteString("}\n")
 	p.Source = []byte(b.String())
 	return p
+}
+
+// writeKeptVars writes the package vars of the kept values and of this
+// cell's := variables that carry over, so that every func sees them, as a
+// Python cell's functions see its globals, and the var whose initializer
+// loads the kept values. They come first, before every declaration of the
+// cells: Go initializes package vars in dependency order and, among those
+// ready, in the order they are declared, so the kept vars (which have no
+// initializer) are ready first, the loader next, and a var of a cell that
+// uses a kept value (var doubled = hits * 2) and every init func see it
+// loaded. A child process (nb.Process) runs the same initialization: it
+// starts from the same values as its cell.
+func writeKeptVars(b *strings.Builder, c composition) {
+	vs := c.Values
+	if vs == nil {
+		return
+	}
+	if len(vs.Vars) > 0 {
+		fmt.Fprintf(b, "\n//line %s:5\n", generatedFile)
+		for _, v := range vs.Vars {
+			fmt.Fprintf(b, "var %s %s\n", v.Name, v.Type)
+		}
+	}
+	for _, d := range c.Decls.Decls {
+		if typ, ok := vs.replaces(d); ok {
+			// A var whose value is kept: declared without its
+			// initializer, which ran in the cell that declared it.
+			fmt.Fprintf(b, "\n%svar %s %s\n", lineDirective(d.Cell, d.Text.Line, d.Text.Col), d.Names[0], typ)
+		}
+	}
+	if !vs.keeps() || len(vs.Register)+len(vs.Load) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n//line %s:6\nvar _ = func() bool {\n", generatedFile)
+	for _, t := range vs.Register {
+		fmt.Fprintf(b, "\t%s.RegisterType[%s]()\n", keepAlias, t)
+	}
+	if len(vs.Load) > 0 {
+		fmt.Fprintf(b, "\t%s.Load(%s)\n", keepAlias, varList(vs.Load))
+	}
+	b.WriteString("\treturn true\n}()\n")
 }
 
 // writeSpan writes s preceded by the directive that gives it its cell position.

@@ -37,7 +37,8 @@ type keptRefsQuery struct {
 // declares is there to be called), init funcs and package var initializers,
 // and every declaration those refer to, with all the methods of each type
 // reached (an interface may call any of them). The generated main is left
-// out: it names every loaded variable to load it.
+// out, and so is the var whose initializer loads the kept values: they name
+// every loaded variable to load it.
 func analyzeKeptRefs(fset *token.FileSet, file *ast.File, info *types.Info, pkg *types.Package, q keptRefsQuery) keptRefs {
 	refs := keptRefs{used: map[string]bool{}, written: map[string]bool{}}
 	if pkg == nil {
@@ -71,8 +72,8 @@ func analyzeKeptRefs(fset *token.FileSet, file *ast.File, info *types.Info, pkg 
 					names = []*ast.Ident{s.Name}
 				case *ast.ValueSpec:
 					names = s.Names
-					if d.Tok == token.VAR && len(s.Values) > 0 {
-						roots = append(roots, s) // its initializer runs
+					if d.Tok == token.VAR && len(s.Values) > 0 && fset.Position(s.Pos()).Filename != generatedFile {
+						roots = append(roots, s) // its initializer runs (not the generated loader's: it names what it loads)
 					}
 				default:
 					continue

@@ -152,6 +152,18 @@ func TestValuesVarAfterDefine(t *testing.T) {
 	})
 }
 
+// Kept values are loaded before any var of the cells is initialized and
+// before init funcs run: a var declared from a kept value sees it.
+func TestValuesLoadedBeforeInitialization(t *testing.T) {
+	runRegressSteps(t, []regressStep{
+		{name: "kept", code: "hits := 5\ntype box struct{ n int }\nb := box{n: 2}"},
+		{name: "a var initialized from it", code: "var doubled = hits * 2\ndoubled", result: "10"},
+		{name: "keeps that value", code: "doubled", result: "10"},
+		{name: "a var of a later cell from a var of an earlier one", code: "var both = doubled + b.n\nboth", result: "12"},
+		{name: "an init func sees it", code: "func init() { fmt.Println(\"init sees\", hits, b.n) }", stdout: "init sees 5 2\n"},
+	})
+}
+
 // An init that fills a var which cannot carry (a map of funcs) runs again
 // where the var is used, with a note, so the var is not found empty.
 func TestValuesInitRefillsWhatCannotCarry(t *testing.T) {
