@@ -66,10 +66,7 @@ func (e *Engine) who() string {
 		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		for _, name := range names {
 			k, _ := e.kept.Lookup(name)
-			made := k.Made
-			if made == 0 {
-				made = k.Cell
-			}
+			made := madeIn(k)
 			changed := ""
 			if k.Cell != made {
 				changed = fmt.Sprintf("\tchanged in cell [%d]", k.Cell)

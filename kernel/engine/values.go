@@ -818,10 +818,36 @@ func (e *Engine) commitValues(vp *valuePlan, count int, ok bool, out interp.Outp
 	if vp.session == nil && len(vp.replaced) == 0 {
 		return
 	}
+	// A value kept before this cell that it could not save (it left a
+	// mutex locked, say) is forgotten: say so now, not only where a later
+	// cell misses it.
+	was := map[string]int{}
+	for _, n := range vp.section.Save {
+		if k, ok := e.kept.Lookup(n); ok {
+			was[n] = madeIn(k)
+		}
+	}
 	if err := e.kept.Commit(vp.session, vp.types, vp.replaced, count); err != nil {
 		out.Stream("stderr", fmt.Sprintf("note: this cell's values could not be kept: %v\n", err))
 	}
+	for _, n := range slices.Sorted(maps.Keys(was)) {
+		if _, kept := e.kept.Lookup(n); kept {
+			continue
+		}
+		if l, lost := e.kept.LostValue(n); lost && l.Reason != "" {
+			out.Stream("stderr", fmt.Sprintf("note: %s (%s) of cell [%d] no longer carries over: %s\n",
+				n, cleanGenerated(typeAliasPattern.ReplaceAllString(l.Type, "")), was[n], l.Reason))
+		}
+	}
 	e.publishKept()
+}
+
+// madeIn is the cell whose := or var made k.
+func madeIn(k *keep.Kept) int {
+	if k.Made == 0 {
+		return k.Cell
+	}
+	return k.Made
 }
 
 // publishKept updates the snapshots of the kept values that completion and

@@ -321,3 +321,38 @@ func TestValuesWhoNamesMadeAndChanged(t *testing.T) {
 		t.Errorf("after hits := hits + 10 in cell [7]: have %q", got)
 	}
 }
+
+// A value kept before a cell that the cell leaves unable to carry (a mutex
+// left locked) is named in that cell's output, not only where a later
+// cell misses it; a new variable that cannot carry is named where it is
+// used (TestValuesThatCannotCarry).
+func TestValuesLostByACellIsNoted(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, "type guarded struct {\n\tmu sync.Mutex\n\tn  int\n}\ng := &guarded{n: 1}\nfresh := make(chan int)")
+	got := execCell(t, e, 2, "g.mu.Lock()\ng.n = 2")
+	if want := "note: g (*guarded) of cell [1] no longer carries over: g.mu: it is locked"; !strings.Contains(got.Stderr, want) {
+		t.Errorf("locking a kept mutex: stderr %q, want %q", got.Stderr, want)
+	}
+	if got := execCell(t, e, 3, "ok := 1"); got.Stderr != "" {
+		t.Errorf("a cell that loses nothing: stderr %q", got.Stderr)
+	}
+}
+
+// The cap counts the values a cell only reads: they stay kept beside what
+// it saves.
+func TestValuesCapCountsValuesOnlyRead(t *testing.T) {
+	t.Setenv("GOKERNEL_STATE_MAX", "1MB")
+	e := newTestEngine(t)
+	execCell(t, e, 1, "big := make([]byte, 600<<10)")
+	execCell(t, e, 2, "fresh := make([]byte, 600<<10)\nlen(big)")
+	got := execCell(t, e, 3, "len(fresh)")
+	if got.Err == nil {
+		t.Fatalf("fresh was kept beside big over the 1 MB cap: %+v", got)
+	}
+	if tb := strings.ReplaceAll(strings.Join(got.Err.Traceback, "\n"), "\n      ", " "); !strings.Contains(tb, "limited to") {
+		t.Errorf("have %s", tb)
+	}
+	if got := execCell(t, e, 4, "len(big)"); got.Result != "614400" {
+		t.Errorf("big: %+v", got)
+	}
+}
