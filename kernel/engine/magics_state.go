@@ -26,9 +26,10 @@ import (
 // the one whose := or var made it: the cell to read (or run again) to see
 // where it starts. When a later cell changed it, that cell is named too
 // ("changed in cell [7]"): what explains the value it holds now. A cell
-// that only reads a plain value (a number, a string, a struct of them)
-// leaves it unchanged; one that hands a slice, map or pointer to a func, or
-// writes through it, counts as changing it.
+// that only reads a value (hits * 2, len(xs), xs[0], printing it) leaves
+// it unchanged; one that assigns it, takes its address, writes through it
+// or hands a slice, map or pointer to a func counts as changing it
+// (mayChange in values_refs.go).
 func whoMagic(c *magicCall) error {
 	if c.Args != "" {
 		return errors.New("takes no arguments")

@@ -178,7 +178,8 @@ func receiverBase(recv *ast.FieldList) string {
 // receives it, which may change it, now or after the cell: such a use
 // counts as a change (and the value is saved, so the sharing is kept).
 // Reads that cannot change anything stay reads: len(xs), xs[i] of plain
-// elements, p.n, a comparison, a range whose variables are plain.
+// elements, p.n, a comparison, a range whose variables are plain, and
+// printing or showing a value none of whose types has methods.
 func mayChange(id *ast.Ident, stack []ast.Node, info *types.Info) bool {
 	typeOf := func(e ast.Expr) types.Type {
 		if tv, ok := info.Types[e]; ok && tv.Type != nil {
@@ -246,9 +247,14 @@ func mayChange(id *ast.Ident, stack []ast.Node, info *types.Info) bool {
 		case *ast.IncDecStmt:
 			return true
 		case *ast.AssignStmt:
-			for _, l := range p.Lhs {
+			for i, l := range p.Lhs {
 				if l == e {
 					return true
+				}
+				// _ = x: a trailing expression, shown as the cell's value
+				// (cellrt.Result) when the program runs.
+				if blank, ok := l.(*ast.Ident); ok && blank.Name == "_" && len(p.Rhs) == len(p.Lhs) && p.Rhs[i] == e && methodFree(typeOf(e)) {
+					return false
 				}
 			}
 			return copied(e)
@@ -275,11 +281,85 @@ func mayChange(id *ast.Ident, stack []ast.Node, info *types.Info) bool {
 					return true // append, copy, delete, clear... change what they are given
 				}
 			}
+			if shows(p, e, info) && methodFree(typeOf(e)) {
+				return false // printed or shown: nothing of it can run but fmt's reading
+			}
 			return copied(e) // the function gets a copy
 		}
 		return copied(e)
 	}
 	return true
+}
+
+// shows reports whether call only prints or shows its argument arg: the
+// cell's value (cellrt.Result), fmt.Print*, fmt.Sprint*, fmt.Fprint* (not
+// its writer).
+func shows(call *ast.CallExpr, arg ast.Expr, info *types.Info) bool {
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	x, ok := sel.X.(*ast.Ident)
+	if !ok {
+		return false
+	}
+	pkg, ok := info.Uses[x].(*types.PkgName)
+	if !ok {
+		return false
+	}
+	switch path, name := pkg.Imported().Path(), sel.Sel.Name; {
+	case path == cellrtImportPath && (name == "Result" || name == "Results"):
+		return true
+	case path == "fmt" && (name == "Print" || name == "Println" || name == "Printf" || name == "Sprint" || name == "Sprintln" || name == "Sprintf"):
+		return true
+	case path == "fmt" && (name == "Fprint" || name == "Fprintln" || name == "Fprintf"):
+		return len(call.Args) > 0 && call.Args[0] != arg
+	}
+	return false
+}
+
+// methodFree reports whether no part of a value of type t has a method:
+// printing or showing it then only reads it (a String or MIMEBundle method
+// could change what it is called on).
+func methodFree(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	seen := map[types.Type]bool{}
+	var free func(types.Type) bool
+	free = func(t types.Type) bool {
+		t = types.Unalias(t)
+		if seen[t] {
+			return true
+		}
+		seen[t] = true
+		if n, ok := t.(*types.Named); ok {
+			if types.NewMethodSet(n).Len() > 0 || types.NewMethodSet(types.NewPointer(n)).Len() > 0 {
+				return false
+			}
+		}
+		switch u := t.Underlying().(type) {
+		case *types.Basic:
+			return u.Kind() != types.UnsafePointer
+		case *types.Pointer:
+			return free(u.Elem())
+		case *types.Slice:
+			return free(u.Elem())
+		case *types.Array:
+			return free(u.Elem())
+		case *types.Map:
+			return free(u.Key()) && free(u.Elem())
+		case *types.Struct:
+			for i := range u.NumFields() {
+				if !free(u.Field(i).Type()) {
+					return false
+				}
+			}
+			return true
+		}
+		return false // an interface, a channel, a func, a type parameter
+	}
+	return free(t)
 }
 
 // rangeTypes returns the types of the key and the value of a range over a
