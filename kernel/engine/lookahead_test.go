@@ -127,6 +127,13 @@ func TestLookaheadSameAsOneByOne(t *testing.T) {
 			"func Twice() int { return 2 * x }\nfmt.Println(Twice())",
 			"x = 5\nfmt.Println(Twice())",
 		}, 2, false},
+		{"values sharing memory", []string{
+			"type acct struct{ n int }\np := &acct{}\nq := p",
+			"q.n++\nfmt.Println(p.n)",
+			"p.n++\nfmt.Println(q.n, p == q)",
+			"q.n += 10\nfmt.Println(p.n)",
+			"fmt.Println(p.n + q.n)",
+		}, 3, false},
 		{"%race", []string{
 			"var counter int",
 			"%race\nvar wg sync.WaitGroup\nfor range 2 { wg.Add(1); go func() { defer wg.Done(); counter++ }() }\nwg.Wait()",

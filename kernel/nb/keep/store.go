@@ -373,7 +373,8 @@ func (s *Store) Forget(names ...string) int {
 }
 
 // Snapshot returns a copy of s to read while s changes (the engine plans
-// builds ahead from it), with the variables in adds kept (each alone) and
+// builds ahead from it), with the variables in adds kept (each alone, or
+// with the others of its group when they are all added again) and
 // those in removes gone. The copy must not be committed to.
 func (s *Store) Snapshot(adds map[string]Kept, removes []string) *Store {
 	c := &Store{dir: s.dir, max: s.max, vars: make(map[string]*Kept, len(s.vars)+len(adds)), lost: make(map[string]Lost, len(s.lost))}
@@ -394,9 +395,21 @@ func (s *Store) Snapshot(adds map[string]Kept, removes []string) *Store {
 	for _, n := range removes {
 		c.forget(n)
 	}
-	for n, k := range adds {
+	// A group added again whole stays a group: values that shared memory
+	// most likely still do.
+	for n := range adds {
 		c.forget(n)
-		k.Name, k.group = n, &Group{Names: []string{n}}
+	}
+	regrouped := map[*Group]*Group{}
+	for n, k := range adds {
+		g := &Group{Names: []string{n}}
+		if old, ok := s.vars[n]; ok && len(old.group.Names) > 1 && !slices.ContainsFunc(old.group.Names, func(m string) bool { _, added := adds[m]; return !added }) {
+			if regrouped[old.group] == nil {
+				regrouped[old.group] = &Group{Names: slices.Sorted(slices.Values(old.group.Names))}
+			}
+			g = regrouped[old.group]
+		}
+		k.Name, k.group = n, g
 		c.vars[n] = &k
 	}
 	return c
