@@ -7,7 +7,7 @@ Run by kernel/clienttest (TestValues); by hand, with gokernel installed:
 Every rule of the issue gets cells whose outputs are checked exactly: a counter, unexported
 fields, pointer aliasing, shared slices and interior pointers, failed and interrupted cells
 changing nothing, uncarriable values named where they are used, initializers not re-run, a
-redefined type, %who and %reset.
+redefined type, %who (the cell that made a value, the last that changed it) and %reset.
 The kernel is interrupted the way Jupyter does it, with the interrupt_mode of its kernel.json.
 """
 import os
@@ -163,6 +163,16 @@ class Values(KernelCase):
         content, _ = self.run_err("fmt.Println(whoCount)")
         self.assertEqual(content["ename"], "CompileError")
         self.assertEqual(self.out("fmt.Println(whoName)"), "w\n")
+
+    def test_who_names_the_cell_that_made_a_value_and_the_last_that_changed_it(self):
+        reply, _ = self.execute("madeCount := 1\ntype madeTally struct{ madeCount int }")
+        made = reply["content"]["execution_count"]
+        reply, _ = self.execute("madeCount += 1")
+        changed = reply["content"]["execution_count"]
+        # Reading the value, or a field called like it, changes nothing.
+        self.assertEqual(self.out("fmt.Println(madeCount * 10, madeTally{madeCount: 5}.madeCount)"), "20 5\n")
+        who = " ".join(self.out("%who").split())
+        self.assertIn(f"value madeCount int cell [{made}] changed in cell [{changed}]", who)
 
 
 class ResetAll(KernelCase):
