@@ -184,7 +184,14 @@ func keptSmallUse(run int) string {
 	return fmt.Sprintf("fmt.Println(\"hello, world\", %d, a0+a1+a2+a3+a4+a5+a6+a7+a8+a9)\n", run)
 }
 
-// keptBigUse is a hello cell that reads the 10 MB kept value.
+// keptBigUse is a hello cell that reads the 10 MB kept value: its program
+// loads the value and, since the cell does not change it, does not save it.
 func keptBigUse(run int) string {
 	return fmt.Sprintf("fmt.Println(\"hello, world\", %d, len(big), big[12345])\n", run)
+}
+
+// keptBigChange is a hello cell that changes a byte of the 10 MB kept
+// value: its program loads the value before the cell and saves it after.
+func keptBigChange(run int) string {
+	return fmt.Sprintf("big[%d]++\nfmt.Println(\"hello, world\", %d, len(big))\n", run%(10<<20), run)
 }
