@@ -60,6 +60,7 @@ func TestBinaryCacheAcrossKernels(t *testing.T) {
 					t.Errorf("binary: have %q (%v), want %q", out, err, tt.output)
 				}
 			}
+			tt.b.diskAdds.Wait()
 			entries, _ := os.ReadDir(cache.Dir())
 			if len(entries) != tt.entries {
 				t.Errorf("cache holds %d entries, want %d", len(entries), tt.entries)

@@ -56,6 +56,8 @@ type builder struct {
 	// prebuilt library (`gokernel install --notebooks`), run in place; nil
 	// when there is no trusted prebuilt library.
 	class *bincache.Cache
+	// diskAdds are the copies into disk still running (Engine.Close waits).
+	diskAdds sync.WaitGroup
 
 	mu       sync.Mutex             // guards the fields below
 	cfgs     map[bool]*importConfig // by race
@@ -442,9 +444,18 @@ func (b *builder) build(ctx context.Context, req buildRequest) (buildResult, err
 	}
 	b.remember(key, bin)
 	if stdOnly && b.disk != nil {
-		if err := b.disk.Add(key, bin); err != nil {
-			b.log.Debug("binary cache", "err", err)
-		}
+		// In the background: a hard link costs microseconds, but where the
+		// workspace (often a tmpfs /tmp) and the cache are on different file
+		// systems it is a copy of a few MB, which the cell need not wait
+		// for. A copy cut short (the workspace removed, the kernel gone)
+		// only loses the entry.
+		b.diskAdds.Add(1)
+		go func() {
+			defer b.diskAdds.Done()
+			if err := b.disk.Add(key, bin); err != nil {
+				b.log.Debug("binary cache", "err", err)
+			}
+		}()
 	}
 	return buildResult{Binary: bin, How: how}, nil
 }

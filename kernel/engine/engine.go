@@ -657,6 +657,7 @@ func (e *Engine) Close() error {
 	e.execMu.Lock() // wait for the cancelled cell to end
 	defer e.execMu.Unlock()
 	reap.Settle(2 * time.Second) // the last cells' shepherds and cgroups
+	e.build.diskAdds.Wait()      // binaries still being copied into the user's cache
 	return e.ws.remove()
 }
 

@@ -209,6 +209,7 @@ func TestPrebuiltLibraryBuildsCells(t *testing.T) {
 			t.Fatalf("installer's build: %+v, %v", res, err)
 		}
 	}
+	installer.build.diskAdds.Wait()
 	entries, _ := os.ReadDir(report.ClassBinDir())
 	for _, ent := range entries {
 		if fi, _ := ent.Info(); fi.Mode().Perm() != 0o555 {
