@@ -21,7 +21,8 @@ import (
 //	go test -run '^$' -bench ExecuteKept -benchtime 15x ./kernel/engine
 //
 // It reports each cell's median Execute time (<cell>-ms) and the medians of
-// its link, run and values (commit) stages; small/hello is the ratio the
+// its link, run and values (commit) stages and of its program's CPU time
+// (runcpu: steadier than times on a busy machine); small/hello is the ratio the
 // target is stated in, and big-small / changed-small the cost of loading
 // (and, when changed, saving) 10 MB beside a cell that links the same code.
 func BenchmarkExecuteKept(b *testing.B) {
@@ -84,7 +85,7 @@ func BenchmarkExecuteKept(b *testing.B) {
 	}
 	for _, c := range cells {
 		b.ReportMetric(med(times[c.name]), c.name+"-ms")
-		for _, stage := range []string{"link", "run", "values"} {
+		for _, stage := range []string{"link", "run", "runcpu", "values"} {
 			if ds := rec.stages[c.name+" "+stage]; len(ds) > 0 {
 				b.ReportMetric(med(ds), c.name+"-"+stage+"-ms")
 			}
@@ -126,7 +127,7 @@ func (r *cellStages) Handle(_ context.Context, rec slog.Record) error {
 		switch a.Key {
 		case "phase":
 			phase = a.Value.String()
-		case "dur", "link", "compile":
+		case "dur", "link", "compile", "cpu":
 			got[a.Key] = a.Value.Duration()
 		}
 		return true
@@ -139,6 +140,11 @@ func (r *cellStages) Handle(_ context.Context, rec slog.Record) error {
 		return nil
 	}
 	r.stages[r.cell+" "+phase] = append(r.stages[r.cell+" "+phase], got["dur"])
+	if cpu, ok := got["cpu"]; ok {
+		// The program's own CPU time (user + system, page faults
+		// included): what loading and saving cost, whatever else runs.
+		r.stages[r.cell+" runcpu"] = append(r.stages[r.cell+" runcpu"], cpu)
+	}
 	return nil
 }
 func (r *cellStages) WithAttrs([]slog.Attr) slog.Handler { return r }
