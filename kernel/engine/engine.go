@@ -355,11 +355,13 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	if err := e.ensureModules(ctx, paths, out); err != nil {
 		return nil, err
 	}
+	vetting := e.startVet(ctx, !sc.Cell.NoVet && !req.Silent, prog.Source, paths, count)
 	start = time.Now()
 	// A build of this cell ahead of its turn, under what it sees now, may
 	// be running: wait for it rather than compile the same program twice.
 	ahead := e.waitAhead(ctx, aheadKey)
 	built, err := e.build.build(ctx, buildRequest{Cell: count, Source: prog.Source, Imports: paths, Race: sc.Cell.Race})
+	vetFindings := vetting() // shown only if the cell compiles
 	if ahead && built.How == "cache" {
 		e.ahead.hits.Add(1)
 		built.How = "built ahead"
@@ -389,6 +391,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	e.pruneSources()
 	e.mu.Unlock()
 
+	showVet(vetFindings, count, sc.Code, out)
 	for _, note := range values.notes {
 		out.Stream("stderr", note)
 	}
