@@ -393,7 +393,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 
 	showVet(vetFindings, count, sc.Code, out)
 	for _, note := range values.notes {
-		out.Stream("stderr", note)
+		out.Stream("stderr", note.text)
 	}
 	env := e.cellEnv(sc.Cell.Race)
 	if values.section.keeps() {
@@ -452,6 +452,9 @@ func (e *Engine) program(ctx context.Context, pc *parsedCell, merged, used *decl
 		if _, err := e.build.importConfig(ctx, false, withValueImports(paths, vs)); err == nil {
 			src := compose(composition{Decls: used, Cell: pc, Count: count, Imports: imports, Values: vs})
 			e.planSaves(values, pc, used.Decls, src.Source, count, merged)
+			if len(values.unseeded) > 0 {
+				used.Decls = slices.DeleteFunc(slices.Clone(used.Decls), func(d decl) bool { return isInit(d) && values.unseeded[initKey(d)] })
+			}
 		}
 		e.stage(count, "values", start, "save", len(vs.Save))
 	}

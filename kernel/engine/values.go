@@ -129,11 +129,26 @@ type valuePlan struct {
 	replaced map[string]keep.Lost
 	session  *keep.Session
 	// notes are told before the cell runs (init funcs run again).
-	notes []string
+	notes []valueNote
+	// unseeded are init funcs of earlier cells that planLoads chose to run
+	// again for a var the cell turned out not to use (a field called like
+	// it): the program leaves them out (see trimNotes).
+	unseeded map[[2]int]bool
 	// view is the kept values the plan was made from: the store itself in
 	// Execute, a snapshot in a build ahead (lookahead.go).
 	view keptView
 }
+
+// valueNote is a note told before the cell runs, about the vars names.
+type valueNote struct {
+	text  string
+	names []string
+	// init is the init func of an earlier cell run again for names.
+	init *decl
+}
+
+// initKey identifies an init func: several may share a cell.
+func initKey(d decl) [2]int { return [2]int{d.Cell, d.Text.Off} }
 
 // keptView is what planning reads of the kept values: the store, or a
 // snapshot of it that builds ahead read while Execute runs.
@@ -283,9 +298,10 @@ func (e *Engine) planLoads(kept keptView, pc *parsedCell, merged *declSet, count
 							vars = append(vars, u.Names...)
 						}
 					}
-					vp.notes = append(vp.notes, fmt.Sprintf("note: %s cannot carry over from cell to cell (it holds a func or a channel), "+
+					init := d
+					vp.notes = append(vp.notes, valueNote{text: fmt.Sprintf("note: %s cannot carry over from cell to cell (it holds a func or a channel), "+
 						"so it is made anew from its declaration, and the init func of cell [%d] that fills it runs again\n",
-						strings.Join(vars, ", "), d.Cell))
+						strings.Join(vars, ", "), d.Cell), names: vars, init: &init})
 				}
 			}
 			if inits {
@@ -301,7 +317,7 @@ func (e *Engine) planLoads(kept keptView, pc *parsedCell, merged *declSet, count
 				}
 				for _, n := range d.Names {
 					if l, lost := kept.LostValue(n); lost && load[n] == nil && !declared[n] && l.Reason != "" {
-						vp.notes = append(vp.notes, fmt.Sprintf("note: %s of cell [%d] did not carry over (%s); it starts again from its declaration here\n", n, l.Cell, l.Reason))
+						vp.notes = append(vp.notes, valueNote{text: fmt.Sprintf("note: %s of cell [%d] did not carry over (%s); it starts again from its declaration here\n", n, l.Cell, l.Reason), names: []string{n}})
 					}
 				}
 			}
@@ -368,12 +384,21 @@ func (e *Engine) planSaves(vp *valuePlan, pc *parsedCell, used []decl, src []byt
 	for _, n := range vs.Load {
 		candidates[n] = true
 	}
+	vars := map[string]bool{} // the package vars of earlier cells: does the cell itself use them?
+	for _, d := range used {
+		if d.Kind == "var" && d.Cell != count {
+			for _, n := range d.Names {
+				vars[n] = true
+			}
+		}
+	}
 	defs, pkgVars, cellTypes, refs, ok := e.check.varTypes(src, keptRefsQuery{
-		candidates: candidates, cellFunc: cellFuncName, cellFile: cellFile(count), register: vs.Register})
+		candidates: candidates, cellFunc: cellFuncName, cellFile: cellFile(count), register: vs.Register, vars: vars})
 	if !ok {
 		return
 	}
 	defer vp.trimToRefs(pc, refs)
+	vp.trimNotes(refs)
 	q := &typeNamer{imports: vs.Imports, merged: merged}
 	for _, t := range cellTypes {
 		if !slices.Contains(vs.Register, t) {
@@ -473,6 +498,9 @@ func (e *Engine) planSaves(vp *valuePlan, pc *parsedCell, used []decl, src []byt
 		if t == nil || cannotCarry(t) != "" {
 			continue // a channel or func var: its declaration makes it anew in each cell
 		}
+		if refs.checked && d.Cell != count && !refs.used[name] {
+			continue // in the program only because a name matched: made anew where it is used
+		}
 		expr, reason := q.expr(t)
 		if reason != "" {
 			continue
@@ -513,6 +541,28 @@ func (vp *valuePlan) trimToRefs(pc *parsedCell, refs keptRefs) {
 	planned := setOf(vs.Load)
 	vs.Load = slices.DeleteFunc(vs.Load, func(n string) bool { return !load[n] })
 	vs.Save = slices.DeleteFunc(vs.Save, func(n string) bool { return planned[n] && !save[n] })
+}
+
+// trimNotes keeps the notes about vars the cell's own code uses (refs):
+// a note about a var that only a field, parameter or label is called like
+// is not told, and the init func it would have run again is left out of
+// the program (vp.unseeded).
+func (vp *valuePlan) trimNotes(refs keptRefs) {
+	if !refs.checked {
+		return
+	}
+	vp.notes = slices.DeleteFunc(vp.notes, func(n valueNote) bool {
+		if slices.ContainsFunc(n.names, func(v string) bool { return refs.byCell[v] }) {
+			return false
+		}
+		if n.init != nil {
+			if vp.unseeded == nil {
+				vp.unseeded = map[[2]int]bool{}
+			}
+			vp.unseeded[initKey(*n.init)] = true
+		}
+		return true
+	})
 }
 
 // cannotCarry says why values of t can never carry over: t holds a channel

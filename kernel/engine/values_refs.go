@@ -18,10 +18,18 @@ import (
 
 // keptRefs is the answer for one program.
 type keptRefs struct {
-	// used are the variables code that may run refers to.
+	// used are the variables in question (candidates and vars) that code
+	// that may run refers to.
 	used map[string]bool
 	// written are those of used that this code may change (see mayChange).
 	written map[string]bool
+	// byCell are the package vars in question (keptRefsQuery.vars) that the
+	// cell's own code refers to: its statements and declarations and what
+	// they reach, not the init funcs and var initializers of earlier cells
+	// that a program runs because a name matched.
+	byCell map[string]bool
+	// checked says the program was type-checked: the sets above are known.
+	checked bool
 }
 
 // keptRefsQuery says what analyzeKeptRefs looks for.
@@ -30,6 +38,7 @@ type keptRefsQuery struct {
 	cellFunc   string          // the function that runs the cell's statements
 	cellFile   string          // positions of this cell's own declarations
 	register   []string        // types the program registers (they may sit in interfaces)
+	vars       map[string]bool // package vars asked about for byCell
 }
 
 // analyzeKeptRefs follows references from the code that may run in the
@@ -40,14 +49,17 @@ type keptRefsQuery struct {
 // out, and so is the var whose initializer loads the kept values: they name
 // every loaded variable to load it.
 func analyzeKeptRefs(fset *token.FileSet, file *ast.File, info *types.Info, pkg *types.Package, q keptRefsQuery) keptRefs {
-	refs := keptRefs{used: map[string]bool{}, written: map[string]bool{}}
+	refs := keptRefs{used: map[string]bool{}, written: map[string]bool{}, byCell: map[string]bool{}}
 	if pkg == nil {
 		return refs
 	}
+	refs.checked = true
 	scope := pkg.Scope()
 	nodeOf := map[types.Object]ast.Node{} // package-level object or method -> its declaration
 	methodsOf := map[string][]ast.Node{}  // receiver base type name -> its methods
-	var roots []ast.Node
+	// roots run in the program whatever the cell does; cellRoots are the
+	// cell's own code.
+	var roots, cellRoots []ast.Node
 	for _, d := range file.Decls {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
@@ -58,11 +70,13 @@ func analyzeKeptRefs(fset *token.FileSet, file *ast.File, info *types.Info, pkg 
 				if base := receiverBase(d.Recv); base != "" {
 					methodsOf[base] = append(methodsOf[base], d)
 				}
-			} else if d.Name.Name == q.cellFunc || d.Name.Name == "init" {
+			} else if d.Name.Name == q.cellFunc {
+				cellRoots = append(cellRoots, d)
+			} else if d.Name.Name == "init" {
 				roots = append(roots, d)
 			}
 			if fset.Position(d.Name.Pos()).Filename == q.cellFile {
-				roots = append(roots, d)
+				cellRoots = append(cellRoots, d)
 			}
 		case *ast.GenDecl:
 			for _, s := range d.Specs {
@@ -83,7 +97,7 @@ func analyzeKeptRefs(fset *token.FileSet, file *ast.File, info *types.Info, pkg 
 						nodeOf[obj] = s
 					}
 					if fset.Position(n.Pos()).Filename == q.cellFile {
-						roots = append(roots, s)
+						cellRoots = append(cellRoots, s)
 					}
 				}
 			}
@@ -91,54 +105,72 @@ func analyzeKeptRefs(fset *token.FileSet, file *ast.File, info *types.Info, pkg 
 	}
 	for _, name := range q.register {
 		if obj, ok := scope.Lookup(name).(*types.TypeName); ok && nodeOf[obj] != nil {
-			roots = append(roots, nodeOf[obj])
+			cellRoots = append(cellRoots, nodeOf[obj])
 		}
 	}
 
-	seen := map[ast.Node]bool{}
-	queue := []ast.Node{}
-	reach := func(n ast.Node) {
-		if n != nil && !seen[n] {
-			seen[n] = true
-			queue = append(queue, n)
-		}
-	}
-	for _, r := range roots {
-		reach(r)
-	}
-	var stack []ast.Node
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		if ts, ok := n.(*ast.TypeSpec); ok {
-			for _, m := range methodsOf[ts.Name.Name] {
-				reach(m)
+	// walk follows references from roots and calls use for each use of a
+	// package var.
+	walk := func(roots []ast.Node, use func(v *types.Var, id *ast.Ident, stack []ast.Node)) {
+		seen := map[ast.Node]bool{}
+		queue := []ast.Node{}
+		reach := func(n ast.Node) {
+			if n != nil && !seen[n] {
+				seen[n] = true
+				queue = append(queue, n)
 			}
 		}
-		ast.PreorderStack(n, stack[:0], func(node ast.Node, stack []ast.Node) bool {
-			id, ok := node.(*ast.Ident)
-			if !ok {
-				return true
-			}
-			obj := info.Uses[id]
-			if obj == nil || obj.Pkg() != pkg {
-				return true
-			}
-			if fn, isFunc := obj.(*types.Func); isFunc && fn.Signature().Recv() != nil {
-				reach(nodeOf[fn.Origin()]) // a method called by name
-				return true
-			}
-			if obj.Parent() != scope {
-				return true // a local, a field, a label
-			}
-			reach(nodeOf[obj])
-			if v, isVar := obj.(*types.Var); isVar && q.candidates[v.Name()] {
-				refs.used[v.Name()] = true
-				if !refs.written[v.Name()] && mayChange(id, stack, info) {
-					refs.written[v.Name()] = true
+		for _, r := range roots {
+			reach(r)
+		}
+		for len(queue) > 0 {
+			n := queue[0]
+			queue = queue[1:]
+			if ts, ok := n.(*ast.TypeSpec); ok {
+				for _, m := range methodsOf[ts.Name.Name] {
+					reach(m)
 				}
 			}
-			return true
+			ast.PreorderStack(n, nil, func(node ast.Node, stack []ast.Node) bool {
+				id, ok := node.(*ast.Ident)
+				if !ok {
+					return true
+				}
+				obj := info.Uses[id]
+				if obj == nil || obj.Pkg() != pkg {
+					return true
+				}
+				if fn, isFunc := obj.(*types.Func); isFunc && fn.Signature().Recv() != nil {
+					reach(nodeOf[fn.Origin()]) // a method called by name
+					return true
+				}
+				if obj.Parent() != scope {
+					return true // a local, a field, a label
+				}
+				reach(nodeOf[obj])
+				if v, isVar := obj.(*types.Var); isVar {
+					use(v, id, stack)
+				}
+				return true
+			})
+		}
+	}
+	walk(append(cellRoots, roots...), func(v *types.Var, id *ast.Ident, stack []ast.Node) {
+		if q.vars[v.Name()] {
+			refs.used[v.Name()] = true
+		}
+		if q.candidates[v.Name()] {
+			refs.used[v.Name()] = true
+			if !refs.written[v.Name()] && mayChange(id, stack, info) {
+				refs.written[v.Name()] = true
+			}
+		}
+	})
+	if len(q.vars) > 0 {
+		walk(cellRoots, func(v *types.Var, _ *ast.Ident, _ []ast.Node) {
+			if q.vars[v.Name()] {
+				refs.byCell[v.Name()] = true
+			}
 		})
 	}
 	return refs

@@ -360,3 +360,30 @@ func TestValuesCapCountsValuesOnlyRead(t *testing.T) {
 		t.Errorf("big: %+v", got)
 	}
 }
+
+// A var that cannot carry is made anew, and the init func that fills it
+// run again, with a note, only in a cell that uses it: not in one where a
+// field or a parameter is called like it. The same for the note about a
+// declared var whose value was lost.
+func TestValuesNotesOnlyWhereUsed(t *testing.T) {
+	e := newTestEngine(t)
+	for i, tt := range []struct {
+		code, stdout, result string
+		note                 string // "" for no stderr at all
+	}{
+		{code: "var handlers = map[string]func() string{}\nfunc register(n string) {\n\tfmt.Println(\"registering\", n)\n\thandlers[n] = func() string { return n }\n}\nfunc init() { register(\"a\") }",
+			stdout: "registering a\n"},
+		{code: "type router struct{ handlers int }\nrt := router{handlers: 2}\nrt.handlers", result: "2"},
+		{code: "func count(handlers int) int { return handlers + 1 }\ncount(1)", result: "2"},
+		{code: "handlers[\"a\"]()", stdout: "registering a\n", result: `"a"`, note: "the init func of cell [1] that fills it runs again"},
+		{code: "type box struct {\n\tmu sync.Mutex\n\tn  int\n}\nvar b box\nb.n = 5\nb.mu.Lock()"},
+		{code: "type holder struct{ b int }\nholder{b: 1}.b", result: "1"},
+		{code: "b.n", result: "0", note: "note: b of cell [5] did not carry over"},
+	} {
+		got := execCell(t, e, i+1, tt.code)
+		if got.Err != nil || got.Stdout != tt.stdout || got.Result != tt.result ||
+			(tt.note == "" && got.Stderr != "") || !strings.Contains(got.Stderr, tt.note) {
+			t.Errorf("%q:\nhave %+v\nwant stdout %q result %q note %q", tt.code, got, tt.stdout, tt.result, tt.note)
+		}
+	}
+}
