@@ -50,7 +50,8 @@ func Load(vars []Var) {
 	}
 	plan, err := ReadPlan(in)
 	if err == nil {
-		loaded, err = loadFiles(plan, vars)
+		err = loadPlan(plan, vars)
+		loaded, loadedDir = plan.Groups, plan.Dir
 	}
 	if err != nil {
 		var le *LoadError
@@ -74,76 +75,67 @@ func (e *LoadError) Error() string {
 	return fmt.Sprintf("the kept value of %s could not be loaded (%v); it is forgotten, run the cell again", e.Name, e.Err)
 }
 
-// loaded are the files Load read, still mapped: Save writes a group of
-// variables again only when its bytes changed (a cell that passes a 10 MB
-// value to a func that only reads it writes nothing, and the kernel keeps
-// the file).
-var loaded []loadedGroup
-
-type loadedGroup struct {
-	Group
-	data    []byte
-	release func()
-}
+// loaded are the groups Load read, in directory loadedDir: Save writes a
+// group of variables again only when its bytes changed (a cell that passes
+// a 10 MB value to a func that only reads it writes nothing, and the kernel
+// keeps the file).
+var (
+	loaded    []Group
+	loadedDir string
+)
 
 // loadPlan loads the plan's groups into vars.
 func loadPlan(plan *Plan, vars []Var) error {
-	files, err := loadFiles(plan, vars)
-	for _, f := range files {
-		f.release()
-	}
-	return err
-}
-
-// loadFiles loads the plan's groups into vars and returns their files'
-// bytes, for the caller to release.
-func loadFiles(plan *Plan, vars []Var) ([]loadedGroup, error) {
 	byName := map[string]Var{}
 	for _, v := range vars {
 		byName[v.Name] = v
 	}
-	var files []loadedGroup
 	for _, g := range plan.Groups {
 		members := make([]Var, 0, len(g.Names))
 		for _, n := range g.Names {
 			v, ok := byName[n]
 			if !ok {
-				return files, &LoadError{Name: n, Err: errors.New("the program does not declare it")}
+				return &LoadError{Name: n, Err: errors.New("the program does not declare it")}
 			}
 			members = append(members, v)
 		}
 		b, release, err := mapFile(join(plan.Dir, g.File), g.Size)
 		if err != nil {
-			return files, &LoadError{Name: g.Names[0], Err: err}
+			return &LoadError{Name: g.Names[0], Err: err}
 		}
-		files = append(files, loadedGroup{Group: g, data: b, release: release})
-		if err := decodeGroup(b, members); err != nil {
-			return files, err
+		err = decodeGroup(b, members) // nothing decoded points into b (see decoder)
+		release()
+		if err != nil {
+			return err
 		}
 	}
-	return files, nil
+	return nil
 }
 
 // unchanged returns the file Load read that holds exactly names and parts.
 func unchanged(names []string, parts [][]byte) (string, bool) {
-	var size int
+	var size int64
 	for _, p := range parts {
-		size += len(p)
+		size += int64(len(p))
 	}
-	for _, f := range loaded {
-		if len(f.data) != size || !slices.Equal(f.Names, names) {
+	for _, g := range loaded {
+		if g.Size != size || !slices.Equal(g.Names, names) {
 			continue
 		}
-		rest, same := f.data, true
-		for _, p := range parts {
-			if string(rest[:len(p)]) != string(p) {
-				same = false
-				break
-			}
-			rest = rest[len(p):]
+		// Mapped again rather than kept mapped since Load: the cell's
+		// memory (a limit counts it) holds the value once while it runs.
+		b, release, err := mapFile(join(loadedDir, g.File), g.Size)
+		if err != nil {
+			continue
 		}
+		same := true
+		for rest, i := b, 0; same && i < len(parts); i++ {
+			same = string(rest[:len(parts[i])]) == string(parts[i])
+			rest = rest[len(parts[i]):]
+		}
+		release()
 		if same {
-			return f.File, true
+			return g.File, true
 		}
 	}
 	return "", false

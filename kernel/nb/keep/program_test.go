@@ -35,12 +35,7 @@ func TestSaveWritesOnlyWhatChanged(t *testing.T) {
 	}
 	t.Setenv(EnvIn, filepath.Join(dir, "plan"))
 	t.Setenv(EnvOut, filepath.Join(dir, "c2"))
-	t.Cleanup(func() {
-		for _, f := range loaded {
-			f.release()
-		}
-		loaded = nil
-	})
+	t.Cleanup(func() { loaded = nil })
 
 	var big2 []byte
 	var n2 int
@@ -135,12 +130,7 @@ func TestStoreKeepsTheFileOfAnUnchangedValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		for _, f := range loaded {
-			f.release()
-		}
-		loaded = nil
-	})
+	t.Cleanup(func() { loaded = nil })
 	types := map[string]Kept{"data": {Type: "[]int"}}
 	// run is one cell's program: it loads data if kept, lets change
 	// have its way, and saves it.
