@@ -91,3 +91,38 @@ func TestCheckTypeError(t *testing.T) {
 		t.Fatalf("Check = %v, %v; want an error and no findings", got, err)
 	}
 }
+
+// BenchmarkCheck is the vet stage alone on a lesson-sized program (the
+// standard library's export data already imported).
+func BenchmarkCheck(b *testing.B) {
+	src := counter + `
+func (c *Counter) Inc() { c.mu.Lock(); defer c.mu.Unlock(); c.n++ }
+
+func main() {
+	var c Counter
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.Inc()
+		}()
+	}
+	wg.Wait()
+}
+`
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "main.go", src, parser.SkipObjectResolution)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := Check(fset, []*ast.File{f}, imp, "go1.22"); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Check(fset, []*ast.File{f}, imp, "go1.22"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
