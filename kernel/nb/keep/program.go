@@ -54,8 +54,9 @@ func Load(vars []Var) {
 		loaded, loadedDir = plan.Groups, plan.Dir
 	}
 	if err != nil {
-		var le *LoadError
-		if errors.As(err, &le) {
+		// Not errors.As: it links internal/reflectlite into every cell
+		// (≈ 10 kB); this package's errors come back unwrapped.
+		if le, ok := err.(*LoadError); ok {
 			if out := os.Getenv(EnvOut); out != "" {
 				writeReport(out, &Report{Failed: map[string]string{le.Name: le.Err.Error()}})
 			}
@@ -240,20 +241,11 @@ func saveGroupsReusing(dir, prefix string, budget int64, vars []Var, reuse func(
 // reasonFor says why variable name cannot carry, without saying its name
 // again: "a channel lives in one program", or "c.mu: it is locked" for a part.
 func reasonFor(name string, err error) string {
-	var ce *CannotCarryError
-	if errors.As(err, &ce) {
+	if ce, ok := err.(*CannotCarryError); ok {
 		if ce.Path == name {
 			return ce.Reason
 		}
 		return ce.Path + ": " + ce.Reason
-	}
-	return err.Error()
-}
-
-func reason(err error) string {
-	var ce *CannotCarryError
-	if errors.As(err, &ce) {
-		return ce.Error()
 	}
 	return err.Error()
 }
@@ -457,7 +449,7 @@ func writeReport(path string, r *Report) error {
 	var b strings.Builder
 	writeGroups(&b, r.Groups)
 	for name, why := range r.Failed {
-		fmt.Fprintf(&b, "failed %s %s\n", name, strings.ReplaceAll(why, "\n", " "))
+		fmt.Fprintf(&b, "failed %s %s\n", name, oneLine(why))
 	}
 	for _, d := range r.Dyn {
 		fmt.Fprintf(&b, "dyn %s\n", d)
@@ -488,8 +480,20 @@ func ReadReport(path string) (*Report, error) {
 	return r, err
 }
 
+// oneLine writes s on one line (strings.ReplaceAll would link ≈ 2 kB more
+// into every cell).
+func oneLine(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == '\n' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
+
 func parseGroup(rest string) (Group, error) {
-	f := strings.Fields(rest)
+	f := strings.Split(rest, " ") // written with single spaces (writeGroups)
 	if len(f) < 3 {
 		return Group{}, fmt.Errorf("keep: bad group line %q", rest)
 	}
