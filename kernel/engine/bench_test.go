@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gokernel/gokernel/kernel/interp"
+	"github.com/gokernel/gokernel/kernel/reap"
 )
 
 // Run with: go test -run '^$' -bench Execute -benchtime 15x ./kernel/engine
@@ -114,6 +116,17 @@ func (r *stageRecorder) reset() {
 	r.mu.Lock()
 	r.phases = map[string][]time.Duration{}
 	r.mu.Unlock()
+}
+
+// last is the duration of the last record of phase, 0 if none.
+func (r *stageRecorder) last(phase string) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ds := r.phases[phase]
+	if len(ds) == 0 {
+		return 0
+	}
+	return ds[len(ds)-1]
 }
 
 func (r *stageRecorder) report(b *testing.B) {
@@ -243,4 +256,55 @@ func BenchmarkExecuteInterleaved(b *testing.B) {
 	}
 	b.ReportMetric(medians["hello200"]/medians["hello"], "hello200/hello")
 	b.ReportMetric(medians["lesson200"]/medians["lesson"], "lesson200/lesson")
+}
+
+// BenchmarkExecuteSpareShepherd runs a hello cell with a spare shepherd
+// (kernel/reap/spare.go) and one without in turn in each iteration (one
+// engine), and reports the median Execute and run-stage time of each.
+//
+//	go test -run '^$' -bench SpareShepherd -benchtime 20x ./kernel/engine
+func BenchmarkExecuteSpareShepherd(b *testing.B) {
+	rec := &stageRecorder{phases: map[string][]time.Duration{}}
+	e, err := New(context.Background(), Config{Logger: slog.New(rec)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	count := 0
+	run := func(spare bool) (total, runStage time.Duration) {
+		if spare {
+			os.Unsetenv(reap.EnvNoSpare)
+		} else {
+			os.Setenv(reap.EnvNoSpare, "1")
+		}
+		defer os.Unsetenv(reap.EnvNoSpare)
+		count++
+		rec.reset()
+		var out recorder
+		start := time.Now()
+		if _, err := e.Execute(context.Background(), interp.ExecuteRequest{Code: fmt.Sprintf("fmt.Println(\"hello %d\")", count), Count: count}, &out); err != nil {
+			b.Fatal(err)
+		}
+		total = time.Since(start)
+		return total, rec.last("run")
+	}
+	run(true) // the first cell pays for the warm-up
+	var times, runs [2][]time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for k, spare := range []bool{true, false} {
+			t, r := run(spare)
+			times[k] = append(times[k], t)
+			runs[k] = append(runs[k], r)
+		}
+	}
+	b.StopTimer()
+	median := func(d []time.Duration) float64 {
+		slices.Sort(d)
+		return float64(d[len(d)/2].Microseconds()) / 1000
+	}
+	for k, name := range []string{"spare", "new"} {
+		b.ReportMetric(median(times[k]), name+"-ms")
+		b.ReportMetric(median(runs[k]), name+"-run-ms")
+	}
 }

@@ -251,6 +251,9 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	if closed {
 		return nil, errors.New("engine: closed")
 	}
+	// The shepherd the cell's program will run under starts now, while the
+	// cell is parsed and built (≈4-5 ms less run stage, kernel/reap/spare.go).
+	reap.Prepare()
 	count := req.Count
 	// What this cell sees, as builds ahead of it assumed it (lookahead.go).
 	aheadKey := speculate.Key{Count: count, Code: req.Code}

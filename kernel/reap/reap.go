@@ -114,12 +114,31 @@ func (s *ExitState) String() string {
 	return fmt.Sprintf("wait status %#x", uint32(s.Status))
 }
 
-// Start starts the shepherd and, under it, the program. It returns once
-// the program runs (or could not be started).
+// Start starts the program under a shepherd: the spare one Prepare started
+// ahead when there is one, else a new one. It returns once the program runs
+// (or could not be started).
 func Start(spec Spec) (*Cell, error) {
-	// /proc/self/exe rather than os.Executable's path: it still runs the
-	// kernel's binary after an upgrade replaced the file under that path.
-	const exe = "/proc/self/exe"
+	if s := takeSpare(); s != nil {
+		if c, err, used := s.start(spec); used {
+			return c, err
+		}
+		// The spare was gone before it got the program: nothing of the
+		// cell ran, so a new shepherd starts it.
+	}
+	return startCold(spec)
+}
+
+// rlimitSpec is spec's limits as the shepherd reads them: RESOURCE:CUR:MAX,...
+func rlimitSpec(limits []Rlimit) string {
+	var parts []string
+	for _, l := range limits {
+		parts = append(parts, fmt.Sprintf("%d:%d:%d", l.Resource, l.Cur, l.Max))
+	}
+	return strings.Join(parts, ",")
+}
+
+// startCold starts a shepherd for spec, with the program in its arguments.
+func startCold(spec Spec) (*Cell, error) {
 	statusR, statusW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("start cell program: %w", err)
@@ -135,20 +154,33 @@ func Start(spec Spec) (*Cell, error) {
 	}
 	env = append(slices.Clip(env), shepherdEnv+"=1")
 	if len(spec.Rlimits) > 0 {
-		var parts []string
-		for _, l := range spec.Rlimits {
-			parts = append(parts, fmt.Sprintf("%d:%d:%d", l.Resource, l.Cur, l.Max))
-		}
-		env = append(env, shepherdRlimitsEnv+"="+strings.Join(parts, ","))
+		env = append(env, shepherdRlimitsEnv+"="+rlimitSpec(spec.Rlimits))
 	}
+	cmd, group, err := spawnShepherd(append([]string{spec.Path}, spec.Args...), env, spec.Dir,
+		spec.Stdin, spec.Stdout, spec.Stderr, statusW, controlR)
+	closeFiles(statusW, controlR)
+	if err != nil {
+		closeFiles(statusR, controlW)
+		return nil, fmt.Errorf("start cell program: %w", err)
+	}
+	return started(cmd, group, statusR, controlW)
+}
+
+// spawnShepherd starts the shepherd with args after its argv[0], in a
+// cgroup of its own where one can be made; status and control become its
+// fds 3 and 4.
+func spawnShepherd(args, env []string, dir string, stdin, stdout, stderr, status, control *os.File) (*exec.Cmd, *cgroup, error) {
+	// /proc/self/exe rather than os.Executable's path: it still runs the
+	// kernel's binary after an upgrade replaced the file under that path.
+	const exe = "/proc/self/exe"
 	cmd := &exec.Cmd{
 		Path:       exe,
-		Args:       append([]string{shepherdArg0, spec.Path}, spec.Args...),
-		Dir:        spec.Dir,
-		Stdin:      spec.Stdin,
-		Stdout:     spec.Stdout,
-		Stderr:     spec.Stderr,
-		ExtraFiles: []*os.File{statusW, controlR}, // fds 3 and 4
+		Args:       append([]string{shepherdArg0}, args...),
+		Dir:        dir,
+		Stdin:      stdin,
+		Stdout:     stdout,
+		Stderr:     stderr,
+		ExtraFiles: []*os.File{status, control}, // fds 3 and 4
 	}
 	// Into the cell's cgroup before the program starts, so that all it
 	// starts is born there: v2 at the shepherd's clone, v1 by the shepherd
@@ -160,6 +192,7 @@ func Start(spec Spec) (*Cell, error) {
 		// (Jupyter's interrupt in signal mode) does not reach the cell.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		var dirFD *os.File
+		var err error
 		if group != nil {
 			if group.v2 {
 				if dirFD, err = os.Open(group.dir); err == nil {
@@ -173,8 +206,11 @@ func Start(spec Spec) (*Cell, error) {
 		if dirFD != nil {
 			dirFD.Close()
 		}
-		if err == nil || group == nil {
-			break
+		if err == nil {
+			return cmd, group, nil
+		}
+		if group == nil {
+			return nil, nil, err
 		}
 		// Refused (an old kernel without CLONE_INTO_CGROUP, say): go on
 		// without cgroups.
@@ -183,14 +219,14 @@ func Start(spec Spec) (*Cell, error) {
 		group = nil
 		cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Dir: cmd.Dir, Stdin: cmd.Stdin, Stdout: cmd.Stdout, Stderr: cmd.Stderr, ExtraFiles: cmd.ExtraFiles}
 	}
-	closeFiles(statusW, controlR)
-	if err != nil {
-		closeFiles(statusR, controlW)
-		return nil, fmt.Errorf("start cell program: %w", err)
-	}
-	c := &Cell{Shepherd: cmd.Process.Pid, cmd: cmd, control: controlW, group: group, exited: make(chan struct{})}
+}
+
+// started waits for the shepherd cmd (fed through control, reporting on
+// statusR) to say the program runs, and returns the cell.
+func started(cmd *exec.Cmd, group *cgroup, statusR, control *os.File) (*Cell, error) {
+	c := &Cell{Shepherd: cmd.Process.Pid, cmd: cmd, control: control, group: group, exited: make(chan struct{})}
 	fail := func(err error) (*Cell, error) {
-		controlW.Close()
+		control.Close()
 		statusR.Close()
 		c.killAll()
 		cmd.Wait()
@@ -296,10 +332,12 @@ func (c *Cell) End(grace time.Duration) error {
 // finishing counts the shepherds being reaped in the background.
 var finishing sync.WaitGroup
 
-// Settle waits up to d for the shepherds of ended cells to be reaped and
-// their cgroups removed: a kernel about to exit calls it. (What is left
-// when it exits anyway is an empty cgroup, removed by the next kernel.)
+// Settle ends the spare shepherd, if any, and waits up to d for the
+// shepherds of ended cells to be reaped and their cgroups removed: a kernel
+// about to exit calls it. (What is left when it exits anyway is an empty
+// cgroup, removed by the next kernel.)
 func Settle(d time.Duration) {
+	discardSpare()
 	done := make(chan struct{})
 	go func() { finishing.Wait(); close(done) }()
 	select {

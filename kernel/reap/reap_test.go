@@ -16,8 +16,10 @@ import (
 // The test binary doubles as a process that starts a cell and then waits
 // to be killed (TestKernelDeathEndsCell): see TestMain.
 const (
-	helperEnv  = "GOKERNEL_REAP_TEST_HELPER"
-	deletedEnv = "GOKERNEL_REAP_TEST_DELETED"
+	helperEnv          = "GOKERNEL_REAP_TEST_HELPER"
+	helperSpareEnv     = "GOKERNEL_REAP_TEST_HELPER_SPARE" // the helper's cell uses a spare shepherd
+	helperIdleSpareEnv = "GOKERNEL_REAP_TEST_IDLE_SPARE"
+	deletedEnv         = "GOKERNEL_REAP_TEST_DELETED"
 )
 
 // TestKernelBinaryReplaced starts a cell from a kernel whose binary was
@@ -58,13 +60,29 @@ func TestMain(m *testing.M) {
 	}
 	if script := os.Getenv(helperEnv); script != "" {
 		os.Unsetenv(helperEnv)
+		spare := 0
+		if os.Getenv(helperSpareEnv) == "1" {
+			if spare = spareForTest(); spare == 0 {
+				fmt.Println("error no spare shepherd")
+				os.Exit(1)
+			}
+		}
 		c, err := Start(Spec{Path: "/bin/sh", Args: []string{"-c", script}, Stdout: os.Stdout, Stderr: os.Stderr})
 		if err != nil {
 			fmt.Println("error", err)
 			os.Exit(1)
 		}
+		if spare != 0 && c.Shepherd != spare {
+			fmt.Println("error the spare shepherd was not used")
+			os.Exit(1)
+		}
 		fmt.Println("started", c.PID)
 		select {} // until killed
+	}
+	if os.Getenv(helperIdleSpareEnv) == "1" {
+		// A kernel with a spare shepherd it never uses, until killed.
+		fmt.Println("spare", spareForTest())
+		select {}
 	}
 	os.Exit(m.Run())
 }
@@ -84,54 +102,56 @@ var detachings = []struct{ name, script string }{
 // checks that the detached process is alive when the program has exited
 // (so it did detach) and gone within 1 s of End.
 func TestDetachedProcessesEnd(t *testing.T) {
-	for _, cgroups := range []bool{false, true} {
-		for _, d := range detachings {
-			name := d.name
-			if cgroups {
-				name += " (cgroup: " + CgroupKind() + ")"
-			}
-			t.Run(name, func(t *testing.T) {
-				if !cgroups {
-					t.Setenv(EnvNoCgroup, "1")
-				} else if CgroupKind() == "none" {
-					t.Skipf("no cgroup the kernel may make on this machine (%s unset); the subreaper alone is tested above", EnvNoCgroup)
+	for _, how := range startWays {
+		for _, cgroups := range []bool{false, true} {
+			for _, d := range detachings {
+				name := how.name + "/" + d.name
+				if cgroups {
+					name += " (cgroup: " + CgroupKind() + ")"
 				}
-				marker := newMarker()
-				r, w, err := os.Pipe()
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer r.Close()
-				c, err := Start(Spec{Path: "/bin/sh", Args: []string{"-c", fmt.Sprintf(d.script, marker)}, Stdout: w, Stderr: w})
-				w.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-				select {
-				case <-c.Exited():
-				case <-time.After(10 * time.Second):
-					t.Fatal("the program did not exit")
-				}
-				if st := c.State(); !st.Success() {
-					t.Errorf("program ended with %v, want exit status 0", st)
-				}
-				if waitFor(func() bool { return len(withMarker(marker)) > 0 }, 5*time.Second) != nil {
-					t.Fatalf("the detached `sleep %s` never ran", marker)
-				}
-				ended := time.Now()
-				if err := c.End(250 * time.Millisecond); err != nil {
-					t.Error(err)
-				}
-				if err := waitFor(func() bool { return len(withMarker(marker)) == 0 }, time.Second-time.Since(ended)); err != nil {
-					t.Errorf("`sleep %s` still alive 1 s after the cell ended: pids %v", marker, withMarker(marker))
-					for _, pid := range withMarker(marker) {
-						syscall.Kill(pid, syscall.SIGKILL)
+				t.Run(name, func(t *testing.T) {
+					if !cgroups {
+						t.Setenv(EnvNoCgroup, "1")
+					} else if CgroupKind() == "none" {
+						t.Skipf("no cgroup the kernel may make on this machine (%s unset); the subreaper alone is tested above", EnvNoCgroup)
 					}
-				}
-				if alive(c.Shepherd) {
-					t.Errorf("shepherd %d still alive after End", c.Shepherd)
-				}
-			})
+					marker := newMarker()
+					r, w, err := os.Pipe()
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer r.Close()
+					c, err := how.start(t, Spec{Path: "/bin/sh", Args: []string{"-c", fmt.Sprintf(d.script, marker)}, Stdout: w, Stderr: w})
+					w.Close()
+					if err != nil {
+						t.Fatal(err)
+					}
+					select {
+					case <-c.Exited():
+					case <-time.After(10 * time.Second):
+						t.Fatal("the program did not exit")
+					}
+					if st := c.State(); !st.Success() {
+						t.Errorf("program ended with %v, want exit status 0", st)
+					}
+					if waitFor(func() bool { return len(withMarker(marker)) > 0 }, 5*time.Second) != nil {
+						t.Fatalf("the detached `sleep %s` never ran", marker)
+					}
+					ended := time.Now()
+					if err := c.End(250 * time.Millisecond); err != nil {
+						t.Error(err)
+					}
+					if err := waitFor(func() bool { return len(withMarker(marker)) == 0 }, time.Second-time.Since(ended)); err != nil {
+						t.Errorf("`sleep %s` still alive 1 s after the cell ended: pids %v", marker, withMarker(marker))
+						for _, pid := range withMarker(marker) {
+							syscall.Kill(pid, syscall.SIGKILL)
+						}
+					}
+					if alive(c.Shepherd) {
+						t.Errorf("shepherd %d still alive after End", c.Shepherd)
+					}
+				})
+			}
 		}
 	}
 }
@@ -139,10 +159,19 @@ func TestDetachedProcessesEnd(t *testing.T) {
 // TestKernelDeathEndsCell SIGKILLs the process that started a cell (the
 // kernel): the shepherd sees its control pipe close and ends the cell.
 func TestKernelDeathEndsCell(t *testing.T) {
+	for _, how := range startWays {
+		t.Run(how.name, func(t *testing.T) { testKernelDeathEndsCell(t, how.name == "spare") })
+	}
+}
+
+func testKernelDeathEndsCell(t *testing.T, spare bool) {
 	t.Setenv(EnvNoCgroup, "1") // the cgroup would be left behind with the kernel; the subtree is what is tested
 	marker := newMarker()
 	helper := exec.Command(os.Args[0], "-test.run=^$")
 	helper.Env = append(os.Environ(), helperEnv+"="+fmt.Sprintf(`setsid sh -c 'sleep %s >/dev/null 2>&1 </dev/null &'; sleep 600`, marker))
+	if spare {
+		helper.Env = append(helper.Env, helperSpareEnv+"=1")
+	}
 	out, err := helper.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -173,23 +202,25 @@ func TestKernelDeathEndsCell(t *testing.T) {
 // TestExitStates checks what Start reports of how the program ended.
 func TestExitStates(t *testing.T) {
 	t.Setenv(EnvNoCgroup, "1")
-	for _, tt := range []struct{ script, want string }{
-		{"exit 0", "exit status 0"},
-		{"exit 3", "exit status 3"},
-		{"kill -9 $$", "signal: killed"},
-	} {
-		c, err := Start(Spec{Path: "/bin/sh", Args: []string{"-c", tt.script}})
-		if err != nil {
-			t.Fatal(err)
+	for _, how := range startWays {
+		for _, tt := range []struct{ script, want string }{
+			{"exit 0", "exit status 0"},
+			{"exit 3", "exit status 3"},
+			{"kill -9 $$", "signal: killed"},
+		} {
+			c, err := how.start(t, Spec{Path: "/bin/sh", Args: []string{"-c", tt.script}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-c.Exited()
+			if have := c.State().String(); have != tt.want {
+				t.Errorf("%s: %q: have %q want %q", how.name, tt.script, have, tt.want)
+			}
+			c.End(0)
 		}
-		<-c.Exited()
-		if have := c.State().String(); have != tt.want {
-			t.Errorf("%q: have %q want %q", tt.script, have, tt.want)
+		if _, err := how.start(t, Spec{Path: "/no/such/program"}); err == nil || !strings.Contains(err.Error(), "no such file") {
+			t.Errorf("%s: starting a missing program: have %v, want an error naming it", how.name, err)
 		}
-		c.End(0)
-	}
-	if _, err := Start(Spec{Path: "/no/such/program"}); err == nil || !strings.Contains(err.Error(), "no such file") {
-		t.Errorf("starting a missing program: have %v, want an error naming it", err)
 	}
 }
 
@@ -281,6 +312,23 @@ func BenchmarkStartEnd(b *testing.B) {
 	b.Run("shepherd", func(b *testing.B) {
 		b.Setenv(EnvNoCgroup, "1")
 		for b.Loop() {
+			c, err := Start(Spec{Path: "/bin/true"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			<-c.Exited()
+			c.End(0)
+		}
+	})
+	b.Run("spare", func(b *testing.B) {
+		b.Setenv(EnvNoCgroup, "1")
+		for b.Loop() {
+			b.StopTimer()
+			if spareForTest() == 0 {
+				b.Fatal("no spare shepherd")
+			}
+			time.Sleep(20 * time.Millisecond) // as long as a cell's build takes, or more
+			b.StartTimer()
 			c, err := Start(Spec{Path: "/bin/true"})
 			if err != nil {
 				b.Fatal(err)

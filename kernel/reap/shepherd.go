@@ -1,6 +1,7 @@
 package reap
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -30,22 +31,25 @@ const (
 	shepherdEnv        = "GOKERNEL_CELL_SHEPHERD"
 	shepherdRlimitsEnv = "GOKERNEL_CELL_SHEPHERD_RLIMITS" // RESOURCE:CUR:MAX,...
 	shepherdCgroupEnv  = "GOKERNEL_CELL_SHEPHERD_CGROUP"  // a v1 cgroup.procs file
+	// spareComm is a spare shepherd's name while it waits for a program.
+	spareComm = "gokernel-spare"
 	// defaultGrace is the SIGTERM grace when the kernel gave none.
 	defaultGrace = 250 * time.Millisecond
 )
 
 func init() {
-	if len(os.Args) >= 2 && os.Args[0] == shepherdArg0 && os.Getenv(shepherdEnv) == "1" {
-		os.Exit(shepherd(os.Args[1], os.Args[2:]))
+	if len(os.Args) >= 1 && os.Args[0] == shepherdArg0 && os.Getenv(shepherdEnv) == "1" {
+		os.Exit(shepherd(os.Args[1:]))
 	}
 }
 
 const prSetChildSubreaper = 36
 
-// shepherd runs the program path with args and ends every process below
-// itself when told to (or when the kernel is gone). It returns the exit
-// status of the shepherd itself.
-func shepherd(path string, args []string) int {
+// shepherd runs the program argv (path and arguments; none: a spare, which
+// reads its program from the control socket, see spare.go) and ends every
+// process below itself when told to (or when the kernel is gone). It
+// returns the exit status of the shepherd itself.
+func shepherd(argv []string) int {
 	status := os.NewFile(3, "cell-status")
 	control := os.NewFile(4, "cell-control")
 	if status == nil || control == nil {
@@ -69,27 +73,42 @@ func shepherd(path string, args []string) int {
 			return 1
 		}
 	}
-	if err := setRlimits(os.Getenv(shepherdRlimitsEnv)); err != nil {
+	// The program: in the arguments (and the environment), or, for a
+	// spare, in the start message that comes with its standard streams.
+	prog := startMessage{Env: os.Environ(), Rlimits: os.Getenv(shepherdRlimitsEnv)}
+	streams := []*os.File{os.Stdin, os.Stdout, os.Stderr}
+	var rest []byte // what the control socket had past the start message
+	if len(argv) == 0 {
+		// Named for what it is while it waits (ps, and tests counting a
+		// kernel's processes), then like any other shepherd.
+		setComm(spareComm)
+		var err error
+		prog, streams, rest, err = readStartMessage(4)
+		setComm("exe")
+		if err == io.EOF {
+			return 0 // not needed after all
+		}
+		if err != nil {
+			fmt.Fprintf(status, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+			return 1
+		}
+	} else {
+		prog.Path, prog.Args = argv[0], argv[1:]
+	}
+	if err := setRlimits(prog.Rlimits); err != nil {
 		fmt.Fprintf(status, "error %v\n", err)
 		return 1
 	}
-	env := make([]string, 0, len(os.Environ()))
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, shepherdEnv) { // the three GOKERNEL_CELL_SHEPHERD* variables
-			env = append(env, kv)
-		}
-	}
-	proc, err := os.StartProcess(path, append([]string{path}, args...), &os.ProcAttr{
-		Env:   env,
-		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
+	proc, err := os.StartProcess(prog.Path, append([]string{prog.Path}, prog.Args...), &os.ProcAttr{
+		Dir:   prog.Dir,
+		Env:   withoutShepherdEnv(prog.Env), // the three GOKERNEL_CELL_SHEPHERD* variables
+		Files: streams,
 	})
+	closeFiles(streams...)
 	if err != nil {
 		fmt.Fprintf(status, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		return 1
 	}
-	os.Stdin.Close()
-	os.Stdout.Close()
-	os.Stderr.Close()
 	fmt.Fprintf(status, "pid %d\n", proc.Pid)
 
 	// Reap every child: the program (its status goes to the kernel) and
@@ -119,7 +138,7 @@ func shepherd(path string, args []string) int {
 		}
 	}()
 
-	msg, _ := io.ReadAll(control) // until the kernel ends the cell, or dies
+	msg, _ := io.ReadAll(io.MultiReader(bytes.NewReader(rest), control)) // until the kernel ends the cell, or dies
 	grace := defaultGrace
 	if ms, err := strconv.Atoi(strings.TrimSpace(string(msg))); err == nil && ms >= 0 {
 		grace = time.Duration(ms) * time.Millisecond
@@ -136,6 +155,9 @@ func shepherd(path string, args []string) int {
 	statusMu.Unlock()
 	return 0
 }
+
+// setComm names this process in /proc/PID/comm.
+func setComm(name string) { os.WriteFile("/proc/self/comm", []byte(name), 0) }
 
 // setRlimits sets the limits "RESOURCE:CUR:MAX,..." on this process.
 func setRlimits(spec string) error {
