@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -235,12 +236,19 @@ func silenceLateOutput() (wrote func() bool) {
 	}
 	os.Stdout, os.Stderr = w, w
 	return func() bool {
-		// The pipe is pollable: a read with a deadline returns what was
-		// written at once, or times out. (A deadline already passed
-		// would fail before looking.)
-		r.SetReadDeadline(time.Now().Add(time.Millisecond))
+		// One read that does not wait: what was written is in the pipe
+		// already. (A read with a deadline would cost every cell the
+		// deadline; one already passed fails before looking.)
+		rc, err := r.SyscallConn()
+		if err != nil {
+			return false
+		}
+		var n int
 		var b [1]byte
-		n, _ := r.Read(b[:])
+		rc.Read(func(fd uintptr) bool {
+			n, _ = syscall.Read(int(fd), b[:])
+			return true // done, whatever it found: never wait for more
+		})
 		return n > 0
 	}
 }
