@@ -271,7 +271,7 @@ func BenchmarkExecuteSpareShepherd(b *testing.B) {
 	}
 	defer e.Close()
 	count := 0
-	run := func(spare bool) (total, runStage time.Duration) {
+	run := func(spare bool) (total, runStage, build time.Duration) {
 		if spare {
 			os.Unsetenv(reap.EnvNoSpare)
 		} else {
@@ -286,16 +286,17 @@ func BenchmarkExecuteSpareShepherd(b *testing.B) {
 			b.Fatal(err)
 		}
 		total = time.Since(start)
-		return total, rec.last("run")
+		return total, rec.last("run"), rec.last("build")
 	}
 	run(true) // the first cell pays for the warm-up
-	var times, runs [2][]time.Duration
+	var times, runs, builds [2][]time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for k, spare := range []bool{true, false} {
-			t, r := run(spare)
+			t, r, bu := run(spare)
 			times[k] = append(times[k], t)
 			runs[k] = append(runs[k], r)
+			builds[k] = append(builds[k], bu)
 		}
 	}
 	b.StopTimer()
@@ -306,5 +307,6 @@ func BenchmarkExecuteSpareShepherd(b *testing.B) {
 	for k, name := range []string{"spare", "new"} {
 		b.ReportMetric(median(times[k]), name+"-ms")
 		b.ReportMetric(median(runs[k]), name+"-run-ms")
+		b.ReportMetric(median(builds[k]), name+"-build-ms")
 	}
 }

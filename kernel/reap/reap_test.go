@@ -82,7 +82,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(helperIdleSpareEnv) == "1" {
 		// A kernel with a spare shepherd it never uses, until killed.
 		fmt.Println("spare", spareForTest())
-		select {}
+		time.Sleep(time.Hour) // (select{} would be a deadlock the runtime ends)
 	}
 	os.Exit(m.Run())
 }
