@@ -177,6 +177,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			e.startRaceWarm()
 		}
 		e.std.load() // for imports and completion
+		reap.Prepare() // the first cell's shepherd (see Execute)
 	}()
 	return e, nil
 }
@@ -251,9 +252,10 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	if closed {
 		return nil, errors.New("engine: closed")
 	}
-	// The shepherd the cell's program will run under starts now, while the
-	// cell is parsed and built (≈4-5 ms less run stage, kernel/reap/spare.go).
-	reap.Prepare()
+	// The shepherd the next cell's program will run under starts when this
+	// cell is over, while the user reads its output (≈5 ms less run stage,
+	// kernel/reap/spare.go).
+	defer reap.Prepare()
 	count := req.Count
 	// What this cell sees, as builds ahead of it assumed it (lookahead.go).
 	aheadKey := speculate.Key{Count: count, Code: req.Code}
