@@ -254,7 +254,7 @@ func (e *encoder) seen(v reflect.Value) bool {
 }
 
 // elems writes the elements of a slice or array: numbers in bulk (a 10 MB
-// []float64 is one copy), anything else one by one.
+// []float64 is written from where it lies, see raw), anything else one by one.
 func (e *encoder) elems(v reflect.Value, path string) error {
 	if b, ok := rawBytes(v); ok {
 		e.raw(b)
