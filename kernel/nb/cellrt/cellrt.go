@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -235,22 +234,7 @@ func silenceLateOutput() (wrote func() bool) {
 		return func() bool { return false }
 	}
 	os.Stdout, os.Stderr = w, w
-	return func() bool {
-		// One read that does not wait: what was written is in the pipe
-		// already. (A read with a deadline would cost every cell the
-		// deadline; one already passed fails before looking.)
-		rc, err := r.SyscallConn()
-		if err != nil {
-			return false
-		}
-		var n int
-		var b [1]byte
-		rc.Read(func(fd uintptr) bool {
-			n, _ = syscall.Read(int(fd), b[:])
-			return true // done, whatever it found: never wait for more
-		})
-		return n > 0
-	}
+	return func() bool { return holdsData(r) }
 }
 
 // leftover waits up to grace for goroutines beyond the baseline to exit and
