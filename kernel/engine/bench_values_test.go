@@ -21,7 +21,7 @@ import (
 //	go test -run '^$' -bench ExecuteKept -benchtime 15x ./kernel/engine
 //
 // It reports each cell's median Execute time (<cell>-ms) and the medians of
-// its compile, link, run and values (commit) stages and of its program's CPU time
+// its compile, link, run and commit stages and of its program's CPU time
 // (runcpu: steadier than times on a busy machine); small/hello is the ratio the
 // target is stated in, and big-small / changed-small the cost of loading
 // (and, when changed, saving) 10 MB beside a cell that links the same code.
@@ -85,7 +85,7 @@ func BenchmarkExecuteKept(b *testing.B) {
 	}
 	for _, c := range cells {
 		b.ReportMetric(med(times[c.name]), c.name+"-ms")
-		for _, stage := range []string{"compile", "link", "run", "runcpu", "values"} {
+		for _, stage := range []string{"compile", "link", "run", "runcpu", "commit"} {
 			if ds := rec.stages[c.name+" "+stage]; len(ds) > 0 {
 				b.ReportMetric(med(ds), c.name+"-"+stage+"-ms")
 			}

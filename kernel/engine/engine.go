@@ -423,7 +423,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	e.stage(count, "run", start, "cpu", cpu)
 	start = time.Now()
 	e.commitValues(values, count, err == nil, out)
-	e.stage(count, "values", start)
+	e.stage(count, "commit", start)
 	if err != nil {
 		return nil, err
 	}
