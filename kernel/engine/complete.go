@@ -382,7 +382,7 @@ func (e *Engine) typedMembers(qual, code string, decls *declSet) ([]string, name
 	if err != nil {
 		return nil, namedType{}
 	}
-	pc, err := parse(sc.Code)
+	pc, err := parseCode(sc.Code)
 	if err != nil {
 		return nil, namedType{}
 	}
@@ -405,7 +405,7 @@ func (e *Engine) typedMembers(qual, code string, decls *declSet) ([]string, name
 		}
 	}
 	prog := compose(composition{Decls: used, Cell: pc, Count: completionCell, Imports: imports, Values: kept})
-	return e.check.members(prog.Source, qual, cellFile(completionCell), line, col)
+	return e.check.members(prog.Source, qual, composition{Cell: pc, Count: completionCell}.cellFile(), line, col)
 }
 
 // closers returns the brackets that close those code leaves open.
@@ -677,7 +677,7 @@ func (e *Engine) snapshot(code string) *declSet {
 	decls := e.decls.clone()
 	e.mu.RUnlock()
 	if sc, err := split(code, settings{}); err == nil {
-		if pc, err := parse(sc.Code); err == nil {
+		if pc, err := parseCode(sc.Code); err == nil {
 			decls.merge(pc, completionCell)
 		}
 	}

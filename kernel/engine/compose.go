@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"go/scanner"
 	"go/token"
@@ -35,6 +37,25 @@ const (
 // cellFile is the file name of cell count's code in positions: errors and
 // panics say cellN.go:L, which the run and report stages show as cell [N] line L.
 func cellFile(count int) string { return "cell" + strconv.Itoa(count) + ".go" }
+
+// codeFile is the file name the engine gives a cell's code in its program
+// instead of cellFile: it names the code, not the execution count, so the
+// program of a cell run again (or run in the same order by another kernel)
+// is the same program and its binary is reused (build.go, bincache). The
+// engine maps such names back to execution counts (cellFiles) before
+// anything parses positions, so messages still say cell [N] line L.
+func codeFile(code string) string {
+	h := sha256.Sum256([]byte(code))
+	return codeFilePrefix + hex.EncodeToString(h[:codeFileHashBytes]) + ".go"
+}
+
+const (
+	codeFilePrefix    = "cell_"
+	codeFileHashBytes = 6
+)
+
+// codeFilePattern matches codeFile names wherever they appear in text.
+var codeFilePattern = regexp.MustCompile(codeFilePrefix + `[0-9a-f]{12}\.go`)
 
 // cellFilePattern matches cellFile names.
 var cellFilePattern = regexp.MustCompile(`^cell(\d+)\.go$`)
@@ -108,7 +129,7 @@ func compose(c composition) program {
 		}
 		b.WriteString("\n")
 		b.WriteString(d.Keyword)
-		writeSpan(&b, d.Cell, text)
+		writeSpan(&b, d.file(), text)
 		b.WriteString("\n")
 		if d.Kind == "func" && !d.Generic && d.Names[0] != "main" && d.Names[0] != "init" && d.Names[0] != "_" {
 			funcs = append(funcs, d.Names[0])
@@ -141,7 +162,7 @@ func compose(c composition) program {
 	fmt.Fprintf(&b, "\n//line %s:2\nfunc %s() {\n", generatedFile, cellFuncName)
 	for _, s := range c.Cell.Stmts {
 		s.Text = renameMain(vs.convert(s))
-		writeSpan(&b, c.Count, s)
+		writeSpan(&b, c.cellFile(), s)
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "//line %s:3\n", generatedFile)
@@ -159,17 +180,17 @@ func compose(c composition) program {
 			if c.TrailingResults {
 				show = "Results"
 			}
-			fmt.Fprintf(&b, "%s%s.%s(", lineDirective(c.Count, t.Line, t.Col), cellrtAlias, show)
-			b.WriteString(lineDirective(c.Count, t.Line, t.Col))
+			fmt.Fprintf(&b, "%s%s.%s(", lineDirective(c.cellFile(), t.Line, t.Col), cellrtAlias, show)
+			b.WriteString(lineDirective(c.cellFile(), t.Line, t.Col))
 			p.TrailingOffset = b.Len()
 			b.WriteString(text)
 			b.WriteString(")\n")
 		} else {
 			if !c.Cell.TrailingCall {
 				// A value nobody shows must still be used: `6*7` alone does not compile.
-				b.WriteString(lineDirective(c.Count, t.Line, t.Col) + "_ = ")
+				b.WriteString(lineDirective(c.cellFile(), t.Line, t.Col) + "_ = ")
 			}
-			b.WriteString(lineDirective(c.Count, t.Line, t.Col))
+			b.WriteString(lineDirective(c.cellFile(), t.Line, t.Col))
 			p.TrailingOffset = b.Len()
 			b.WriteString(text)
 			b.WriteString("\n")
@@ -206,7 +227,7 @@ func writeKeptVars(b *strings.Builder, c composition) {
 		if typ, ok := vs.replaces(d); ok {
 			// A var whose value is kept: declared without its
 			// initializer, which ran in the cell that declared it.
-			fmt.Fprintf(b, "\n%svar %s %s\n", lineDirective(d.Cell, d.Text.Line, d.Text.Col), d.Names[0], typ)
+			fmt.Fprintf(b, "\n%svar %s %s\n", lineDirective(d.file(), d.Text.Line, d.Text.Col), d.Names[0], typ)
 		}
 	}
 	if !vs.keeps() || len(vs.Register)+len(vs.Load) == 0 {
@@ -223,13 +244,21 @@ func writeKeptVars(b *strings.Builder, c composition) {
 }
 
 // writeSpan writes s preceded by the directive that gives it its cell position.
-func writeSpan(b *strings.Builder, cell int, s span) {
-	b.WriteString(lineDirective(cell, s.Line, s.Col))
+func writeSpan(b *strings.Builder, file string, s span) {
+	b.WriteString(lineDirective(file, s.Line, s.Col))
 	b.WriteString(s.Text)
 }
 
-func lineDirective(cell, line, col int) string {
-	return fmt.Sprintf("/*line %s:%d:%d*/", cellFile(cell), line, max(col, 1))
+func lineDirective(file string, line, col int) string {
+	return fmt.Sprintf("/*line %s:%d:%d*/", file, line, max(col, 1))
+}
+
+// cellFile is the file name of this cell's code in the program.
+func (c composition) cellFile() string {
+	if c.Cell != nil && c.Cell.File != "" {
+		return c.Cell.File
+	}
+	return cellFile(c.Count)
 }
 
 // varList writes a []keep.Var literal of names.

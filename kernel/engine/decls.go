@@ -23,7 +23,16 @@ type decl struct {
 	Text    span            // source, at its place in the cell it came from
 	Doc     string          // doc comment
 	Cell    int             // execution count of the cell it came from
+	File    string          // its cell's codeFile, "" for cellFile(Cell)
 	ids     map[string]bool // identifiers of Text, see refs
+}
+
+// file is the file name of d's code in programs (see codeFile).
+func (d decl) file() string {
+	if d.File != "" {
+		return d.File
+	}
+	return cellFile(d.Cell)
 }
 
 // key identifies what a later declaration replaces: methods by receiver
@@ -83,7 +92,7 @@ func (s *declSet) merge(pc *parsedCell, cell int) {
 		s.Imports = append(s.Imports, imp)
 	}
 	for _, d := range pc.Decls {
-		d.Cell = cell
+		d.Cell, d.File = cell, pc.File
 		d.ids = identifiers(d.Text.Text) // shared, read-only, by the clones
 		s.Decls = slices.DeleteFunc(s.Decls, func(old decl) bool { return conflicts(old, d) })
 		s.Decls = append(s.Decls, d)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime"
 	"slices"
@@ -88,8 +89,12 @@ type Engine struct {
 	// keptSnap is a snapshot of kept for builds ahead (lookahead.go).
 	keptSnap keptView
 	sources  map[int]string // execution count -> cell code, for cells whose decls are remembered
-	notebook settings
-	closed   bool
+	// cellFiles maps the codeFile name of each cell's code to the execution
+	// count that last ran that code: positions in a program name the code,
+	// messages the cell.
+	cellFiles map[string]int
+	notebook  settings
+	closed    bool
 	// stopCell cancels the running cell (Close stops it).
 	stopCell context.CancelFunc
 }
@@ -126,19 +131,20 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("workspace: %w", err)
 	}
 	e := &Engine{
-		kept:     kept,
-		dir:      cfg.Dir,
-		log:      log,
-		tc:       tc,
-		ws:       ws,
-		build:    newBuilder(tc, ws, log),
-		std:      &stdTable{goroot: tc.goroot},
-		warmed:   make(chan struct{}),
-		decls:    &declSet{},
-		sources:  map[int]string{},
-		notebook: settings{Race: cfg.Race, Timeout: cfg.Timeout, Limits: cfg.Limits},
-		operator: operatorLimitsFromEnv(),
-		ahead:    newLookahead(lookaheadDepth(cfg.Lookahead)),
+		kept:      kept,
+		dir:       cfg.Dir,
+		log:       log,
+		tc:        tc,
+		ws:        ws,
+		build:     newBuilder(tc, ws, log),
+		std:       &stdTable{goroot: tc.goroot},
+		warmed:    make(chan struct{}),
+		decls:     &declSet{},
+		sources:   map[int]string{},
+		cellFiles: map[string]int{},
+		notebook:  settings{Race: cfg.Race, Timeout: cfg.Timeout, Limits: cfg.Limits},
+		operator:  operatorLimitsFromEnv(),
+		ahead:     newLookahead(lookaheadDepth(cfg.Lookahead)),
 	}
 	e.keptSnap = kept.Snapshot(nil, nil)
 	e.build.prebuilt = cfg.Prebuilt
@@ -176,7 +182,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		if cfg.Race {
 			e.startRaceWarm()
 		}
-		e.std.load() // for imports and completion
+		e.std.load()   // for imports and completion
 		reap.Prepare() // the first cell's shepherd (see Execute)
 	}()
 	return e, nil
@@ -316,7 +322,12 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	}
 
 	start = time.Now()
-	pc, err := parse(sc.Code)
+	pc, err := parseCode(sc.Code)
+	if pc != nil {
+		e.mu.Lock()
+		e.cellFiles[pc.File] = count
+		e.mu.Unlock()
+	}
 	e.stage(count, "parse", start)
 	if err != nil {
 		var se *SyntaxError
@@ -360,7 +371,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	if err := e.ensureModules(ctx, paths, out); err != nil {
 		return nil, err
 	}
-	vetting := e.startVet(ctx, !sc.Cell.NoVet && !req.Silent, prog.Source, paths, count)
+	vetting := e.startVet(ctx, !sc.Cell.NoVet && !req.Silent, prog.Source, paths, count, pc.File)
 	start = time.Now()
 	// A build of this cell ahead of its turn, under what it sees now, may
 	// be running: wait for it rather than compile the same program twice.
@@ -376,6 +387,9 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		// A failure that names no position in the program (the linker out
 		// of disk, say) is not the cell's fault: buildFailed says what is wrong.
 		var be *BuildError
+		if errors.As(err, &be) {
+			be.Diagnostics = e.cellPositions(be.Diagnostics)
+		}
 		if errors.As(err, &be) && slices.ContainsFunc(be.Diagnostics, func(d Diagnostic) bool { return d.File != "" }) {
 			return nil, compileErrorReportLost(be.Diagnostics, count, e.sourceLookup(count, sc.Code), be.Output, e.lostValue)
 		}
@@ -419,6 +433,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		Limits:     sc.Cell.Limits,
 		Operator:   e.operator,
 		CPUTime:    &cpu,
+		Positions:  e.renamePositions(),
 	}, out)
 	e.stage(count, "run", start, "cpu", cpu)
 	start = time.Now()
@@ -603,11 +618,50 @@ func (e *Engine) runDir() string {
 
 // cellEnv is the environment of a cell program.
 func (e *Engine) cellEnv(race bool) []string {
-	env := append(os.Environ(), wire.EnvKernel+"=1")
+	env := append(os.Environ(), wire.EnvKernel+"=1", e.cellFilesEnv())
 	if race {
 		env = append(env, "GORACE=atexit_sleep_ms=0")
 	}
 	return env
+}
+
+// renamePositions returns a func that renames the codeFile names in text to
+// the cellFile names of the cells that last ran that code.
+func (e *Engine) renamePositions() func(string) string {
+	e.mu.RLock()
+	files := maps.Clone(e.cellFiles)
+	e.mu.RUnlock()
+	return func(text string) string {
+		return codeFilePattern.ReplaceAllStringFunc(text, func(name string) string {
+			if n, ok := files[name]; ok {
+				return cellFile(n)
+			}
+			return name
+		})
+	}
+}
+
+// cellPositions is renamePositions for the compiler's diagnostics.
+func (e *Engine) cellPositions(ds []Diagnostic) []Diagnostic {
+	rename := e.renamePositions()
+	out := slices.Clone(ds)
+	for i := range out {
+		out[i].File = rename(out[i].File)
+	}
+	return out
+}
+
+// cellFilesEnv tells the cell program which execution count each codeFile
+// name stands for (nb's report of a child's panic names cells).
+func (e *Engine) cellFilesEnv() string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var b strings.Builder
+	b.WriteString(wire.EnvCellFiles + "=")
+	for _, name := range slices.Sorted(maps.Keys(e.cellFiles)) {
+		fmt.Fprintf(&b, "%s:%d,", name, e.cellFiles[name])
+	}
+	return b.String()
 }
 
 // warmQuietPeriod is how long the first cell waits for the warm-up before

@@ -203,7 +203,7 @@ func (e *Engine) plan() {
 			state = next // a cell magic (%%python3 ...): nothing to build, declarations unchanged
 			continue
 		}
-		pc, err := parse(sc.Code)
+		pc, err := parseCode(sc.Code)
 		if err != nil {
 			break
 		}

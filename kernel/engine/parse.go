@@ -38,6 +38,9 @@ type parsedCell struct {
 	// turns those whose variables carry over into assignments to package
 	// vars (see values.go).
 	Defines []define
+	// File is the file name the cell's code has in programs: codeFile(code)
+	// when the engine parses it (parseCode), "" for cellFile(count).
+	File string
 }
 
 // define is one top-level := statement.
@@ -78,6 +81,15 @@ const chunkComment = -1
 // statements may mix in any order with no marker: top-level import, type,
 // const, var and func declarations are declarations, everything else is a
 // statement of the cell's main.
+// parseCode is parse for the engine: the cell's code is named by codeFile.
+func parseCode(code string) (*parsedCell, error) {
+	pc, err := parse(code)
+	if pc != nil {
+		pc.File = codeFile(code)
+	}
+	return pc, err
+}
+
 func parse(code string) (*parsedCell, error) {
 	chunks := segment(code)
 	pc := &parsedCell{}

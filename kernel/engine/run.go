@@ -52,6 +52,11 @@ type runSpec struct {
 	// CPUTime, if not nil, is set to the CPU time the program used, with
 	// that of the children it waited for (wait4's rusage), once it ended.
 	CPUTime *time.Duration
+	// Positions, if not nil, renames the codeFile names in what the
+	// program writes to stderr (crash dumps, race reports, stacks) to the
+	// cellFile names of the cells they came from, before anything parses
+	// them.
+	Positions func(string) string
 }
 
 const (
@@ -139,13 +144,16 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 		case wire.KindResult:
 			result = sink.limitBundle(f.Data)
 		case wire.KindLeftover:
+			if spec.Positions != nil {
+				f.Stack = spec.Positions(f.Stack)
+			}
 			sink.note(leftoverWarning(f))
 		case wire.KindInput:
 			feeder.request(f)
 		}
 	}
 	stdoutP := &stdoutParser{sink: sink, onFrame: onFrame}
-	stderrF := &stderrFilter{sink: sink}
+	stderrF := &stderrFilter{sink: sink, rename: spec.Positions}
 	var readers sync.WaitGroup
 	readers.Add(2)
 	go pumpPipe(stdoutOurs, stdoutP.feed, stdoutP.close, &readers)

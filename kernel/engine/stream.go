@@ -445,6 +445,9 @@ var childPanicHeader = regexp.MustCompile(`^in child process .+ \(pid \d+\), whi
 // race reports, which it keeps to be shown mapped to the cells.
 type stderrFilter struct {
 	sink *streamSink
+	// rename maps the program's file names in a whole line to cells' (see
+	// runSpec.Positions); nil: none.
+	rename func(string) string
 
 	mu         sync.Mutex // feed and close run on the reader; the release timer on its own
 	closed     bool
@@ -504,6 +507,9 @@ func mayStartDump(b []byte) bool {
 }
 
 func (f *stderrFilter) completeLine(line []byte) {
+	if f.rename != nil && bytes.Contains(line, []byte(codeFilePrefix)) {
+		line = []byte(f.rename(string(line)))
+	}
 	if f.midLine {
 		f.midLine = false
 		f.sink.write(stderrStream, line)

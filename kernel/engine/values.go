@@ -393,7 +393,7 @@ func (e *Engine) planSaves(vp *valuePlan, pc *parsedCell, used []decl, src []byt
 		}
 	}
 	defs, pkgVars, cellTypes, refs, ok := e.check.varTypes(src, keptRefsQuery{
-		candidates: candidates, cellFunc: cellFuncName, cellFile: cellFile(count), register: vs.Register, vars: vars})
+		candidates: candidates, cellFunc: cellFuncName, cellFile: composition{Cell: pc, Count: count}.cellFile(), register: vs.Register, vars: vars})
 	if !ok {
 		return
 	}

@@ -27,7 +27,7 @@ import (
 // said %vet off, for a silent cell, or for a program that imports
 // something outside the standard library (its export data is the go
 // command's, after the build).
-func (e *Engine) startVet(ctx context.Context, on bool, src []byte, paths []string, count int) func() []vetcell.Finding {
+func (e *Engine) startVet(ctx context.Context, on bool, src []byte, paths []string, count int, file string) func() []vetcell.Finding {
 	if !on || !e.build.fastPathOK(paths) {
 		return func() []vetcell.Finding { return nil }
 	}
@@ -36,7 +36,7 @@ func (e *Engine) startVet(ctx context.Context, on bool, src []byte, paths []stri
 		start := time.Now()
 		var findings []vetcell.Finding
 		if _, err := e.build.importConfig(ctx, false, paths); err == nil {
-			findings = e.check.vet(src, "go"+e.tc.langVer, cellFile(count))
+			findings = e.check.vet(src, "go"+e.tc.langVer, file)
 		}
 		e.stage(count, "vet", start, "findings", len(findings))
 		done <- findings
@@ -80,7 +80,9 @@ func showVet(findings []vetcell.Finding, count int, code string, out interp.Outp
 		if f.Hint != "" {
 			msg += " — " + f.Hint
 		}
-		head, src, caret := describeDiagnostic(Diagnostic{File: f.Pos.Filename, Line: f.Pos.Line, Col: f.Pos.Column, Msg: msg},
+		// Findings are in this cell's code only (vet keeps no others),
+		// whatever name the program gave it (codeFile).
+		head, src, caret := describeDiagnostic(Diagnostic{File: cellFile(count), Line: f.Pos.Line, Col: f.Pos.Column, Msg: msg},
 			count, func(int) string { return code })
 		fmt.Fprintf(&b, "vet: %s\n", head)
 		if src != "" {

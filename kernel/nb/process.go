@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gokernel/gokernel/kernel/nb/cellrt"
+	"github.com/gokernel/gokernel/kernel/nb/wire"
 )
 
 func init() {
@@ -558,9 +559,13 @@ func childPanicReport(name string, pid int, v any, frames frameSource) string {
 	return b.String()
 }
 
-// cellNumber returns N for a file named cellN.go.
+// cellNumber returns N for a file named cellN.go, or for a name the kernel
+// gave a cell's code that it says cell N ran (wire.EnvCellFiles).
 func cellNumber(file string) (int, bool) {
 	base := file[strings.LastIndexByte(file, '/')+1:]
+	if n, ok := cellFiles()[base]; ok {
+		return n, true
+	}
 	digits, ok := strings.CutPrefix(base, "cell")
 	if !ok {
 		return 0, false
@@ -629,3 +634,26 @@ func finishCell() {
 	flushRemoteTimelines()
 	closeQueueServers()
 }
+
+// cellFiles reads wire.EnvCellFiles once.
+var cellFiles = sync.OnceValue(func() map[string]int {
+	files := map[string]int{}
+	for _, entry := range strings.Split(os.Getenv(wire.EnvCellFiles), ",") {
+		name, count, ok := strings.Cut(entry, ":")
+		if !ok {
+			continue
+		}
+		n := 0
+		for _, r := range count {
+			if r < '0' || r > '9' {
+				n = -1
+				break
+			}
+			n = n*10 + int(r-'0')
+		}
+		if n >= 0 && count != "" {
+			files[name] = n
+		}
+	}
+	return files
+})

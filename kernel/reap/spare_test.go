@@ -163,7 +163,10 @@ func TestSpareEndsUnused(t *testing.T) {
 		if pid == 0 {
 			t.Fatal("no spare shepherd")
 		}
-		comm := func() string { b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); return strings.TrimSpace(string(b)) }
+		comm := func() string {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+			return strings.TrimSpace(string(b))
+		}
 		if waitFor(func() bool { return comm() == spareComm }, 5*time.Second) != nil {
 			t.Errorf("an idle spare is named %q, want %q", comm(), spareComm)
 		}

@@ -60,6 +60,10 @@ const (
 	// EnvKernel is "1" when the program runs under gokernel; without it
 	// (e.g. a copy of the program run by hand) displays print as plain text.
 	EnvKernel = "GOKERNEL"
+	// EnvCellFiles maps the file names a program's cell code has (named by
+	// the code, so that a cell run again is the same program) to the
+	// execution counts that ran it: "cell_0a1b2c3d4e5f.go:3,...".
+	EnvCellFiles = "GOKERNEL_CELL_FILES"
 )
 
 var writeMu sync.Mutex
