@@ -156,8 +156,9 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 	stderrF := &stderrFilter{sink: sink, rename: spec.Positions}
 	var readers sync.WaitGroup
 	readers.Add(2)
-	go pumpPipe(stdoutOurs, stdoutP.feed, stdoutP.close, &readers)
-	go pumpPipe(stderrOurs, stderrF.feed, stderrF.close, &readers)
+	order := &stderrFirst{pipe: stderrOurs}
+	go pumpPipe(stdoutOurs, func(b []byte) { order.wait(); stdoutP.feed(b) }, stdoutP.close, &readers)
+	go pumpPipe(stderrOurs, order.reading(stderrF.feed), stderrF.close, &readers)
 
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	feederDone := make(chan struct{})
