@@ -7,10 +7,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,21 +33,36 @@ type kernelClient struct {
 	recv    map[string]chan *jupyter.Message
 }
 
-func freePort(t *testing.T) int {
+// freePorts returns n distinct ports free on ip. The listeners stay open
+// until all n are chosen: closed one by one, the system may hand out the
+// same port twice (the kernel then fails to bind its second socket).
+func freePorts(t *testing.T, ip string, n int) []int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // writeConnectionFile writes a connection file with free ports, mode 0600.
+// The address is a loopback address of this test's own (127.x.y.z: Linux
+// answers on all of 127/8), so ports other tests' kernels pick meanwhile on
+// 127.0.0.1 cannot collide with these.
 func writeConnectionFile(t *testing.T) (string, jupyter.ConnectionInfo) {
+	ip := "127.0.0.1"
+	if runtime.GOOS == "linux" {
+		ip = fmt.Sprintf("127.%d.%d.%d", 1+rand.IntN(254), rand.IntN(256), 1+rand.IntN(254))
+	}
+	p := freePorts(t, ip, 5)
 	info := jupyter.ConnectionInfo{
-		Transport: "tcp", IP: "127.0.0.1", Key: "cmd-test-key", SignatureScheme: "hmac-sha256",
-		ShellPort: freePort(t), ControlPort: freePort(t), StdinPort: freePort(t), IOPubPort: freePort(t), HBPort: freePort(t),
+		Transport: "tcp", IP: ip, Key: "cmd-test-key", SignatureScheme: "hmac-sha256",
+		ShellPort: p[0], ControlPort: p[1], StdinPort: p[2], IOPubPort: p[3], HBPort: p[4],
 	}
 	data, _ := json.Marshal(info)
 	path := filepath.Join(t.TempDir(), "kernel.json")
