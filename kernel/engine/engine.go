@@ -358,6 +358,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	e.ahead.poke() // the queue can be planned now that the build cache is warm
 
 	prog, paths := e.program(ctx, pc, merged, used, count, req.Silent, sc.Cell.Race, values, out)
+	files := e.filesOf(pc, used)
 	// The queued cells can be built ahead from what this one leaves: its
 	// declarations, and the values it plans to keep.
 	e.setAfter(&cellState{decls: merged, notebook: sc.Notebook, kept: values.predictKept(e.kept)})
@@ -388,7 +389,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		// of disk, say) is not the cell's fault: buildFailed says what is wrong.
 		var be *BuildError
 		if errors.As(err, &be) {
-			be.Diagnostics = e.cellPositions(be.Diagnostics)
+			be.Diagnostics = files.diagnostics(be.Diagnostics)
 		}
 		if errors.As(err, &be) && slices.ContainsFunc(be.Diagnostics, func(d Diagnostic) bool { return d.File != "" }) {
 			return nil, compileErrorReportLost(be.Diagnostics, count, e.sourceLookup(count, sc.Code), be.Output, e.lostValue)
@@ -414,7 +415,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	for _, note := range values.notes {
 		out.Stream("stderr", note.text)
 	}
-	env := e.cellEnv(sc.Cell.Race)
+	env := e.cellEnv(sc.Cell.Race, files)
 	if values.section.keeps() {
 		if values.session, err = e.kept.Begin(values.section.Load, values.section.Save); err != nil {
 			return nil, fmt.Errorf("engine: kept values: %w", err)
@@ -433,7 +434,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		Limits:     sc.Cell.Limits,
 		Operator:   e.operator,
 		CPUTime:    &cpu,
-		Positions:  e.renamePositions(),
+		Positions:  files.rename,
 	}, out)
 	e.stage(count, "run", start, "cpu", cpu)
 	start = time.Now()
@@ -616,50 +617,70 @@ func (e *Engine) runDir() string {
 	return e.ws.path(wsRun)
 }
 
-// cellEnv is the environment of a cell program.
-func (e *Engine) cellEnv(race bool) []string {
-	env := append(os.Environ(), wire.EnvKernel+"=1", e.cellFilesEnv())
+// cellEnv is the environment of a cell program whose code carries files
+// (nil for a program that is not a Go cell).
+func (e *Engine) cellEnv(race bool, files programFiles) []string {
+	env := append(os.Environ(), wire.EnvKernel+"=1")
+	if len(files) > 0 {
+		env = append(env, files.env())
+	}
 	if race {
 		env = append(env, "GORACE=atexit_sleep_ms=0")
 	}
 	return env
 }
 
-// renamePositions returns a func that renames the codeFile names in text to
-// the cellFile names of the cells that last ran that code.
-func (e *Engine) renamePositions() func(string) string {
+// programFiles maps the codeFile names that one program's code carries to
+// the execution counts that last ran that code: positions in a program name
+// the code, messages name the cell.
+type programFiles map[string]int
+
+// filesOf is the programFiles of a program made of pc and used: only the
+// names it carries, so what each cell passes on stays small however long
+// the notebook's history.
+func (e *Engine) filesOf(pc *parsedCell, used *declSet) programFiles {
 	e.mu.RLock()
-	files := maps.Clone(e.cellFiles)
-	e.mu.RUnlock()
-	return func(text string) string {
-		return codeFilePattern.ReplaceAllStringFunc(text, func(name string) string {
-			if n, ok := files[name]; ok {
-				return cellFile(n)
-			}
-			return name
-		})
+	defer e.mu.RUnlock()
+	files := programFiles{}
+	add := func(name string) {
+		if n, ok := e.cellFiles[name]; ok {
+			files[name] = n
+		}
 	}
+	add(pc.File)
+	for _, d := range used.Decls {
+		add(d.File)
+	}
+	return files
 }
 
-// cellPositions is renamePositions for the compiler's diagnostics.
-func (e *Engine) cellPositions(ds []Diagnostic) []Diagnostic {
-	rename := e.renamePositions()
+// rename renames the codeFile names in text to the cellFile names of their
+// cells.
+func (f programFiles) rename(text string) string {
+	return codeFilePattern.ReplaceAllStringFunc(text, func(name string) string {
+		if n, ok := f[name]; ok {
+			return cellFile(n)
+		}
+		return name
+	})
+}
+
+// diagnostics is rename for the compiler's diagnostics.
+func (f programFiles) diagnostics(ds []Diagnostic) []Diagnostic {
 	out := slices.Clone(ds)
 	for i := range out {
-		out[i].File = rename(out[i].File)
+		out[i].File = f.rename(out[i].File)
 	}
 	return out
 }
 
-// cellFilesEnv tells the cell program which execution count each codeFile
-// name stands for (nb's report of a child's panic names cells).
-func (e *Engine) cellFilesEnv() string {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
+// env tells the cell program which execution count each of its codeFile
+// names stands for (nb's report of a child's panic names cells).
+func (f programFiles) env() string {
 	var b strings.Builder
 	b.WriteString(wire.EnvCellFiles + "=")
-	for _, name := range slices.Sorted(maps.Keys(e.cellFiles)) {
-		fmt.Fprintf(&b, "%s:%d,", name, e.cellFiles[name])
+	for _, name := range slices.Sorted(maps.Keys(f)) {
+		fmt.Fprintf(&b, "%s:%d,", name, f[name])
 	}
 	return b.String()
 }

@@ -146,7 +146,7 @@ func (e *Engine) runScript(ctx context.Context, out interp.Output, interpreter s
 		Args:     args,
 		Script:   true,
 		Dir:      e.runDir(),
-		Env:      e.cellEnv(false),
+		Env:      e.cellEnv(false, nil),
 		Timeout:  cell.Timeout,
 		Limits:   cell.Limits,
 		Operator: e.operator,

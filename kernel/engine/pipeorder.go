@@ -34,6 +34,9 @@ func (s *stderrFirst) wait() {
 	}
 }
 
+// drained reads busy on both sides of the pipe check, so that a read that
+// returns while the pipe is checked is seen by the second look; only one
+// whose reader has not yet marked itself busy by then slips through.
 func (s *stderrFirst) drained() bool {
 	return !s.busy.Load() && unreadBytes(s.pipe) == 0 && !s.busy.Load()
 }
