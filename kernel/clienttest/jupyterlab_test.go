@@ -150,9 +150,15 @@ func newLabRun(t testing.TB) labRun {
 
 // lessonNotebooks lists the lessons as paths relative to notebooks/ (en, then zh/), by glob
 // so that new lessons are picked up; demo.ipynb is a kernel demo, not a lesson.
+// GOKERNEL_LAB_LESSONS=07-coordinating.ipynb,zh/03-locks.ipynb narrows it to those, to
+// chase one lesson's failure without running all fourteen.
 func lessonNotebooks(t testing.TB) []string {
 	t.Helper()
 	root := filepath.Join(moduleRoot(t), "notebooks")
+	if only := os.Getenv("GOKERNEL_LAB_LESSONS"); only != "" {
+		t.Logf("GOKERNEL_LAB_LESSONS: only %s", only)
+		return strings.Split(only, ",")
+	}
 	var out []string
 	for _, pattern := range []string{"*.ipynb", "zh/*.ipynb"} {
 		found, err := filepath.Glob(filepath.Join(root, pattern))

@@ -228,6 +228,11 @@ const stillRunningNote = "still running when the cell finished:"
 // cell needs for the first time: whether it appears depends on the Go build cache.
 const buildNotice = "gokernel: compiling "
 
+// moduleCacheNotices start the lines go get prints only when the module cache lacks the
+// module (two kernels fetching it at once: whichever comes first downloads it), or when
+// the workspace's go line is still short.
+var moduleCacheNotices = []string{"go: downloading ", "go: upgraded go "}
+
 // goroutineState matches the state of a goroutine in a listing: "goroutine 7 [sleep]:".
 var goroutineState = regexp.MustCompile(`(goroutines? #) \[[^\]]*\]`)
 
@@ -243,8 +248,8 @@ var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
 func maskedLines(text string) []string {
 	var out []string
 	for _, line := range strings.Split(ansiEscape.ReplaceAllString(text, ""), "\n") {
-		if strings.HasPrefix(line, buildNotice) {
-			continue // the build cache's state, not the cell's output
+		if strings.HasPrefix(line, buildNotice) || slices.ContainsFunc(moduleCacheNotices, func(p string) bool { return strings.HasPrefix(line, p) }) {
+			continue // the build or module cache's state, not the cell's output
 		}
 		line = numberPattern.ReplaceAllString(line, "#")
 		line = goroutineState.ReplaceAllString(line, "$1 [state]")

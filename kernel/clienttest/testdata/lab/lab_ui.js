@@ -210,6 +210,20 @@ async function lessons(page, a) {
     }, panel, { timeout: a.timeout }).then(() => true, () => false);
     const seconds = (Date.now() - t0) / 1000;
     check('run all finished', done, { notebook: nb, seconds });
+    if (!done) {
+      // Name what was left: each cell whose prompt has no count, with the start of its source
+      // and the end of its output, so a CI log alone tells which cell and why.
+      const left = await page.evaluate((panel) => {
+        const p = document.querySelector(panel);
+        return [...p.querySelectorAll('.jp-CodeCell')].map((c, i) => ({
+          cell: i,
+          prompt: c.querySelector('.jp-InputPrompt').textContent.trim(),
+          source: c.querySelector('.jp-InputArea-editor').textContent.slice(0, 120),
+          output: [...c.querySelectorAll('.jp-OutputArea-output')].map((o) => o.textContent).join('').slice(-400),
+        })).filter((c) => !/^\[\d+\]:$/.test(c.prompt));
+      }, panel);
+      log({ step: 'cells left without a count', notebook: nb, left });
+    }
 
     // Every image output is scrolled into view and measured: a student sees it only if
     // it has a size.
