@@ -229,6 +229,7 @@ func (e *Engine) goCommand(ctx context.Context, out interp.Output, env []string,
 	}
 	var log strings.Builder
 	read := make(chan struct{})
+	lines := make(chan struct{}, 1)
 	go func() {
 		defer close(read)
 		sc := bufio.NewScanner(pr)
@@ -236,21 +237,47 @@ func (e *Engine) goCommand(ctx context.Context, out interp.Output, env []string,
 			line := sc.Text() + "\n"
 			log.WriteString(line)
 			out.Stream("stderr", line)
+			select {
+			case lines <- struct{}{}:
+			default:
+			}
 		}
 		io.Copy(io.Discard, pr)
 	}()
 	waitErr := make(chan error, 1)
 	go func() { waitErr <- cmd.Wait(); pw.Close() }()
+	// The go command has no deadline of its own for a module proxy that
+	// accepts a connection and then says nothing: tell the user it is
+	// still waiting, on what, and how to stop it, rather than a cell that
+	// seems to hang.
+	start := time.Now()
+	quiet := time.NewTicker(goCommandQuietNotice)
+	defer quiet.Stop()
 	var err error
-	select {
-	case err = <-waitErr:
-	case <-ctx.Done():
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		err = <-waitErr
+wait:
+	for {
+		select {
+		case err = <-waitErr:
+			break wait
+		case <-ctx.Done():
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			err = <-waitErr
+			break wait
+		case <-lines:
+			quiet.Reset(goCommandQuietNotice)
+		case <-quiet.C:
+			out.Stream("stderr", fmt.Sprintf("gokernel: go %s has said nothing for %s (%.0f s in all; GOPROXY=%s); interrupt the kernel to stop it\n",
+				args[0], goCommandQuietNotice, time.Since(start).Seconds(), goproxyOrDefault(os.Getenv("GOPROXY"))))
+		}
 	}
 	<-read
 	return log.String(), err
 }
+
+// goCommandQuietNotice is how long the go command may say nothing before
+// the cell says it is still waiting (a module download of a few MB takes
+// seconds; a stalled proxy, forever).
+var goCommandQuietNotice = 15 * time.Second
 
 // moduleDir returns the directory of non-standard package path in the
 // module cache: in the version the workspace requires, or, for a module not

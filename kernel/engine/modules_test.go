@@ -2,11 +2,15 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,5 +243,57 @@ func TestModCachePerEngine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestModuleFetchFromStalledProxy: a module proxy that accepts the request
+// and never answers. The cell says it is still waiting, on which proxy, and
+// how to stop it; an interrupt then ends the fetch with a clear error.
+func TestModuleFetchFromStalledProxy(t *testing.T) {
+	release := make(chan struct{})
+	stalled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(stalled.Close)
+	t.Cleanup(func() { close(release) })
+	t.Setenv("GOPROXY", stalled.URL)
+	t.Setenv("GOSUMDB", "off")
+	t.Setenv("GOMODCACHE", t.TempDir())
+	defer func(d time.Duration) { goCommandQuietNotice = d }(goCommandQuietNotice)
+	goCommandQuietNotice = 300 * time.Millisecond
+
+	e := newTestEngine(t)
+	seen := make(chan struct{})
+	var once sync.Once
+	rec := &recordingOutput{onStream: func(_, text string) {
+		if strings.Contains(text, "has said nothing") {
+			once.Do(func() { close(seen) })
+		}
+	}}
+	ctx, interrupt := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-seen:
+		case <-time.After(time.Minute):
+		}
+		interrupt()
+	}()
+	start := time.Now()
+	_, err := e.Execute(ctx, interp.ExecuteRequest{Code: errgroupCell, Count: 1}, rec)
+	var ie *interp.Error
+	if !errors.As(err, &ie) || ie.Name != "Interrupted" {
+		t.Fatalf("have %v, want an Interrupted error\nstderr: %s", err, rec.text("stderr"))
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Errorf("the interrupt took %v to end the fetch", time.Since(start))
+	}
+	stderr := rec.text("stderr")
+	for _, want := range []string{"go get has said nothing for 300ms", "GOPROXY=" + stalled.URL, "interrupt the kernel to stop it"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
 	}
 }
