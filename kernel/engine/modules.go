@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -224,7 +225,9 @@ func (e *Engine) goCommand(ctx context.Context, out interp.Output, env []string,
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
+	waited, err := startOnHeldThread(cmd)
+	if err != nil {
+		pw.Close()
 		return "", fmt.Errorf("start go %s: %w", args[0], err)
 	}
 	var log strings.Builder
@@ -245,7 +248,7 @@ func (e *Engine) goCommand(ctx context.Context, out interp.Output, env []string,
 		io.Copy(io.Discard, pr)
 	}()
 	waitErr := make(chan error, 1)
-	go func() { waitErr <- cmd.Wait(); pw.Close() }()
+	go func() { waitErr <- <-waited; pw.Close() }()
 	// The go command has no deadline of its own for a module proxy that
 	// accepts a connection and then says nothing: tell the user it is
 	// still waiting, on what, and how to stop it, rather than a cell that
@@ -253,7 +256,6 @@ func (e *Engine) goCommand(ctx context.Context, out interp.Output, env []string,
 	start := time.Now()
 	quiet := time.NewTicker(goCommandQuietNotice)
 	defer quiet.Stop()
-	var err error
 wait:
 	for {
 		select {
@@ -272,6 +274,30 @@ wait:
 	}
 	<-read
 	return log.String(), err
+}
+
+// startOnHeldThread starts cmd from a goroutine locked to its OS thread
+// and keeps it there until cmd has been waited for; the channel gets Wait's
+// result. Linux sends Pdeathsig when the thread that forked the child ends,
+// not the process, and builds ahead end the threads they ran on (runNiced):
+// forked from an ordinary goroutine, the go command was killed whenever
+// its thread happened to be the next one a build ahead took.
+func startOnHeldThread(cmd *exec.Cmd) (<-chan error, error) {
+	started, waited := make(chan error, 1), make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		waited <- cmd.Wait()
+	}()
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	return waited, nil
 }
 
 // goCommandQuietNotice is how long the go command may say nothing before

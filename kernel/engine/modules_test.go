@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -295,5 +296,60 @@ func TestModuleFetchFromStalledProxy(t *testing.T) {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
+	}
+}
+
+// TestModuleFetchOutlivesThreadsEnding: builds ahead (runNiced) end the OS
+// thread they ran on. The go command is started with Pdeathsig, which
+// Linux ties to the forking thread, not the process: a fetch forked on a
+// thread a build ahead later took and ended was killed ("go get: signal:
+// killed", seen in JupyterLab's Run All of lesson 7). Here a fetch from a
+// stalled proxy waits while many goroutines lock and end threads; it must
+// still be waiting, then stop at the interrupt.
+func TestModuleFetchOutlivesThreadsEnding(t *testing.T) {
+	release := make(chan struct{})
+	stalled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(stalled.Close)
+	t.Cleanup(func() { close(release) })
+	t.Setenv("GOPROXY", stalled.URL)
+	t.Setenv("GOSUMDB", "off")
+	t.Setenv("GOMODCACHE", t.TempDir())
+
+	e := newTestEngine(t)
+	ctx, interrupt := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.goCommand(ctx, &recordingOutput{}, nil, "get", "golang.org/x/sync/errgroup")
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the go command is running, waiting on the proxy
+	// Threads end the way runNiced ends them, while goroutines keep every
+	// thread busy so that the fetch's forking thread is among them.
+	for range 200 {
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+			}()
+		}
+		wg.Wait()
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the fetch ended before the interrupt: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	interrupt()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the interrupt did not end the fetch")
 	}
 }
