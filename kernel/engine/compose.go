@@ -24,7 +24,8 @@ const (
 	// userMainName is what the user's own func main is called in the
 	// program (see renameMain).
 	userMainName = "_gokernel_main"
-	// keepAlias is the import name of package keep (values.go).
+	// keepAlias is the import name of package keep, or of keep/plain in a
+	// program that only reads values of predeclared types (values.go).
 	keepAlias = "_gokernel_keep"
 	// loadListName and saveListName are the package vars holding the
 	// []keep.Var lists the program loads and saves (see writeKeptVars).
@@ -101,7 +102,7 @@ func compose(c composition) program {
 	fmt.Fprintf(&b, "\t%s %q\n", cellrtAlias, cellrtImportPath)
 	vs := c.Values
 	if vs.keeps() {
-		fmt.Fprintf(&b, "\t%s %q\n", keepAlias, keepImportPath)
+		fmt.Fprintf(&b, "\t%s %q\n", keepAlias, vs.keepPath())
 	}
 	aliases := vs.usedImports()
 	for _, alias := range slices.Sorted(maps.Keys(aliases)) {
@@ -242,7 +243,11 @@ func writeKeptVars(b *strings.Builder, c composition) {
 			fmt.Fprintf(b, "\n%svar %s %s\n", lineDirective(d.file(), d.Text.Line, d.Text.Col), d.Names[0], typ)
 		}
 	}
-	if !vs.keeps() || len(vs.Register)+len(vs.Load) == 0 {
+	register := vs.Register
+	if vs.loadsPlain() {
+		register = nil // keep/plain loads no interfaces, and has no registry
+	}
+	if !vs.keeps() || len(register)+len(vs.Load) == 0 {
 		return
 	}
 	// The list of variables to load is a package var of its own, before
@@ -254,7 +259,7 @@ func writeKeptVars(b *strings.Builder, c composition) {
 		fmt.Fprintf(b, "var %s = %s\n\n", loadListName, varList(vs.Load))
 	}
 	b.WriteString("var _ = func() bool {\n")
-	for _, t := range vs.Register {
+	for _, t := range register {
 		fmt.Fprintf(b, "\t%s.RegisterType[%s]()\n", keepAlias, t)
 	}
 	if len(vs.Load) > 0 {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,6 +197,14 @@ func TestValuesDeclaredVarLostIsNoted(t *testing.T) {
 // it): the kept values its program loads and those it saves.
 func planCell(t *testing.T, e *Engine, count int, code string) (load, save []string) {
 	t.Helper()
+	vs, _ := planProgram(t, e, count, code)
+	return vs.Load, vs.Save
+}
+
+// planProgram plans and composes the program of a cell as Execute would
+// (without building or running it).
+func planProgram(t *testing.T, e *Engine, count int, code string) (*valueSection, []byte) {
+	t.Helper()
 	ctx := context.Background()
 	pc, err := parse(code)
 	if err != nil {
@@ -209,8 +218,55 @@ func planCell(t *testing.T, e *Engine, count int, code string) (load, save []str
 	if err := e.waitWarm(ctx, discardOutput{}); err != nil {
 		t.Fatal(err)
 	}
-	e.program(ctx, pc, merged, &declSet{Imports: merged.Imports, Decls: usedDecls}, count, false, false, vp, discardOutput{})
-	return vp.section.Load, vp.section.Save
+	prog, _ := e.program(ctx, pc, merged, &declSet{Imports: merged.Imports, Decls: usedDecls}, count, false, false, vp, discardOutput{})
+	return vp.section, prog.Source
+}
+
+// A program that only reads kept values of predeclared types loads them
+// with package keep/plain, which links in a fraction of keep's time; any
+// other program uses keep. Both read the same files.
+func TestValuesPlainLoader(t *testing.T) {
+	e := newTestEngine(t)
+	setup := "n := -3\nname := \"ann\"\nok := true\nratio := float32(1.5)\nz := 2+3i\nvar small int8 = -128\nbig := uint64(1<<64 - 1)\n" +
+		"b := byte(7)\nr := 'é'\nnums := []int{1}\ntype celsius float64\ntemp := celsius(20)\nvar e error"
+	if got := execCell(t, e, 1, setup); got.Err != nil {
+		t.Fatalf("setup: %v", got.Err)
+	}
+	for i, tt := range []struct {
+		name, code string
+		plain      bool
+	}{
+		{"reads predeclared types", "fmt.Println(n, name, ok, ratio, z, small, big, b, r)", true},
+		{"reads one of them in a func", "func twice() int { return 2 * n }\ntwice()", true},
+		{"changes one", "n++", false},
+		{"reads a slice", "len(nums)", false},
+		{"reads a named type of a cell", "temp * 2", false},
+		{"reads an interface", "e == nil", false},
+		{"reads a predeclared type and a slice", "n + len(nums)", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			vs, src := planProgram(t, e, 10+i, tt.code)
+			if len(vs.Load) == 0 {
+				t.Fatalf("loads nothing: %+v", vs)
+			}
+			if have := vs.loadsPlain(); have != tt.plain {
+				t.Errorf("loads plainly: %v, want %v (load %v, save %v)", have, tt.plain, vs.Load, vs.Save)
+			}
+			imports := strings.Contains(string(src), strconv.Quote(plainImportPath))
+			registers := strings.Contains(string(src), ".RegisterType[")
+			if imports != tt.plain || (tt.plain && registers) {
+				t.Errorf("the program imports keep/plain: %v, registers types: %v; want %v, false:\n%s", imports, registers, tt.plain, src)
+			}
+		})
+	}
+	// The values come back the same through either package.
+	want := "-3 ann true 1.5 (2+3i) -128 18446744073709551615 7 233\n"
+	if got := execCell(t, e, 2, "fmt.Println(n, name, ok, ratio, z, small, big, b, r)"); got.Err != nil || got.Stdout != want {
+		t.Errorf("read through keep/plain: %+v, want %q", got, want)
+	}
+	if got := execCell(t, e, 3, "fmt.Println(n, name, ok, ratio, z, small, big, b, r, len(nums))"); got.Err != nil || got.Stdout != strings.TrimSuffix(want, "\n")+" 1\n" {
+		t.Errorf("read through keep: %+v", got)
+	}
 }
 
 // Only real references to a kept variable load it (issue 12 leftovers):

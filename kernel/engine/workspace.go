@@ -23,6 +23,9 @@ const (
 	nbImportPath     = kernel.CellModulePath + "/kernel/nb"
 	cellrtImportPath = kernel.CellModulePath + "/kernel/nb/cellrt"
 	keepImportPath   = kernel.CellModulePath + "/kernel/nb/keep"
+	// plainImportPath is keep's loader of predeclared types, which a
+	// program that only reads such values imports instead (values.go).
+	plainImportPath = kernel.CellModulePath + "/kernel/nb/keep/plain"
 )
 
 // workspace is the engine's private directory (mode 0700):

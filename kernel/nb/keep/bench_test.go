@@ -19,11 +19,11 @@ func BenchmarkSaveLoadPointers(b *testing.B) {
 	}
 	var out []*account
 	for i := 0; b.Loop(); i++ {
-		rep := saveGroups(dir, fmt.Sprint("s", i), 1<<30, []Var{{"accts", &accts}})
+		rep := saveGroups(dir, fmt.Sprint("s", i), 1<<30, []Var{{Name: "accts", Ptr: &accts}})
 		if len(rep.Groups) != 1 {
 			b.Fatal(rep.Failed)
 		}
-		if err := loadPlan(&Plan{Dir: dir, Groups: rep.Groups}, []Var{{"accts", &out}}); err != nil {
+		if err := loadPlan(&Plan{Dir: dir, Groups: rep.Groups}, []Var{{Name: "accts", Ptr: &out}}); err != nil {
 			b.Fatal(err)
 		}
 		os.Remove(dir + "/" + rep.Groups[0].File)

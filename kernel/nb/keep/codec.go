@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"unsafe"
+
+	"github.com/gokernel/gokernel/kernel/nb/keep/plain"
 )
 
 // Why a hand-written codec: the kept values of a notebook must come back as
@@ -93,8 +95,8 @@ type ptrKey struct {
 	typ  reflect.Type
 }
 
-func (e *encoder) uvarint(x uint64) { e.buf = appendUvarint(e.buf, x) }
-func (e *encoder) varint(x int64)   { e.buf = appendUvarint(e.buf, zigzag(x)) }
+func (e *encoder) uvarint(x uint64) { e.buf = plain.AppendUvarint(e.buf, x) }
+func (e *encoder) varint(x int64)   { e.buf = plain.AppendUvarint(e.buf, plain.Zigzag(x)) }
 func (e *encoder) bytes(b []byte)   { e.uvarint(uint64(len(b))); e.buf = append(e.buf, b...) }
 
 // rawInPlace is the size from which the memory of an array of numbers is
@@ -148,11 +150,11 @@ func (e *encoder) value(v reflect.Value, path string) error {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		e.uvarint(v.Uint())
 	case reflect.Float32, reflect.Float64:
-		e.buf = appendUint64(e.buf, math.Float64bits(v.Float()))
+		e.buf = plain.AppendUint64(e.buf, math.Float64bits(v.Float()))
 	case reflect.Complex64, reflect.Complex128:
 		c := v.Complex()
-		e.buf = appendUint64(e.buf, math.Float64bits(real(c)))
-		e.buf = appendUint64(e.buf, math.Float64bits(imag(c)))
+		e.buf = plain.AppendUint64(e.buf, math.Float64bits(real(c)))
+		e.buf = plain.AppendUint64(e.buf, math.Float64bits(imag(c)))
 	case reflect.String:
 		e.uvarint(uint64(v.Len()))
 		e.buf = append(e.buf, v.String()...)
@@ -366,7 +368,7 @@ type decoder struct {
 var errShort = errors.New("keep: kept value is truncated")
 
 func (d *decoder) uvarint() (uint64, error) {
-	x, n := readUvarint(d.buf)
+	x, n := plain.Uvarint(d.buf)
 	if n <= 0 {
 		return 0, errShort
 	}
@@ -375,12 +377,12 @@ func (d *decoder) uvarint() (uint64, error) {
 }
 
 func (d *decoder) varint() (int64, error) {
-	u, n := readUvarint(d.buf)
+	u, n := plain.Uvarint(d.buf)
 	if n <= 0 {
 		return 0, errShort
 	}
 	d.buf = d.buf[n:]
-	return unzigzag(u), nil
+	return plain.Unzigzag(u), nil
 }
 
 func (d *decoder) take(n uint64) ([]byte, error) {
@@ -455,13 +457,13 @@ func (d *decoder) value(v reflect.Value, depth int) error {
 		if err != nil {
 			return err
 		}
-		v.SetFloat(math.Float64frombits(uint64At(b)))
+		v.SetFloat(math.Float64frombits(plain.Uint64At(b)))
 	case reflect.Complex64, reflect.Complex128:
 		b, err := d.take(16)
 		if err != nil {
 			return err
 		}
-		v.SetComplex(complex(math.Float64frombits(uint64At(b)), math.Float64frombits(uint64At(b[8:]))))
+		v.SetComplex(complex(math.Float64frombits(plain.Uint64At(b)), math.Float64frombits(plain.Uint64At(b[8:]))))
 	case reflect.String:
 		n, err := d.length(1)
 		if err != nil {
@@ -777,7 +779,7 @@ type Composites struct{}
 
 // compositesKey is Composites' registry key, written without naming the
 // type (that would link its methods into every program).
-var compositesKey = reflect.TypeFor[Var]().PkgPath() + ".Composites"
+var compositesKey = reflect.TypeFor[Lost]().PkgPath() + ".Composites"
 
 type typeMaker interface {
 	arrayOf(n int, elem reflect.Type) reflect.Type

@@ -123,7 +123,7 @@ func TestAliasingAcrossVariables(t *testing.T) {
 	other := &account{owner: "zed"}
 	m := map[string]int{"k": 1}
 	m2 := m
-	out, rep := roundTrip(t, Var{"a", &a}, Var{"b", &b}, Var{"other", &other}, Var{"m", &m}, Var{"m2", &m2})
+	out, rep := roundTrip(t, Var{Name: "a", Ptr: &a}, Var{Name: "b", Ptr: &b}, Var{Name: "other", Ptr: &other}, Var{Name: "m", Ptr: &m}, Var{Name: "m2", Ptr: &m2})
 	if len(rep.Failed) > 0 {
 		t.Fatal(rep.Failed)
 	}
@@ -157,7 +157,7 @@ func TestCycle(t *testing.T) {
 	n1 := &node{val: 1}
 	n2 := &node{val: 2, next: n1}
 	n1.next = n2
-	out, _ := roundTrip(t, Var{"ring", &n1})
+	out, _ := roundTrip(t, Var{Name: "ring", Ptr: &n1})
 	r := *out[0].(**node)
 	if r.val != 1 || r.next.val != 2 || r.next.next != r {
 		t.Errorf("ring not restored: %v -> %v -> %p (want %p)", r.val, r.next.val, r.next.next, r)
@@ -198,7 +198,7 @@ func TestCannotCarry(t *testing.T) {
 func TestBudget(t *testing.T) {
 	dir := t.TempDir()
 	big := make([]byte, 1000)
-	rep := saveGroups(dir, "c1", 500, []Var{{"small", ptr(1)}, {"big", &big}})
+	rep := saveGroups(dir, "c1", 500, []Var{{Name: "small", Ptr: ptr(1)}, {Name: "big", Ptr: &big}})
 	if !strings.Contains(rep.Failed["big"], "limited to 500 bytes") {
 		t.Errorf("big: %q", rep.Failed["big"])
 	}
@@ -209,33 +209,13 @@ func TestBudget(t *testing.T) {
 
 func TestTypeChangedIsALoadError(t *testing.T) {
 	dir := t.TempDir()
-	rep := saveGroups(dir, "c1", 1<<20, []Var{{"x", ptr(account{owner: "a"})}})
+	rep := saveGroups(dir, "c1", 1<<20, []Var{{Name: "x", Ptr: ptr(account{owner: "a"})}})
 	type account struct{ owner string } // a redefinition with fewer fields
 	var y account
-	err := loadPlan(&Plan{Dir: dir, Groups: rep.Groups}, []Var{{"x", &y}})
+	err := loadPlan(&Plan{Dir: dir, Groups: rep.Groups}, []Var{{Name: "x", Ptr: &y}})
 	var le *LoadError
 	if !errors.As(err, &le) || !strings.Contains(err.Error(), "type changed") {
 		t.Errorf("have %v, want a LoadError saying the type changed", err)
-	}
-}
-
-func TestPlanAndReportFiles(t *testing.T) {
-	dir := t.TempDir()
-	p := &Plan{Dir: dir, Budget: 99, Groups: []Group{{File: "c1-0", Size: 10, Names: []string{"a", "b"}}}}
-	if err := WritePlan(dir+"/plan", p); err != nil {
-		t.Fatal(err)
-	}
-	q, err := ReadPlan(dir + "/plan")
-	if err != nil || !reflect.DeepEqual(p, q) {
-		t.Errorf("have %+v %v, want %+v", q, err, p)
-	}
-	r := &Report{Groups: p.Groups, Failed: map[string]string{"c": "why\nnot"}}
-	if err := writeReport(dir+"/report", r); err != nil {
-		t.Fatal(err)
-	}
-	r2, err := ReadReport(dir + "/report")
-	if err != nil || r2.Failed["c"] != "why not" || !reflect.DeepEqual(r2.Groups, r.Groups) {
-		t.Errorf("have %+v %v", r2, err)
 	}
 }
 
@@ -245,13 +225,13 @@ func FuzzDecode(f *testing.F) {
 	dir := f.TempDir()
 	a := &account{owner: "x", balance: 3, history: []int{1, 2}}
 	b := a
-	saveGroups(dir, "seed", 1<<20, []Var{{"a", &a}, {"b", &b}, {"m", ptr(map[string]any{"k": []int{1}})}})
+	saveGroups(dir, "seed", 1<<20, []Var{{Name: "a", Ptr: &a}, {Name: "b", Ptr: &b}, {Name: "m", Ptr: ptr(map[string]any{"k": []int{1}})}})
 	// Regions: a slice of a slice, pointers into an array, a struct and a slice.
 	arr := [4]int{1, 2, 3, 4}
 	s := []int{5, 6, 7, 8}
 	t := s[1:3]
 	acc := &account{owner: "y", history: s[:2]}
-	saveGroups(dir, "shared", 1<<20, []Var{{"arr", &arr}, {"p", ptr(&arr[2])}, {"s", &s}, {"t", &t}, {"q", ptr(&acc.balance)}, {"acc", &acc}})
+	saveGroups(dir, "shared", 1<<20, []Var{{Name: "arr", Ptr: &arr}, {Name: "p", Ptr: ptr(&arr[2])}, {Name: "s", Ptr: &s}, {Name: "t", Ptr: &t}, {Name: "q", Ptr: ptr(&acc.balance)}, {Name: "acc", Ptr: &acc}})
 	for _, name := range []string{"seed-0", "seed-1", "shared-0"} {
 		if b, err := readFile(dir + "/" + name); err == nil {
 			f.Add(b)
@@ -262,13 +242,13 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var a1, a2 *account
 		var m map[string]any
-		decodeGroup(b, []Var{{"a", &a1}, {"b", &a2}})
-		decodeGroup(b, []Var{{"m", &m}})
+		decodeGroup(b, []Var{{Name: "a", Ptr: &a1}, {Name: "b", Ptr: &a2}})
+		decodeGroup(b, []Var{{Name: "m", Ptr: &m}})
 		var arr [4]int
 		var p, q *int
 		var s, ts []int
 		var acc *account
-		if decodeGroup(b, []Var{{"arr", &arr}, {"p", &p}, {"s", &s}, {"t", &ts}, {"q", &q}, {"acc", &acc}}) == nil {
+		if decodeGroup(b, []Var{{Name: "arr", Ptr: &arr}, {Name: "p", Ptr: &p}, {Name: "s", Ptr: &s}, {Name: "t", Ptr: &ts}, {Name: "q", Ptr: &q}, {Name: "acc", Ptr: &acc}}) == nil {
 			// Whatever loaded is memory the program may use.
 			if p != nil {
 				*p++
@@ -319,7 +299,7 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 		r.arr = [4]int64{n, -n, int64(lo), int64(hi)}
 		r.pa = &r.arr[lo%4]
-		out, rep := roundTrip(t, Var{"r", &r})
+		out, rep := roundTrip(t, Var{Name: "r", Ptr: &r})
 		if len(rep.Failed) > 0 {
 			t.Fatal(rep.Failed)
 		}
@@ -353,8 +333,8 @@ func BenchmarkSaveLoad10MB(b *testing.B) {
 	}
 	var out []byte
 	for i := 0; b.Loop(); i++ {
-		rep := saveGroups(dir, fmt.Sprint("s", i), 1<<30, []Var{{"big", &big}})
-		if err := loadPlan(&Plan{Dir: dir, Groups: rep.Groups}, []Var{{"big", &out}}); err != nil {
+		rep := saveGroups(dir, fmt.Sprint("s", i), 1<<30, []Var{{Name: "big", Ptr: &big}})
+		if err := loadPlan(&Plan{Dir: dir, Groups: rep.Groups}, []Var{{Name: "big", Ptr: &out}}); err != nil {
 			b.Fatal(err)
 		}
 		os.Remove(dir + "/" + rep.Groups[0].File)

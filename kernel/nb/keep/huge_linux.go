@@ -5,10 +5,6 @@ import (
 	"unsafe"
 )
 
-// mapPopulate has the kernel map every page of a file of kept values at
-// once rather than on each first touch.
-const mapPopulate = syscall.MAP_POPULATE
-
 // adviseHuge asks the kernel to back the 2 MB-aligned parts of b, fresh
 // memory about to be filled, with huge pages: loading a 10 MB slice then
 // takes a handful of page faults instead of 2,560, the most of its cost

@@ -2,6 +2,4 @@
 
 package keep
 
-const mapPopulate = 0
-
 func adviseHuge([]byte) {}

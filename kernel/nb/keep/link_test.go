@@ -38,7 +38,7 @@ func TestCompositesListedWhereNeeded(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			rep := saveGroups(dir, "c", 1<<20, []Var{{"x", tt.v}})
+			rep := saveGroups(dir, "c", 1<<20, []Var{{Name: "x", Ptr: tt.v}})
 			if len(rep.Failed) > 0 {
 				t.Fatal(rep.Failed)
 			}
@@ -54,7 +54,7 @@ func TestCompositesListedWhereNeeded(t *testing.T) {
 			registryMu.Unlock()
 			defer registerType(saved)
 			var out any
-			err := loadPlan(&Plan{Dir: dir, Groups: rep.Groups}, []Var{{"x", &out}})
+			err := loadPlan(&Plan{Dir: dir, Groups: rep.Groups}, []Var{{Name: "x", Ptr: &out}})
 			var le *LoadError
 			if !errors.As(err, &le) || !strings.Contains(err.Error(), "Composites is not registered") {
 				t.Fatalf("load without Composites: %v, want a LoadError naming Composites", err)
@@ -83,9 +83,13 @@ func TestCellLinksLittle(t *testing.T) {
 	// Absent from a program that keeps ints, present once it registers
 	// Composites (so that the check can fail).
 	unwanted := []string{"reflect.MapOf", "reflect.ArrayOf", "reflect.StructOf", "time.Time.Format", "time.LoadLocationFromTZData"}
-	built := func(tags string) map[string]bool {
+	built := func(tags string, pkg ...string) map[string]bool {
+		dir := "./testdata/linkcell"
+		if len(pkg) > 0 {
+			dir = pkg[0]
+		}
 		bin := filepath.Join(t.TempDir(), "cell")
-		if out, err := exec.Command(gobin, "build", "-tags", tags, "-o", bin, "./testdata/linkcell").CombinedOutput(); err != nil {
+		if out, err := exec.Command(gobin, "build", "-tags", tags, "-o", bin, dir).CombinedOutput(); err != nil {
 			t.Fatalf("build: %v\n%s", err, out)
 		}
 		out, err := exec.Command(gobin, "tool", "nm", bin).Output()
@@ -114,5 +118,22 @@ func TestCellLinksLittle(t *testing.T) {
 	}
 	if !built("composites")["reflect.MapOf"] {
 		t.Error("a cell registering Composites does not link reflect.MapOf: the check above proves nothing")
+	}
+	// A cell that only reads values of predeclared types links keep/plain
+	// and nothing of keep (its codec costs ≈ 10 ms of link); the one above
+	// links keep (so that the check can fail).
+	keepSyms := func(syms map[string]bool) (n int) {
+		for s := range syms {
+			if strings.HasPrefix(s, "github.com/gokernel/gokernel/kernel/nb/keep.") {
+				n++
+			}
+		}
+		return n
+	}
+	if n := keepSyms(plain); n == 0 {
+		t.Error("a cell keeping values with package keep links none of its symbols: the check below proves nothing")
+	}
+	if n := keepSyms(built("", "./testdata/linkplain")); n > 0 {
+		t.Errorf("a cell that only reads ints links %d symbols of package keep", n)
 	}
 }

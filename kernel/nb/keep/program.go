@@ -1,14 +1,13 @@
 package keep
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/gokernel/gokernel/kernel/nb/keep/plain"
 )
 
 // What a cell links matters (every cell that keeps values links this
@@ -16,64 +15,34 @@ import (
 // cells uses only packages fmt links anyway (no bufio, bytes,
 // encoding/binary, path/filepath), and never os.ReadFile or os.Stat, whose
 // os.FileInfo holds a time.Time and so links all of package time's
-// formatting and time zone loading. TestCellLinksLittle checks.
+// formatting and time zone loading. TestCellLinksLittle checks. A program
+// that only reads values of predeclared types links package plain alone.
 
-// Environment variables through which the kernel tells a cell program where
-// its kept values are. Without them (a program run by hand) Load and Save do
-// nothing.
+// The files a cell program and the kernel exchange, and the loading of a
+// program's variables from them, are package plain's; keep's codec fills in
+// the values of any type.
 const (
-	// EnvIn names the load plan: which file holds which variables, and how
-	// many bytes the program may keep (see Plan).
-	EnvIn = "GOKERNEL_KEEP_IN"
-	// EnvOut names the report the program writes when its cell ends
-	// normally: the files it saved and the variables that could not carry.
-	EnvOut = "GOKERNEL_KEEP_OUT"
+	EnvIn  = plain.EnvIn
+	EnvOut = plain.EnvOut
 )
 
-// Var is one variable of a cell's program that the kernel keeps: its name
-// and its address.
-type Var struct {
-	Name string
-	Ptr  any
-}
+type (
+	// Var is one variable of a cell's program that the kernel keeps: its
+	// name and its address.
+	Var       = plain.Var
+	Plan      = plain.Plan
+	Group     = plain.Group
+	Report    = plain.Report
+	LoadError = plain.LoadError
+)
 
 // Load fills vars with their kept values, as the plan in $GOKERNEL_KEEP_IN
-// says. The generated main calls it first, before any of the cell's code,
-// also in a child process started with nb.Process: the child starts from the
-// same values as its cell. A value that cannot be loaded (its file is gone,
-// its type changed) ends the program with status 3 after saying which, in
-// the report too, so the kernel forgets it and the next run succeeds.
+// says (see plain.LoadWith): the generated program calls it before any of
+// the cell's code.
 func Load(vars []Var) {
-	in := os.Getenv(EnvIn)
-	if in == "" {
-		return
-	}
-	plan, err := ReadPlan(in)
-	if err == nil {
-		err = loadPlan(plan, vars)
+	if plan := plain.LoadWith(vars, decodeGroup); plan != nil {
 		loaded, loadedDir = plan.Groups, plan.Dir
 	}
-	if err != nil {
-		// Not errors.As: it links internal/reflectlite into every cell
-		// (≈ 10 kB); this package's errors come back unwrapped.
-		if le, ok := err.(*LoadError); ok {
-			if out := os.Getenv(EnvOut); out != "" {
-				writeReport(out, &Report{Failed: map[string]string{le.Name: le.Err.Error()}})
-			}
-		}
-		fmt.Fprintf(os.Stderr, "gokernel: %v\n", err)
-		os.Exit(3)
-	}
-}
-
-// LoadError is a kept variable that could not be loaded.
-type LoadError struct {
-	Name string
-	Err  error
-}
-
-func (e *LoadError) Error() string {
-	return fmt.Sprintf("the kept value of %s could not be loaded (%v); it is forgotten, run the cell again", e.Name, e.Err)
 }
 
 // loaded are the groups Load read, in directory loadedDir: Save writes a
@@ -86,32 +55,7 @@ var (
 )
 
 // loadPlan loads the plan's groups into vars.
-func loadPlan(plan *Plan, vars []Var) error {
-	byName := map[string]Var{}
-	for _, v := range vars {
-		byName[v.Name] = v
-	}
-	for _, g := range plan.Groups {
-		members := make([]Var, 0, len(g.Names))
-		for _, n := range g.Names {
-			v, ok := byName[n]
-			if !ok {
-				return &LoadError{Name: n, Err: errors.New("the program does not declare it")}
-			}
-			members = append(members, v)
-		}
-		b, release, err := mapFile(join(plan.Dir, g.File), g.Size)
-		if err != nil {
-			return &LoadError{Name: g.Names[0], Err: err}
-		}
-		err = decodeGroup(b, members) // nothing decoded points into b (see decoder)
-		release()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func loadPlan(plan *Plan, vars []Var) error { return plain.LoadPlan(plan, vars, decodeGroup) }
 
 // unchanged returns the file Load read that holds exactly names and parts.
 func unchanged(names []string, parts [][]byte) (string, bool) {
@@ -125,7 +69,7 @@ func unchanged(names []string, parts [][]byte) (string, bool) {
 		}
 		// Mapped again rather than kept mapped since Load: the cell's
 		// memory (a limit counts it) holds the value once while it runs.
-		b, release, err := mapFile(join(loadedDir, g.File), g.Size)
+		b, release, err := plain.MapFile(plain.Join(loadedDir, g.File), g.Size)
 		if err != nil {
 			continue
 		}
@@ -153,13 +97,13 @@ func Save(vars []Var) {
 	if out == "" || in == "" {
 		return
 	}
-	plan, err := ReadPlan(in)
+	plan, err := plain.ReadPlan(in)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gokernel: cannot keep this cell's values: %v\n", err)
 		return
 	}
 	rep := saveGroupsReusing(plan.Dir, out[strings.LastIndexByte(out, os.PathSeparator)+1:], plan.Budget, vars, unchanged)
-	if err := writeReport(out, rep); err != nil {
+	if err := plain.WriteReport(out, rep); err != nil {
 		fmt.Fprintf(os.Stderr, "gokernel: cannot keep this cell's values: %v\n", err)
 	}
 }
@@ -219,7 +163,7 @@ func saveGroupsReusing(dir, prefix string, budget int64, vars []Var, reuse func(
 		file := fmt.Sprintf("%s-%d", prefix, n)
 		if f, ok := reuse(names, data); ok {
 			file = f // the kernel keeps that file: it holds these bytes already
-		} else if err := writePrivate(join(dir, file), data...); err != nil {
+		} else if err := plain.WritePrivate(plain.Join(dir, file), data...); err != nil {
 			for _, name := range names {
 				rep.Failed[name] = "it could not be written: " + err.Error()
 			}
@@ -250,16 +194,14 @@ func reasonFor(name string, err error) string {
 	return err.Error()
 }
 
-const groupMagic = "gokernel-keep-2\n" // 2: slices and pointers refer to regions
-
 func encodeGroupHeader(vars []Var, members []int) []byte {
-	b := []byte(groupMagic)
-	b = appendUvarint(b, uint64(len(members)))
-	for _, i := range members {
-		b = appendString(b, vars[i].Name)
-		b = appendString(b, Fingerprint(reflect.TypeOf(vars[i].Ptr).Elem()))
+	names := make([]string, len(members))
+	fps := make([]string, len(members))
+	for k, i := range members {
+		names[k] = vars[i].Name
+		fps[k] = Fingerprint(reflect.TypeOf(vars[i].Ptr).Elem())
 	}
-	return b
+	return plain.AppendHeader(nil, names, fps)
 }
 
 // encodeGroup encodes the variables of a group in one file, with one table
@@ -296,24 +238,15 @@ func encodeGroup(vars []Var, members []int, mem *memory) (data [][]byte, dyn []m
 
 // decodeGroup loads a group's file into its members, in the order written.
 func decodeGroup(b []byte, members []Var) error {
-	if !strings.HasPrefix(string(b[:min(len(b), len(groupMagic))]), groupMagic) {
-		return &LoadError{Name: members[0].Name, Err: errors.New("not a file of kept values")}
+	fps := make([]string, len(members))
+	for k, m := range members {
+		fps[k] = Fingerprint(reflect.TypeOf(m.Ptr).Elem())
 	}
-	d := &decoder{buf: b[len(groupMagic):]}
-	n, err := d.uvarint()
-	if err != nil || n != uint64(len(members)) {
-		return &LoadError{Name: members[0].Name, Err: errors.New("the file holds other variables")}
+	rest, err := plain.ReadHeader(b, members, fps)
+	if err != nil {
+		return err
 	}
-	for _, m := range members {
-		name, err1 := d.str()
-		fp, err2 := d.str()
-		if err1 != nil || err2 != nil || name != m.Name {
-			return &LoadError{Name: m.Name, Err: errors.New("the file holds other variables")}
-		}
-		if want := Fingerprint(reflect.TypeOf(m.Ptr).Elem()); fp != want {
-			return &LoadError{Name: m.Name, Err: errors.New("its type changed since it was kept")}
-		}
-	}
+	d := &decoder{buf: rest}
 	// The values are read into the variables themselves, since pointers
 	// of one may point into another (p := &arr[2]); what they held before
 	// is put back if the file turns out damaged.
@@ -345,54 +278,6 @@ func (d *decoder) str() (string, error) {
 	return string(b), err
 }
 
-func appendString(b []byte, s string) []byte {
-	b = appendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// writePrivate writes a file only its owner can read, without following
-// a link planted at its name.
-func writePrivate(path string, parts ...[]byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	for _, p := range parts {
-		if _, err := f.Write(p); err != nil {
-			f.Close()
-			os.Remove(path)
-			return err
-		}
-	}
-	return f.Close()
-}
-
-// Plan is what the kernel tells a cell program: the directory of the kept
-// values, which file holds which variables, and how many bytes the program
-// may keep.
-type Plan struct {
-	Dir    string
-	Budget int64
-	Groups []Group
-}
-
-// Group is a file of kept values and the variables it holds, in order.
-type Group struct {
-	File  string
-	Size  int64
-	Names []string
-}
-
-// Report is what a cell program says about the values it kept: the files
-// it wrote and the variables that could not carry, with the reason.
-type Report struct {
-	Groups []Group
-	Failed map[string]string
-	// Dyn are "NAME pkgpath.Type": a named type the variable NAME holds
-	// inside an interface, which a program loading it must register.
-	Dyn []string
-}
-
 // builtinType says whether the registry always knows the type (keyed as
 // typeKey): the basic types and the errors of errors.New and fmt.Errorf.
 func builtinType(key string) bool {
@@ -400,146 +285,6 @@ func builtinType(key string) bool {
 	defer registryMu.RUnlock()
 	return builtins[key]
 }
-
-// The plan and the report are lines of text (no encoding/json in cells):
-//
-//	dir DIR / budget N / group FILE SIZE NAME... / failed NAME REASON
-
-// WritePlan writes p to path (mode 0600).
-func WritePlan(path string, p *Plan) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "dir %s\nbudget %d\n", p.Dir, p.Budget)
-	writeGroups(&b, p.Groups)
-	os.Remove(path)
-	return writePrivate(path, []byte(b.String()))
-}
-
-func writeGroups(b *strings.Builder, gs []Group) {
-	for _, g := range gs {
-		fmt.Fprintf(b, "group %s %d %s\n", g.File, g.Size, strings.Join(g.Names, " "))
-	}
-}
-
-// ReadPlan reads a plan written by WritePlan.
-func ReadPlan(path string) (*Plan, error) {
-	p := &Plan{}
-	err := readLines(path, func(word, rest string) error {
-		switch word {
-		case "dir":
-			p.Dir = rest
-		case "budget":
-			n, err := strconv.ParseInt(rest, 10, 64)
-			if err != nil {
-				return err
-			}
-			p.Budget = n
-		case "group":
-			g, err := parseGroup(rest)
-			if err != nil {
-				return err
-			}
-			p.Groups = append(p.Groups, g)
-		}
-		return nil
-	})
-	return p, err
-}
-
-func writeReport(path string, r *Report) error {
-	var b strings.Builder
-	writeGroups(&b, r.Groups)
-	for name, why := range r.Failed {
-		fmt.Fprintf(&b, "failed %s %s\n", name, oneLine(why))
-	}
-	for _, d := range r.Dyn {
-		fmt.Fprintf(&b, "dyn %s\n", d)
-	}
-	os.Remove(path)
-	return writePrivate(path, []byte(b.String()))
-}
-
-// ReadReport reads what a cell program reported (see Save and Load).
-func ReadReport(path string) (*Report, error) {
-	r := &Report{Failed: map[string]string{}}
-	err := readLines(path, func(word, rest string) error {
-		switch word {
-		case "group":
-			g, err := parseGroup(rest)
-			if err != nil {
-				return err
-			}
-			r.Groups = append(r.Groups, g)
-		case "failed":
-			name, why, _ := strings.Cut(rest, " ")
-			r.Failed[name] = why
-		case "dyn":
-			r.Dyn = append(r.Dyn, rest)
-		}
-		return nil
-	})
-	return r, err
-}
-
-// oneLine writes s on one line (strings.ReplaceAll would link ≈ 2 kB more
-// into every cell).
-func oneLine(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c == '\n' {
-			b[i] = ' '
-		}
-	}
-	return string(b)
-}
-
-func parseGroup(rest string) (Group, error) {
-	f := strings.Split(rest, " ") // written with single spaces (writeGroups)
-	if len(f) < 3 {
-		return Group{}, fmt.Errorf("keep: bad group line %q", rest)
-	}
-	size, err := strconv.ParseInt(f[1], 10, 64)
-	if err != nil {
-		return Group{}, err
-	}
-	return Group{File: f[0], Size: size, Names: f[2:]}, nil
-}
-
-func readLines(path string, each func(word, rest string) error) error {
-	b, err := readWhole(path, -1)
-	if err != nil {
-		return err
-	}
-	for line := range strings.Lines(string(b)) {
-		word, rest, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
-		if err := each(word, rest); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// readWhole reads the file at path, of size bytes (-1: unknown).
-func readWhole(path string, size int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if size < 0 {
-		return io.ReadAll(f)
-	}
-	b := make([]byte, size)
-	if _, err := io.ReadFull(f, b); err != nil {
-		return nil, fmt.Errorf("%s is shorter than the %d bytes kept", path, size)
-	}
-	if n, _ := f.Read(make([]byte, 1)); n > 0 {
-		return nil, fmt.Errorf("%s is longer than the %d bytes kept", path, size)
-	}
-	return b, nil
-}
-
-// join is filepath.Join for a directory and a file name in it.
-func join(dir, name string) string { return dir + string(os.PathSeparator) + name }
 
 // FormatSize writes a byte count the way limits are written (256 MB).
 func FormatSize(n int64) string {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gokernel/gokernel/kernel/nb/keep/plain"
 )
 
 // A program that loads values and leaves some unchanged writes only the
@@ -17,7 +19,7 @@ func TestSaveWritesOnlyWhatChanged(t *testing.T) {
 		big[i] = byte(i * 7)
 	}
 	n, floats := 7, []float64{1.5, 2.5}
-	first := saveGroups(dir, "c1", 1<<30, []Var{{"big", &big}, {"n", &n}, {"floats", &floats}})
+	first := saveGroups(dir, "c1", 1<<30, []Var{{Name: "big", Ptr: &big}, {Name: "n", Ptr: &n}, {Name: "floats", Ptr: &floats}})
 	if len(first.Failed) > 0 || len(first.Groups) != 3 {
 		t.Fatalf("first save: %+v", first)
 	}
@@ -30,7 +32,7 @@ func TestSaveWritesOnlyWhatChanged(t *testing.T) {
 		t.Fatalf("%s not saved: %+v", name, rep)
 		return ""
 	}
-	if err := WritePlan(filepath.Join(dir, "plan"), &Plan{Dir: dir, Budget: 1 << 30, Groups: first.Groups}); err != nil {
+	if err := plain.WritePlan(filepath.Join(dir, "plan"), &Plan{Dir: dir, Budget: 1 << 30, Groups: first.Groups}); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv(EnvIn, filepath.Join(dir, "plan"))
@@ -40,7 +42,7 @@ func TestSaveWritesOnlyWhatChanged(t *testing.T) {
 	var big2 []byte
 	var n2 int
 	var floatsBack []float64
-	vars := []Var{{"big", &big2}, {"n", &n2}, {"floats", &floatsBack}}
+	vars := []Var{{Name: "big", Ptr: &big2}, {Name: "n", Ptr: &n2}, {Name: "floats", Ptr: &floatsBack}}
 	Load(vars)
 	if len(big2) != len(big) || big2[12345] != big[12345] || n2 != 7 || len(floatsBack) != 2 {
 		t.Fatalf("loaded %d bytes, n = %d, floats %v", len(big2), n2, floatsBack)
@@ -48,7 +50,7 @@ func TestSaveWritesOnlyWhatChanged(t *testing.T) {
 	n2++                // changed
 	floatsBack[1] = 3.5 // changed
 	Save(vars)
-	second, err := ReadReport(filepath.Join(dir, "c2"))
+	second, err := plain.ReadReport(filepath.Join(dir, "c2"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +73,7 @@ func TestSaveWritesOnlyWhatChanged(t *testing.T) {
 	var big3 []byte
 	var n3 int
 	var floats3 []float64
-	if err := loadPlan(&Plan{Dir: dir, Groups: second.Groups}, []Var{{"big", &big3}, {"n", &n3}, {"floats", &floats3}}); err != nil {
+	if err := loadPlan(&Plan{Dir: dir, Groups: second.Groups}, []Var{{Name: "big", Ptr: &big3}, {Name: "n", Ptr: &n3}, {Name: "floats", Ptr: &floats3}}); err != nil {
 		t.Fatal(err)
 	}
 	if string(big3) != string(big) || n3 != 8 || floats3[1] != 3.5 {
@@ -84,11 +86,11 @@ func TestSaveWritesOnlyWhatChanged(t *testing.T) {
 func TestLoadChecksTheFileSize(t *testing.T) {
 	dir := t.TempDir()
 	x := []int{1, 2, 3}
-	rep := saveGroups(dir, "c1", 1<<20, []Var{{"x", &x}})
+	rep := saveGroups(dir, "c1", 1<<20, []Var{{Name: "x", Ptr: &x}})
 	g := rep.Groups[0]
 	for _, size := range []int64{g.Size - 1, g.Size + 1} {
 		var y []int
-		err := loadPlan(&Plan{Dir: dir, Groups: []Group{{File: g.File, Size: size, Names: g.Names}}}, []Var{{"x", &y}})
+		err := loadPlan(&Plan{Dir: dir, Groups: []Group{{File: g.File, Size: size, Names: g.Names}}}, []Var{{Name: "x", Ptr: &y}})
 		if _, ok := err.(*LoadError); !ok {
 			t.Errorf("size %d of %d: %v, want a LoadError", size, g.Size, err)
 		}
@@ -110,7 +112,7 @@ func TestLargeNumbersBetweenOtherFields(t *testing.T) {
 		r.ints[i] = int32(i * 3)
 	}
 	r.arr[69999] = 9
-	out, rep := roundTrip(t, Var{"r", &r}, Var{"n", ptr(5)})
+	out, rep := roundTrip(t, Var{Name: "r", Ptr: &r}, Var{Name: "n", Ptr: ptr(5)})
 	if len(rep.Failed) > 0 {
 		t.Fatal(rep.Failed)
 	}
@@ -150,7 +152,7 @@ func TestStoreKeepsTheFileOfAnUnchangedValue(t *testing.T) {
 			t.Setenv(k, v)
 		}
 		var data []int
-		vars := []Var{{"data", &data}}
+		vars := []Var{{Name: "data", Ptr: &data}}
 		Load(vars)
 		change(&data)
 		Save(vars)
@@ -178,7 +180,7 @@ func TestStoreKeepsTheFileOfAnUnchangedValue(t *testing.T) {
 		t.Errorf("the file of the old value is still there")
 	}
 	var data []int
-	if err := loadPlan(&Plan{Dir: s.dir, Groups: []Group{*k.group}}, []Var{{"data", &data}}); err != nil || len(data) != 100000 || data[5] != 1 {
+	if err := loadPlan(&Plan{Dir: s.dir, Groups: []Group{*k.group}}, []Var{{Name: "data", Ptr: &data}}); err != nil || len(data) != 100000 || data[5] != 1 {
 		t.Errorf("loaded back %d ints, data[5] = %v: %v", len(data), data[5:6], err)
 	}
 }

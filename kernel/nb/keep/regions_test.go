@@ -40,7 +40,7 @@ func sharings() []sharing {
 			build: func() []Var {
 				s := []int{1, 2, 3, 4}
 				t := s[1:3]
-				return []Var{{"s", &s}, {"t", &t}}
+				return []Var{{Name: "s", Ptr: &s}, {Name: "t", Ptr: &t}}
 			},
 			check: func(v []any) error {
 				s, t := v[0].(*[]int), v[1].(*[]int)
@@ -61,7 +61,7 @@ func sharings() []sharing {
 			build: func() []Var {
 				arr := [4]int{1, 2, 3, 4}
 				p := &arr[2]
-				return []Var{{"arr", &arr}, {"p", &p}}
+				return []Var{{Name: "arr", Ptr: &arr}, {Name: "p", Ptr: &p}}
 			},
 			check: func(v []any) error {
 				arr, p := v[0].(*[4]int), v[1].(**int)
@@ -79,7 +79,7 @@ func sharings() []sharing {
 				st := ledger{name: "l", rows: [3]int{1, 2, 3}, total: 6}
 				q := &st.total
 				r := &st.rows[1]
-				return []Var{{"q", &q}, {"st", &st}, {"r", &r}}
+				return []Var{{Name: "q", Ptr: &q}, {Name: "st", Ptr: &st}, {Name: "r", Ptr: &r}}
 			},
 			check: func(v []any) error {
 				q, st, r := v[0].(**int), v[1].(*ledger), v[2].(**int)
@@ -96,7 +96,7 @@ func sharings() []sharing {
 			build: func() []Var {
 				sl := []int{5, 6, 7}
 				r := &sl[1]
-				return []Var{{"r", &r}, {"sl", &sl}}
+				return []Var{{Name: "r", Ptr: &r}, {Name: "sl", Ptr: &sl}}
 			},
 			check: func(v []any) error {
 				r, sl := v[0].(**int), v[1].(*[]int)
@@ -113,7 +113,7 @@ func sharings() []sharing {
 			build: func() []Var {
 				x := 5
 				p := &x
-				return []Var{{"p", &p}, {"x", &x}}
+				return []Var{{Name: "p", Ptr: &p}, {Name: "x", Ptr: &x}}
 			},
 			check: func(v []any) error {
 				p, x := v[0].(**int), v[1].(*int)
@@ -130,7 +130,7 @@ func sharings() []sharing {
 			build: func() []Var {
 				acc := &account{owner: "ann", balance: 1}
 				h := &acc.balance
-				return []Var{{"h", &h}, {"acc", &acc}}
+				return []Var{{Name: "h", Ptr: &h}, {Name: "acc", Ptr: &acc}}
 			},
 			check: func(v []any) error {
 				h, acc := v[0].(**int), v[1].(**account)
@@ -147,7 +147,7 @@ func sharings() []sharing {
 			build: func() []Var {
 				all := make([]int, 3, 8)
 				hv := halves{a: all, b: all[1:5]}
-				return []Var{{"hv", &hv}}
+				return []Var{{Name: "hv", Ptr: &hv}}
 			},
 			check: func(v []any) error {
 				hv := v[0].(*halves)
@@ -165,7 +165,7 @@ func sharings() []sharing {
 				base := []int{0, 1, 2, 3, 4}
 				a := base[0:2:2]
 				b := base[1:4:4]
-				return []Var{{"a", &a}, {"b", &b}}
+				return []Var{{Name: "a", Ptr: &a}, {Name: "b", Ptr: &b}}
 			},
 			check: func(v []any) error {
 				a, b := v[0].(*[]int), v[1].(*[]int)
@@ -182,7 +182,7 @@ func sharings() []sharing {
 			build: func() []Var {
 				items := []account{{owner: "a"}, {owner: "b", history: []int{1}}}
 				top := &items[1]
-				return []Var{{"items", &items}, {"top", &top}}
+				return []Var{{Name: "items", Ptr: &items}, {Name: "top", Ptr: &top}}
 			},
 			check: func(v []any) error {
 				items, top := v[0].(*[]account), v[1].(**account)
@@ -200,7 +200,7 @@ func sharings() []sharing {
 			build: func() []Var {
 				s := []int{1, 2}
 				var held any = s
-				return []Var{{"held", &held}, {"s", &s}}
+				return []Var{{Name: "held", Ptr: &held}, {Name: "s", Ptr: &s}}
 			},
 			check: func(v []any) error {
 				held, s := v[0].(*any), v[1].(*[]int)
@@ -217,7 +217,7 @@ func sharings() []sharing {
 			build: func() []Var {
 				xs := ints{1, 2, 3}
 				ap := (*[2]int)(xs[1:])
-				return []Var{{"xs", &xs}, {"ap", &ap}}
+				return []Var{{Name: "xs", Ptr: &xs}, {Name: "ap", Ptr: &ap}}
 			},
 			check: func(v []any) error {
 				xs, ap := v[0].(*ints), v[1].(**[2]int)
@@ -234,7 +234,7 @@ func sharings() []sharing {
 			build: func() []Var {
 				s := make([]int, 2, 5)
 				s[:5][4] = 7
-				return []Var{{"s", &s}}
+				return []Var{{Name: "s", Ptr: &s}}
 			},
 			check: func(v []any) error {
 				s := v[0].(*[]int)
@@ -251,7 +251,7 @@ func sharings() []sharing {
 				rows := grid[:]
 				row := grid[1][:]
 				cell := &grid[2][2]
-				return []Var{{"cell", &cell}, {"row", &row}, {"rows", &rows}, {"grid", &grid}}
+				return []Var{{Name: "cell", Ptr: &cell}, {Name: "row", Ptr: &row}, {Name: "rows", Ptr: &rows}, {Name: "grid", Ptr: &grid}}
 			},
 			check: func(v []any) error {
 				cell, row, rows, grid := v[0].(**int), v[1].(*[]int), v[2].(*[][3]int), v[3].(*[3][3]int)
@@ -273,7 +273,7 @@ func sharings() []sharing {
 				n1 := &node{val: 1}
 				n1.next = &node{val: 2, next: n1}
 				link := &n1.next.next
-				return []Var{{"m", &m}, {"link", &link}, {"n1", &n1}}
+				return []Var{{Name: "m", Ptr: &m}, {Name: "link", Ptr: &link}, {Name: "n1", Ptr: &n1}}
 			},
 			check: func(v []any) error {
 				m, link, n1 := v[0].(*map[string][]int), v[1].(***node), v[2].(**node)
@@ -297,7 +297,7 @@ func sharings() []sharing {
 			build: func() []Var {
 				var held any = &account{owner: "held", balance: 1}
 				h := &held.(*account).balance
-				return []Var{{"h", &h}, {"held", &held}}
+				return []Var{{Name: "h", Ptr: &h}, {Name: "held", Ptr: &held}}
 			},
 			check: func(v []any) error {
 				h, held := v[0].(**int), v[1].(*any)
@@ -316,7 +316,7 @@ func sharings() []sharing {
 				z := struct{}{}
 				pz := &z
 				zs := make([]struct{}, 3, 5)
-				return []Var{{"pz", &pz}, {"zs", &zs}}
+				return []Var{{Name: "pz", Ptr: &pz}, {Name: "zs", Ptr: &zs}}
 			},
 			check: func(v []any) error {
 				pz, zs := v[0].(**struct{}), v[1].(*[]struct{})
@@ -388,7 +388,7 @@ func TestWindowsWalkedOnce(t *testing.T) {
 	for i := range data {
 		windows = append(windows, data[i:])
 	}
-	vars := []Var{{"windows", &windows}, {"data", &data}}
+	vars := []Var{{Name: "windows", Ptr: &windows}, {Name: "data", Ptr: &data}}
 	if m := discover(vars); m.walked > 10*len(data) {
 		t.Errorf("%d values walked for %d windows of %d pointers", m.walked, len(windows), len(data))
 	}
@@ -408,7 +408,7 @@ func TestWindowsWalkedOnce(t *testing.T) {
 func TestSharingThatCannotBeWritten(t *testing.T) {
 	xs := []int{1, 2}
 	f := (*float64)(unsafe.Pointer(&xs[0]))
-	_, rep := roundTrip(t, Var{"xs", &xs}, Var{"f", &f}, Var{"fine", ptr(1)})
+	_, rep := roundTrip(t, Var{Name: "xs", Ptr: &xs}, Var{Name: "f", Ptr: &f}, Var{Name: "fine", Ptr: ptr(1)})
 	if !strings.Contains(rep.Failed["xs"]+rep.Failed["f"], "cannot be written down") ||
 		!strings.Contains(rep.Failed["xs"]+rep.Failed["f"], "shares memory with") {
 		t.Errorf("failed: %v", rep.Failed)
@@ -425,22 +425,22 @@ func TestDamagedReferenceIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	arr := [2]int{1, 2}
 	p := &arr[1]
-	rep := saveGroups(dir, "c1", 1<<20, []Var{{"arr", &arr}, {"p", &p}})
+	rep := saveGroups(dir, "c1", 1<<20, []Var{{Name: "arr", Ptr: &arr}, {Name: "p", Ptr: &p}})
 	if len(rep.Groups) != 1 {
 		t.Fatalf("groups %v", rep.Groups)
 	}
 	var arr2 [2]int
 	var p2 *int
-	if err := loadPlan(&Plan{Dir: dir, Groups: rep.Groups}, []Var{{"arr", &arr2}, {"p", &p2}}); err != nil || p2 != &arr2[1] {
+	if err := loadPlan(&Plan{Dir: dir, Groups: rep.Groups}, []Var{{Name: "arr", Ptr: &arr2}, {Name: "p", Ptr: &p2}}); err != nil || p2 != &arr2[1] {
 		t.Fatalf("load: %v, p == &arr[1]: %v", err, p2 == &arr2[1])
 	}
 	// The same bytes loaded as a pointer to a float64 must not point into an array of ints.
 	var arr3 [2]int
 	var f *float64
 	b, _ := readFile(dir + "/" + rep.Groups[0].File)
-	hdr := encodeGroupHeader([]Var{{"arr", &arr3}, {"p", &f}}, []int{0, 1})
-	body := b[len(encodeGroupHeader([]Var{{"arr", &arr}, {"p", &p}}, []int{0, 1})):]
-	err := decodeGroup(append(hdr, body...), []Var{{"arr", &arr3}, {"p", &f}})
+	hdr := encodeGroupHeader([]Var{{Name: "arr", Ptr: &arr3}, {Name: "p", Ptr: &f}}, []int{0, 1})
+	body := b[len(encodeGroupHeader([]Var{{Name: "arr", Ptr: &arr}, {Name: "p", Ptr: &p}}, []int{0, 1})):]
+	err := decodeGroup(append(hdr, body...), []Var{{Name: "arr", Ptr: &arr3}, {Name: "p", Ptr: &f}})
 	if err == nil || f != nil {
 		t.Errorf("have %v, f = %v; want an error and f left nil", err, f)
 	}

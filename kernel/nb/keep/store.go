@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gokernel/gokernel/kernel/nb/keep/plain"
 )
 
 // Store is the kernel's side: which variables are kept, the Go type each is
@@ -176,7 +178,7 @@ func (ss *Session) Env() []string {
 func (s *Store) Begin(load, save []string) (*Session, error) {
 	s.seq++
 	prefix := "s" + strconv.Itoa(s.seq)
-	ss := &Session{PlanFile: join(s.dir, prefix+".plan"), ReportFile: join(s.dir, prefix+".report"), prefix: prefix}
+	ss := &Session{PlanFile: plain.Join(s.dir, prefix+".plan"), ReportFile: plain.Join(s.dir, prefix+".report"), prefix: prefix}
 	loaded := map[*Group]bool{}
 	plan := &Plan{Dir: s.dir}
 	for _, n := range load {
@@ -192,7 +194,7 @@ func (s *Store) Begin(load, save []string) (*Session, error) {
 		}
 	}
 	plan.Budget = max(s.max-others, 0)
-	return ss, WritePlan(ss.PlanFile, plan)
+	return ss, plain.WritePlan(ss.PlanFile, plan)
 }
 
 // Commit takes what a successful cell's program reported: the variables
@@ -204,7 +206,7 @@ func (s *Store) Commit(ss *Session, types map[string]Kept, replaced map[string]L
 	if ss != nil {
 		defer s.cleanup(ss)
 		var err error
-		if rep, err = ReadReport(ss.ReportFile); errors.Is(err, os.ErrNotExist) {
+		if rep, err = plain.ReadReport(ss.ReportFile); errors.Is(err, os.ErrNotExist) {
 			rep = &Report{} // the program ended (os.Exit(0)) before saving
 		} else if err != nil {
 			return err
@@ -267,7 +269,7 @@ func (s *Store) Commit(ss *Session, types map[string]Kept, replaced map[string]L
 // time); its name and why are returned for a note.
 func (s *Store) Abort(ss *Session) map[string]string {
 	defer s.cleanup(ss)
-	rep, err := ReadReport(ss.ReportFile)
+	rep, err := plain.ReadReport(ss.ReportFile)
 	if err != nil {
 		return nil
 	}
@@ -301,7 +303,7 @@ func (s *Store) removeUnused() {
 	for _, e := range entries {
 		n := e.Name()
 		if !used[n] && !strings.HasSuffix(n, ".plan") && !strings.HasSuffix(n, ".report") {
-			os.Remove(join(s.dir, n))
+			os.Remove(plain.Join(s.dir, n))
 		}
 	}
 }

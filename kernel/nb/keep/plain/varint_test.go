@@ -1,4 +1,4 @@
-package keep
+package plain
 
 import (
 	"encoding/binary"
@@ -10,18 +10,18 @@ import (
 func TestVarintsMatchEncodingBinary(t *testing.T) {
 	ints := []int64{0, 1, -1, 63, -64, 64, 127, 128, 300, -300, 1 << 32, math.MaxInt64, math.MinInt64}
 	for _, x := range ints {
-		if have, want := appendUvarint(nil, zigzag(x)), binary.AppendVarint(nil, x); string(have) != string(want) {
+		if have, want := AppendUvarint(nil, Zigzag(x)), binary.AppendVarint(nil, x); string(have) != string(want) {
 			t.Errorf("varint %d: %x, want %x", x, have, want)
 		}
-		u, n := readUvarint(binary.AppendVarint(nil, x))
-		if unzigzag(u) != x || n != len(binary.AppendVarint(nil, x)) {
-			t.Errorf("read varint %d: %d (%d bytes)", x, unzigzag(u), n)
+		u, n := Uvarint(binary.AppendVarint(nil, x))
+		if Unzigzag(u) != x || n != len(binary.AppendVarint(nil, x)) {
+			t.Errorf("read varint %d: %d (%d bytes)", x, Unzigzag(u), n)
 		}
 		ux := uint64(x)
-		if have, want := appendUvarint(nil, ux), binary.AppendUvarint(nil, ux); string(have) != string(want) {
+		if have, want := AppendUvarint(nil, ux), binary.AppendUvarint(nil, ux); string(have) != string(want) {
 			t.Errorf("uvarint %d: %x, want %x", ux, have, want)
 		}
-		if have, want := appendUint64(nil, ux), binary.LittleEndian.AppendUint64(nil, ux); string(have) != string(want) || uint64At(have) != ux {
+		if have, want := AppendUint64(nil, ux), binary.LittleEndian.AppendUint64(nil, ux); string(have) != string(want) || Uint64At(have) != ux {
 			t.Errorf("uint64 %d: %x, want %x", ux, have, want)
 		}
 	}
@@ -33,7 +33,7 @@ func TestVarintsMatchEncodingBinary(t *testing.T) {
 	}
 	for _, b := range bad {
 		_, wantN := binary.Uvarint(b)
-		if _, n := readUvarint(b); n != wantN || n > 0 {
+		if _, n := Uvarint(b); n != wantN || n > 0 {
 			t.Errorf("read %x: length %d, want %d", b, n, wantN)
 		}
 	}
@@ -42,7 +42,7 @@ func TestVarintsMatchEncodingBinary(t *testing.T) {
 func FuzzReadUvarint(f *testing.F) {
 	f.Add([]byte{0x80, 0x01})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		x, n := readUvarint(b)
+		x, n := Uvarint(b)
 		wx, wn := binary.Uvarint(b)
 		if x != wx || n != wn {
 			t.Fatalf("%x: %d %d, want %d %d", b, x, n, wx, wn)

@@ -1,18 +1,18 @@
 //go:build unix
 
-package keep
+package plain
 
 import (
 	"fmt"
 	"syscall"
 )
 
-// mapFile maps the file of kept values at path, of size bytes, read-only:
+// MapFile maps the file of kept values at path, of size bytes, read-only:
 // the decoder copies each value from the page cache into its variable once,
 // where reading the file would copy it twice and grow the heap of a program
 // that has just started by the whole file (starting a garbage collection).
 // release unmaps it; nothing decoded points into it (see decoder).
-func mapFile(path string, size int64) (data []byte, release func(), err error) {
+func MapFile(path string, size int64) (data []byte, release func(), err error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, &pathError{"open", path, err}

@@ -1,0 +1,123 @@
+package plain
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+)
+
+// Loads, which the engine asks, names exactly the types decode takes.
+func TestLoadsNamesWhatDecodeTakes(t *testing.T) {
+	tests := []struct {
+		typ   string
+		ptr   any
+		loads bool
+	}{
+		{"bool", new(bool), true},
+		{"string", new(string), true},
+		{"int", new(int), true},
+		{"int8", new(int8), true},
+		{"int16", new(int16), true},
+		{"int32", new(int32), true},
+		{"rune", new(rune), true},
+		{"int64", new(int64), true},
+		{"uint", new(uint), true},
+		{"uint8", new(uint8), true},
+		{"byte", new(byte), true},
+		{"uint16", new(uint16), true},
+		{"uint32", new(uint32), true},
+		{"uint64", new(uint64), true},
+		{"uintptr", new(uintptr), true},
+		{"float32", new(float32), true},
+		{"float64", new(float64), true},
+		{"complex64", new(complex64), true},
+		{"complex128", new(complex128), true},
+		{"[]int", new([]int), false},
+		{"error", new(error), false},
+		{"any", new(any), false},
+		{"celsius", new(celsius), false},
+		{"*int", new(*int), false},
+	}
+	for _, tt := range tests {
+		_, ok := fingerprint(tt.ptr)
+		if Loads(tt.typ) != tt.loads || ok != tt.loads {
+			t.Errorf("%s: Loads %v, decodes %v; want %v", tt.typ, Loads(tt.typ), ok, tt.loads)
+		}
+	}
+}
+
+type celsius float64
+
+// file writes a file of kept values as keep's codec does.
+func file(names, fps []string, values ...[]byte) []byte {
+	b := AppendHeader(nil, names, fps)
+	for _, v := range values {
+		b = append(b, v...)
+	}
+	return b
+}
+
+func TestDecode(t *testing.T) {
+	var n int
+	var s string
+	var f float64
+	seven := AppendUvarint(nil, Zigzag(-7))
+	hi := append(AppendUvarint(nil, 2), "hi"...)
+	pi := AppendUint64(nil, math.Float64bits(math.Pi))
+	tests := []struct {
+		name   string
+		data   []byte
+		vars   []Var
+		loaded string // n, s and f after a load that succeeds
+		err    string // what the LoadError says, when it fails
+	}{
+		{"an int", file([]string{"n"}, []string{".int"}, seven), []Var{{Name: "n", Ptr: &n}}, "-7  0", ""},
+		{"a string", file([]string{"s"}, []string{".string"}, hi), []Var{{Name: "s", Ptr: &s}}, "0 hi 0", ""},
+		{"a float", file([]string{"f"}, []string{".float64"}, pi), []Var{{Name: "f", Ptr: &f}}, "0  3.141592653589793", ""},
+		{"two in a group", file([]string{"n", "s"}, []string{".int", ".string"}, seven, hi), []Var{{Name: "n", Ptr: &n}, {Name: "s", Ptr: &s}}, "-7 hi 0", ""},
+		{"a type changed", file([]string{"n"}, []string{".int64"}, seven), []Var{{Name: "n", Ptr: &n}}, "", "its type changed"},
+		{"another variable", file([]string{"m"}, []string{".int"}, seven), []Var{{Name: "n", Ptr: &n}}, "", "holds other variables"},
+		{"fewer variables", file([]string{"n"}, []string{".int"}, seven), []Var{{Name: "n", Ptr: &n}, {Name: "s", Ptr: &s}}, "", "holds other variables"},
+		{"not a file of values", []byte("hello"), []Var{{Name: "n", Ptr: &n}}, "", "not a file of kept values"},
+		{"an empty file", nil, []Var{{Name: "n", Ptr: &n}}, "", "not a file of kept values"},
+		{"a truncated string", file([]string{"s"}, []string{".string"}, hi[:2]), []Var{{Name: "s", Ptr: &s}}, "", "truncated"},
+		{"a truncated float", file([]string{"f"}, []string{".float64"}, pi[:7]), []Var{{Name: "f", Ptr: &f}}, "", "truncated"},
+		{"a truncated header", file([]string{"n"}, []string{".int"})[:len(Magic)+3], []Var{{Name: "n", Ptr: &n}}, "", "holds other variables"},
+		{"a type plain does not load", file([]string{"c"}, []string{"main.celsius=float64"}, pi), []Var{{Name: "c", Ptr: new(celsius)}}, "", "not a value package plain loads"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, s, f = 0, "", 0
+			err := decode(tt.data, tt.vars)
+			if tt.err != "" {
+				var le *LoadError
+				if !errors.As(err, &le) || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("have %v, want a LoadError saying %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if have := fmt.Sprint(n, " ", s, " ", f); have != tt.loaded {
+				t.Errorf("loaded %q, want %q", have, tt.loaded)
+			}
+		})
+	}
+}
+
+// FuzzDecode: a damaged file of kept values is an error, never a crash.
+func FuzzDecode(f *testing.F) {
+	f.Add(file([]string{"n", "s", "x", "ok"}, []string{".int", ".string", ".complex128", ".bool"},
+		AppendUvarint(nil, 14), append(AppendUvarint(nil, 2), "hi"...), make([]byte, 16), []byte{1}))
+	f.Add([]byte(Magic))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var n int
+		var s string
+		var x complex128
+		var ok bool
+		decode(b, []Var{{Name: "n", Ptr: &n}, {Name: "s", Ptr: &s}, {Name: "x", Ptr: &x}, {Name: "ok", Ptr: &ok}})
+	})
+}

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package plain
+
+const mapPopulate = 0
