@@ -89,6 +89,18 @@ func TestValuesThatCannotCarry(t *testing.T) {
 	if got := execCell(t, e, 3, "ok"); got.Result != "1" {
 		t.Errorf("a variable beside them: have %+v, want 1", got)
 	}
+	// A context holds a type package context keeps to itself: saved, it
+	// could never load, so it does not carry, and a later cell that makes
+	// a new ctx (lesson 7 does, cell after cell) runs as if none was kept.
+	execCell(t, e, 4, "ctx, cancel := context.WithCancel(context.Background())\nfmt.Println(ctx.Err())")
+	if got := execCell(t, e, 5, "fmt.Println(ctx.Err())"); got.Err == nil {
+		t.Errorf("a context: have %+v, want a report that it did not carry", got)
+	} else if tb := strings.ReplaceAll(strings.Join(got.Err.Traceback, "\n"), "\n      ", " "); !strings.Contains(tb, "hint: ctx (context.Context) of cell [4] did not carry over: a context belongs to the program that made it") {
+		t.Errorf("a context: have %s, want a report that it did not carry", tb)
+	}
+	if got := execCell(t, e, 6, "ctx, cancel := context.WithTimeout(context.Background(), time.Minute)\ndefer cancel()\nfmt.Println(ctx.Err())"); got.Err != nil || got.Stdout != "<nil>\n" {
+		t.Errorf("a new ctx after one that did not carry: have %+v", got)
+	}
 	// A var declared at the top level that cannot carry is made anew from
 	// its declaration in each cell that uses it (documented).
 	runRegressSteps(t, []regressStep{

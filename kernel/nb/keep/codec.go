@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/gokernel/gokernel/kernel/nb/keep/plain"
@@ -710,6 +712,14 @@ func typeKey(t reflect.Type) string {
 
 func describe(t reflect.Type) (string, error) {
 	if t.Name() != "" {
+		if !nameable(t) {
+			// Saved, it could never load: the loading program registers the
+			// types it can name, and no program can name this one.
+			if t.PkgPath() == "context" {
+				return "", errors.New("a context belongs to the program that made it (its cancel func, timer and goroutines stay there); make it in the cell that uses it")
+			}
+			return "", fmt.Errorf("it holds a %s, a type package %s keeps to itself, which no later cell can name", t, t.PkgPath())
+		}
 		registryMu.RLock()
 		_, ok := registry[typeKey(t)]
 		registryMu.RUnlock()
@@ -739,6 +749,28 @@ func describe(t reflect.Type) (string, error) {
 		return "M\x00" + k + "\x01" + e, err
 	}
 	return "", fmt.Errorf("an interface holds a %s, which has no name to find it by in the next cell", t)
+}
+
+// nameable reports whether a cell's program can find the named type t.
+// A standard package's unexported types (context.WithCancel's
+// *context.cancelCtx behind a context.Context) and anything under an
+// internal/ tree cannot be named by any program, so their values could be
+// saved but never loaded; the errors of errors.New and fmt.Errorf are the
+// exception, registered by every program (init). (An unexported type of a
+// module outside the standard library is not caught here: it fails when
+// loaded, with a clear error.)
+func nameable(t reflect.Type) bool {
+	p := t.PkgPath()
+	if p == "" || p == "main" || builtins[typeKey(t)] {
+		return true
+	}
+	if p == "internal" || strings.HasPrefix(p, "internal/") || strings.Contains(p, "/internal/") || strings.HasSuffix(p, "/internal") {
+		return false
+	}
+	first, _, _ := strings.Cut(p, "/")
+	std := !strings.Contains(first, ".")
+	r, _ := utf8.DecodeRuneInString(t.Name())
+	return !std || unicode.IsUpper(r)
 }
 
 // namedIn adds the named types t is built of (t itself, or the elements of

@@ -1,7 +1,9 @@
 package keep
 
 import (
+	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"math/big"
 	"os"
@@ -180,6 +182,9 @@ func TestCannotCarry(t *testing.T) {
 		{"waitgroup with a count", "wg goroutines are still counted", &wg},
 		{"channel inside a struct", "s s.done: a channel", ptr(struct{ done chan bool }{make(chan bool)})},
 		{"func inside an interface", "x a func value", ptr[any](func() {})},
+		{"a context, even one never cancelled", "ctx a context belongs to the program that made it", ptr(context.Background())},
+		{"a cancellable context", "ctx a context belongs to the program that made it", ptr(ctxOf(context.WithCancel(context.Background())))},
+		{"another package's unexported type behind an interface", "r it holds a flag.stringValue, a type package flag keeps to itself", ptr[flag.Value](flag.CommandLine.Lookup("test.run").Value)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,6 +199,10 @@ func TestCannotCarry(t *testing.T) {
 		})
 	}
 }
+
+// ctxOf is the context of a (context, cancel) pair; the cancel func is
+// dropped on purpose (the context is only ever saved).
+func ctxOf(ctx context.Context, _ context.CancelFunc) context.Context { return ctx }
 
 func TestBudget(t *testing.T) {
 	dir := t.TempDir()
