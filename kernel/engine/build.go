@@ -59,6 +59,10 @@ type builder struct {
 	// diskAdds are the copies into disk still running (Engine.Close waits).
 	diskAdds sync.WaitGroup
 
+	// raceStart orders the callers of startRaceWarm (held while a saved
+	// race importcfg is read, milliseconds).
+	raceStart sync.Mutex
+
 	mu       sync.Mutex             // guards the fields below
 	cfgs     map[bool]*importConfig // by race
 	raceWarm chan struct{}          // closed when the race importcfg is warm; nil before asked
@@ -653,21 +657,33 @@ func (b *builder) exportFile(path string) (string, bool) {
 // background the first time it is asked for (≈7 s cold), and returns a
 // channel closed when it is done.
 func (b *builder) startRaceWarm(ctx context.Context) <-chan struct{} {
+	// A second caller (a %race cell's Execute while the lookahead plans
+	// the same cell) waits here while the first reads a saved importcfg:
+	// given the channel before the importcfg was read, it would find the
+	// race export data missing and run its own `go list -export -race`
+	// (≈0.1 s, which the cell then waited for).
+	b.raceStart.Lock()
+	defer b.raceStart.Unlock()
 	b.mu.Lock()
 	if b.raceWarm != nil {
 		b.mu.Unlock()
 		return b.raceWarm
 	}
-	done := make(chan struct{})
-	b.raceWarm = done
 	b.mu.Unlock()
+	done := make(chan struct{})
 	// A prebuilt or saved importcfg is read at once (milliseconds), before
 	// the cell asks for the export data it needs: otherwise that cell
 	// would compile them into the user's cache meanwhile.
 	if b.loadPrebuilt(true) || b.restoreImportConfig(true) {
 		close(done)
+		b.mu.Lock()
+		b.raceWarm = done
+		b.mu.Unlock()
 		return done
 	}
+	b.mu.Lock()
+	b.raceWarm = done
+	b.mu.Unlock()
 	go func() {
 		defer close(done)
 		start := time.Now()

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -197,5 +200,68 @@ func TestFindToolchainWithoutGoOnPath(t *testing.T) {
 	}
 	if have.version != want.version || have.toolDir != want.toolDir {
 		t.Errorf("have %+v, want %+v", have, want)
+	}
+}
+
+// A %race cell's Execute and the lookahead planning the same cell call
+// startRaceWarm at once. Whichever comes second must not return before the
+// first has read the saved race importcfg: it would find the race export
+// data missing and compile it itself (`go list -export -race`, ≈0.1 s the
+// cell waited for, in a kernel that had nothing to build).
+func TestStartRaceWarmCallersAtOnceFindTheSavedImportcfg(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	tc, err := findToolchain(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := openWorkspace("", tc.langVer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.remove() })
+	discard := slog.New(slog.DiscardHandler)
+	// A saved race importcfg naming an export file for every package of
+	// the warm-up: what an earlier kernel's warm-up leaves.
+	saved := newBuilder(tc, ws, discard).savedConfigFile(true)
+	if err := os.MkdirAll(filepath.Dir(saved), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var cfg strings.Builder
+	for i, p := range append(slices.Clone(warmPackages), "runtime/race") {
+		export := filepath.Join(t.TempDir(), fmt.Sprintf("export-%d.a", i))
+		if err := os.WriteFile(export, []byte("!<arch>\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&cfg, "packagefile %s=%s\n", p, export)
+	}
+	if err := os.WriteFile(saved, []byte(cfg.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 40 {
+		b := newBuilder(tc, ws, discard)
+		ctx, cancel := context.WithCancel(t.Context())
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for caller := range 2 {
+			wg.Go(func() {
+				<-start
+				done := b.startRaceWarm(ctx)
+				if missing := b.missingExports(true, warmPackages); len(missing) > 0 {
+					t.Errorf("round %d, caller %d: startRaceWarm returned with %d packages missing from the race importcfg (%s ...)",
+						round, caller, len(missing), missing[0])
+				}
+				select {
+				case <-done:
+				default:
+					t.Errorf("round %d, caller %d: the saved importcfg was read, yet the warm-up is not done", round, caller)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		cancel() // had the restore failed, the warm-up it started ends
+		if t.Failed() {
+			return
+		}
 	}
 }

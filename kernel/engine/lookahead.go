@@ -172,6 +172,13 @@ func (e *Engine) plan() {
 	}
 	var jobs []speculate.Job
 	var state *cellState
+	// firstStarts: no cell runs, so the first queued cell is the one the
+	// server is about to hand to Execute, which builds it at once at
+	// normal priority. A build of it started here would compose its
+	// program a second time and make it wait for a build at nice 10, for
+	// every cell of a client that sends each cell alone (nbclient). A
+	// build ahead already made for it is kept.
+	firstStarts := false
 	switch {
 	case current != nil && after == nil:
 		// A cell has started and not yet merged: what it leaves is not
@@ -191,8 +198,9 @@ func (e *Engine) plan() {
 		e.mu.RLock()
 		state = &cellState{decls: e.decls, notebook: e.notebook, kept: e.keptSnap}
 		e.mu.RUnlock()
+		firstStarts = true
 	}
-	for _, req := range queued[:min(len(queued), e.ahead.depth)] {
+	for i, req := range queued[:min(len(queued), e.ahead.depth)] {
 		key := speculate.Key{Count: req.Count, Code: req.Code, Seen: state.seen(req.Silent)}
 		sc, err := split(req.Code, state.notebook)
 		if err != nil || len(sc.Effects) > 0 {
@@ -213,7 +221,9 @@ func (e *Engine) plan() {
 		if sc.Cell.Race && !e.build.raceWarmDone() {
 			e.warmRaceAhead()
 		}
-		if !sc.Cell.Race || e.build.raceWarmDone() {
+		if i == 0 && firstStarts {
+			jobs = append(jobs, speculate.Job{Key: key})
+		} else if !sc.Cell.Race || e.build.raceWarmDone() {
 			req, race, kept := req, sc.Cell.Race, state.kept
 			jobs = append(jobs, speculate.Job{Key: key, Run: func(ctx context.Context) {
 				e.buildAhead(ctx, pc, merged, kept, req, race)

@@ -193,3 +193,35 @@ func TestLookaheadInterruptWhileBuilding(t *testing.T) {
 		t.Errorf("cell after the interrupt: have %+v", got)
 	}
 }
+
+// A client that sends each cell after the previous one's reply (nbclient)
+// never has a cell waiting behind the one about to start. That cell is
+// built by its own Execute, at once: the planner must not start a second
+// build of it (composing its program twice, the cell waiting for a build
+// at nice 10), while it still plans a cell queued behind it.
+func TestLookaheadLeavesTheCellAboutToStartToExecute(t *testing.T) {
+	e := newLookaheadEngine(t, DefaultLookahead)
+	execCell(t, e, 1, `fmt.Println("warm")`)
+	alone := interp.ExecuteRequest{Code: `fmt.Println("alone")`, Count: 2, StoreHistory: true}
+	e.Queued([]interp.ExecuteRequest{alone})
+	e.plan() // as the planner does when told of the queue
+	if keys, _ := e.ahead.builds.Planned(); len(keys) > 0 {
+		t.Errorf("a cell alone in the queue, no cell running: builds planned %v, want none", keys)
+	}
+	behind := interp.ExecuteRequest{Code: `fmt.Println("behind")`, Count: 3, StoreHistory: true}
+	e.Queued([]interp.ExecuteRequest{alone, behind})
+	e.plan()
+	keys, started := e.ahead.builds.Planned()
+	if len(keys) != 1 || keys[0].Count != behind.Count || !started[0] {
+		t.Errorf("a cell queued behind the one about to start: planned %v (started %v), want cell %d's build started", keys, started, behind.Count)
+	}
+	if got := execCell(t, e, 2, alone.Code); got.Err != nil || got.Stdout != "alone\n" {
+		t.Errorf("cell 2: have %+v", got)
+	}
+	if got := execCell(t, e, 3, behind.Code); got.Err != nil || got.Stdout != "behind\n" {
+		t.Errorf("cell 3: have %+v", got)
+	}
+	if hits := e.ahead.hits.Load(); hits != 1 {
+		t.Errorf("%d cells found their binary built ahead, want 1 (cell 3)", hits)
+	}
+}
