@@ -25,7 +25,7 @@ const (
 	// program (see renameMain).
 	userMainName = "_gokernel_main"
 	// keepAlias is the import name of package keep, or of keep/plain in a
-	// program that only reads values of predeclared types (values.go).
+	// program that keeps only values of predeclared types (values.go).
 	keepAlias = "_gokernel_keep"
 	// loadListName and saveListName are the package vars holding the
 	// []keep.Var lists the program loads and saves (see writeKeptVars).
@@ -244,8 +244,8 @@ func writeKeptVars(b *strings.Builder, c composition) {
 		}
 	}
 	register := vs.Register
-	if vs.loadsPlain() {
-		register = nil // keep/plain loads no interfaces, and has no registry
+	if vs.keepsPlain() {
+		register = nil // keep/plain keeps no interfaces, and has no registry
 	}
 	if !vs.keeps() || len(register)+len(vs.Load) == 0 {
 		return

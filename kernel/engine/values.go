@@ -34,8 +34,8 @@ type valueSection struct {
 	Convert  map[int]bool      // cell offsets of := statements written as assignments
 	Imports  map[string]string // alias -> path, for the types
 	Register []string          // the cell's types, so an interface may hold them
-	// Plain are the loaded variables of predeclared types (int, string,
-	// ...), which package keep/plain loads without keep's codec.
+	// Plain are the loaded and saved variables of predeclared types (int,
+	// string, ...), which package keep/plain keeps without keep's codec.
 	Plain map[string]bool
 }
 
@@ -45,26 +45,35 @@ func (vs *valueSection) keeps() bool {
 	return vs != nil && (len(vs.Load) > 0 || len(vs.Save) > 0)
 }
 
-// loadsPlain reports whether the program only reads kept values, all of
-// predeclared types: it loads them with package keep/plain, whose few type
-// switches link in a fraction of the time keep's reflective codec takes
-// (≈ 1 ms against ≈ 10 ms), and registers no types (no value it loads holds
-// an interface).
-func (vs *valueSection) loadsPlain() bool {
-	if !vs.keeps() || len(vs.Save) > 0 {
+// keepsPlain reports whether every value the program loads and saves is
+// of a predeclared type: it keeps them with package keep/plain, whose few
+// type switches link in a fraction of the time keep's reflective codec
+// takes (≈ 1 ms against ≈ 10 ms), and registers no types (no such value
+// holds an interface).
+func (vs *valueSection) keepsPlain() bool {
+	if !vs.keeps() {
 		return false
 	}
-	for _, n := range vs.Load {
-		if !vs.Plain[n] {
-			return false
+	for _, names := range [][]string{vs.Load, vs.Save} {
+		for _, n := range names {
+			if !vs.Plain[n] {
+				return false
+			}
 		}
 	}
 	return true
 }
 
+// plainKept says whether k is of a predeclared type, which keep/plain
+// keeps: a type no cell declared anew (type int struct{...} would be one
+// of its Deps).
+func plainKept(k keep.Kept) bool {
+	return plain.Loads(k.Type) && len(k.Deps) == 0 && len(k.Dyn) == 0 && len(k.Imports) == 0
+}
+
 // keepPath is the import path of the package the program keeps values with.
 func (vs *valueSection) keepPath() string {
-	if vs.loadsPlain() {
+	if vs.keepsPlain() {
 		return plainImportPath
 	}
 	return keepImportPath
@@ -83,7 +92,7 @@ func (vs *valueSection) usedImports() map[string]string {
 	for _, t := range vs.Replace {
 		types = append(types, t)
 	}
-	if !vs.loadsPlain() {
+	if !vs.keepsPlain() {
 		types = append(types, vs.Register...) // registered through keep only
 	}
 	for alias, path := range vs.Imports {
@@ -363,9 +372,7 @@ func (e *Engine) planLoads(kept keptView, pc *parsedCell, merged *declSet, count
 				}
 				maps.Copy(vs.Imports, k.Imports)
 				vp.types[n] = *k
-				if plain.Loads(k.Type) && len(k.Deps) == 0 && len(k.Dyn) == 0 {
-					vs.Plain[n] = true // a predeclared type no cell declared anew
-				}
+				vs.Plain[n] = plainKept(*k)
 				for _, d := range k.Dyn {
 					vs.registerDyn(d)
 				}
@@ -498,6 +505,7 @@ func (e *Engine) planSaves(vp *valuePlan, pc *parsedCell, used []decl, src []byt
 				vs.Save = slices.DeleteFunc(vs.Save, func(n string) bool { return n == name })
 				vs.Vars = slices.DeleteFunc(vs.Vars, func(v valueVar) bool { return v.Name == name })
 				delete(vp.types, name)
+				delete(vs.Plain, name)
 				delete(saved, name)
 			}
 			vs.Convert[d.Op] = true
@@ -517,6 +525,7 @@ func (e *Engine) planSaves(vp *valuePlan, pc *parsedCell, used []decl, src []byt
 					continue
 				}
 				vp.types[name] = keep.Kept{Name: name, Type: exprs[j], Imports: q.importsOf(exprs[j]), Deps: q.deps(typesOf[j]), Cell: count, Made: count}
+				vs.Plain[name] = plainKept(vp.types[name])
 				saved[name] = true
 				vs.Save = append(vs.Save, name)
 			}
@@ -540,6 +549,7 @@ func (e *Engine) planSaves(vp *valuePlan, pc *parsedCell, used []decl, src []byt
 			continue
 		}
 		vp.types[name] = keep.Kept{Name: name, Type: expr, Imports: q.importsOf(expr), Deps: q.deps(t), Decl: d.Keyword + d.Text.Text, Cell: count, Made: d.Cell}
+		vs.Plain[name] = plainKept(vp.types[name])
 		saved[name] = true
 		vs.Save = append(vs.Save, name)
 	}

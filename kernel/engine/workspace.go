@@ -23,8 +23,8 @@ const (
 	nbImportPath     = kernel.CellModulePath + "/kernel/nb"
 	cellrtImportPath = kernel.CellModulePath + "/kernel/nb/cellrt"
 	keepImportPath   = kernel.CellModulePath + "/kernel/nb/keep"
-	// plainImportPath is keep's loader of predeclared types, which a
-	// program that only reads such values imports instead (values.go).
+	// plainImportPath is keep's package for values of predeclared types,
+	// which a program that keeps only such values imports instead (values.go).
 	plainImportPath = kernel.CellModulePath + "/kernel/nb/keep/plain"
 )
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"reflect"
-	"slices"
 	"strings"
 
 	"github.com/gokernel/gokernel/kernel/nb/keep/plain"
@@ -39,52 +38,10 @@ type (
 // Load fills vars with their kept values, as the plan in $GOKERNEL_KEEP_IN
 // says (see plain.LoadWith): the generated program calls it before any of
 // the cell's code.
-func Load(vars []Var) {
-	if plan := plain.LoadWith(vars, decodeGroup); plan != nil {
-		loaded, loadedDir = plan.Groups, plan.Dir
-	}
-}
-
-// loaded are the groups Load read, in directory loadedDir: Save writes a
-// group of variables again only when its bytes changed (a cell that passes
-// a 10 MB value to a func that only reads it writes nothing, and the kernel
-// keeps the file).
-var (
-	loaded    []Group
-	loadedDir string
-)
+func Load(vars []Var) { plain.LoadWith(vars, decodeGroup) }
 
 // loadPlan loads the plan's groups into vars.
 func loadPlan(plan *Plan, vars []Var) error { return plain.LoadPlan(plan, vars, decodeGroup) }
-
-// unchanged returns the file Load read that holds exactly names and parts.
-func unchanged(names []string, parts [][]byte) (string, bool) {
-	var size int64
-	for _, p := range parts {
-		size += int64(len(p))
-	}
-	for _, g := range loaded {
-		if g.Size != size || !slices.Equal(g.Names, names) {
-			continue
-		}
-		// Mapped again rather than kept mapped since Load: the cell's
-		// memory (a limit counts it) holds the value once while it runs.
-		b, release, err := plain.MapFile(plain.Join(loadedDir, g.File), g.Size)
-		if err != nil {
-			continue
-		}
-		same := true
-		for rest, i := b, 0; same && i < len(parts); i++ {
-			same = string(rest[:len(parts[i])]) == string(parts[i])
-			rest = rest[len(parts[i]):]
-		}
-		release()
-		if same {
-			return g.File, true
-		}
-	}
-	return "", false
-}
 
 // Save writes the values of vars when the cell's code has returned
 // normally (a panic, os.Exit or runtime.Goexit never reaches it): one file
@@ -102,7 +59,7 @@ func Save(vars []Var) {
 		fmt.Fprintf(os.Stderr, "gokernel: cannot keep this cell's values: %v\n", err)
 		return
 	}
-	rep := saveGroupsReusing(plan.Dir, out[strings.LastIndexByte(out, os.PathSeparator)+1:], plan.Budget, vars, unchanged)
+	rep := saveGroupsReusing(plan.Dir, out[strings.LastIndexByte(out, os.PathSeparator)+1:], plan.Budget, vars, plain.Unchanged)
 	if err := plain.WriteReport(out, rep); err != nil {
 		fmt.Fprintf(os.Stderr, "gokernel: cannot keep this cell's values: %v\n", err)
 	}
@@ -155,8 +112,7 @@ func saveGroupsReusing(dir, prefix string, budget int64, vars []Var, reuse func(
 		}
 		if total+size > budget {
 			for _, name := range names {
-				rep.Failed[name] = fmt.Sprintf("kept values are limited to %s in all (GOKERNEL_STATE_MAX) and %s would take %s more",
-					FormatSize(budget), strings.Join(names, ", "), FormatSize(size))
+				rep.Failed[name] = plain.OverBudget(budget, names, size)
 			}
 			continue
 		}
@@ -287,14 +243,4 @@ func builtinType(key string) bool {
 }
 
 // FormatSize writes a byte count the way limits are written (256 MB).
-func FormatSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+func FormatSize(n int64) string { return plain.FormatSize(n) }

@@ -37,7 +37,6 @@ func TestSaveWritesOnlyWhatChanged(t *testing.T) {
 	}
 	t.Setenv(EnvIn, filepath.Join(dir, "plan"))
 	t.Setenv(EnvOut, filepath.Join(dir, "c2"))
-	t.Cleanup(func() { loaded = nil })
 
 	var big2 []byte
 	var n2 int
@@ -132,7 +131,6 @@ func TestStoreKeepsTheFileOfAnUnchangedValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { loaded = nil })
 	types := map[string]Kept{"data": {Type: "[]int"}}
 	// run is one cell's program: it loads data if kept, lets change
 	// have its way, and saves it.

@@ -1,5 +1,5 @@
-// Package plain loads kept values of the predeclared types (numbers,
-// strings, bools) into a cell program without reflection, and holds the
+// Package plain loads and saves kept values of the predeclared types
+// (numbers, strings, bools) in a cell program without reflection, and holds the
 // files through which the kernel and every cell program exchange kept
 // values (the plan, the report, a file of values per group), which package
 // keep's codec reads and writes too.
@@ -9,8 +9,9 @@
 // carries any value (structs with unexported fields, pointers with their
 // aliasing, maps, interfaces) by walking it with reflect; its archive is
 // ≈ 2 MB and linking it costs a cell ≈ 10 ms. The engine has a program
-// import this package instead when the program only reads kept values, all
-// of predeclared types: `n := 0` in one cell, `fmt.Println(n)` in the next.
+// import this package instead when every value the program loads or saves
+// is of a predeclared type: `n := 0` in one cell, `n++` and `fmt.Println(n)`
+// in the next ones.
 // Its code is a few type switches; it links nothing fmt and os do not link
 // already.
 package plain
@@ -31,7 +32,8 @@ type Var struct {
 
 // Load fills vars, each a *bool, a pointer to a number type or a *string,
 // with their kept values, as the plan in $GOKERNEL_KEEP_IN says. The
-// generated program calls it before any of the cell's code (see LoadWith).
+// generated program calls it before any of the cell's code (see LoadWith),
+// and Save when the cell's code returns.
 func Load(vars []Var) { LoadWith(vars, decode) }
 
 // Loads reports whether Load loads a variable declared with the type
@@ -63,6 +65,7 @@ func LoadWith(vars []Var, decode func(data []byte, members []Var) error) *Plan {
 	plan, err := ReadPlan(in)
 	if err == nil {
 		err = LoadPlan(plan, vars, decode)
+		loaded, loadedDir = plan.Groups, plan.Dir
 	}
 	if err != nil {
 		// Not errors.As: it links internal/reflectlite into every cell

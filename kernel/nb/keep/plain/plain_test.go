@@ -121,3 +121,31 @@ func FuzzDecode(f *testing.F) {
 		decode(b, []Var{{Name: "n", Ptr: &n}, {Name: "s", Ptr: &s}, {Name: "x", Ptr: &x}, {Name: "ok", Ptr: &ok}})
 	})
 }
+
+// FuzzRoundTrip: what save writes, decode reads back the same.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add(int64(-7), uint64(7), "hi", 1.5, true)
+	f.Fuzz(func(t *testing.T, i int64, u uint64, s string, x float64, ok bool) {
+		i8, c := int8(i), complex(float32(x), -float32(x))
+		in := []Var{{Name: "i", Ptr: &i}, {Name: "u", Ptr: &u}, {Name: "s", Ptr: &s}, {Name: "x", Ptr: &x}, {Name: "ok", Ptr: &ok}, {Name: "i8", Ptr: &i8}, {Name: "c", Ptr: &c}}
+		var i2 int64
+		var u2 uint64
+		var s2 string
+		var x2 float64
+		var ok2 bool
+		var i82 int8
+		var c2 complex64
+		out := []Var{{Name: "i", Ptr: &i2}, {Name: "u", Ptr: &u2}, {Name: "s", Ptr: &s2}, {Name: "x", Ptr: &x2}, {Name: "ok", Ptr: &ok2}, {Name: "i8", Ptr: &i82}, {Name: "c", Ptr: &c2}}
+		for k := range in {
+			fp, _ := fingerprint(in[k].Ptr)
+			data := appendValue(AppendHeader(nil, []string{in[k].Name}, []string{fp}), in[k].Ptr)
+			if err := decode(data, out[k:k+1]); err != nil {
+				t.Fatalf("%s: %v", in[k].Name, err)
+			}
+		}
+		if i2 != i || u2 != u || s2 != s || math.Float64bits(x2) != math.Float64bits(x) || ok2 != ok || i82 != i8 ||
+			math.Float32bits(real(c2)) != math.Float32bits(real(c)) || math.Float32bits(imag(c2)) != math.Float32bits(imag(c)) {
+			t.Errorf("have %v %v %q %v %v %v %v, want %v %v %q %v %v %v %v", i2, u2, s2, x2, ok2, i82, c2, i, u, s, x, ok, i8, c)
+		}
+	})
+}
