@@ -119,7 +119,7 @@ func TestCellLinksLittle(t *testing.T) {
 	if !built("composites")["reflect.MapOf"] {
 		t.Error("a cell registering Composites does not link reflect.MapOf: the check above proves nothing")
 	}
-	// A cell that only reads values of predeclared types links keep/plain
+	// A cell that keeps only values of predeclared types links keep/plain
 	// and nothing of keep (its codec costs ≈ 10 ms of link); the one above
 	// links keep (so that the check can fail).
 	keepSyms := func(syms map[string]bool) (n int) {
@@ -134,6 +134,6 @@ func TestCellLinksLittle(t *testing.T) {
 		t.Error("a cell keeping values with package keep links none of its symbols: the check below proves nothing")
 	}
 	if n := keepSyms(built("", "./testdata/linkplain")); n > 0 {
-		t.Errorf("a cell that only reads ints links %d symbols of package keep", n)
+		t.Errorf("a cell that reads and changes ints links %d symbols of package keep", n)
 	}
 }

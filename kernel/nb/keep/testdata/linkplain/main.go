@@ -1,5 +1,5 @@
 // Command linkplain is a cell program as the engine writes it when the cell
-// only reads ten small values of predeclared types: TestCellLinksLittle
+// uses and changes ten small values of predeclared types: TestCellLinksLittle
 // checks that it links package keep/plain alone, none of keep.
 package main
 
@@ -23,5 +23,7 @@ var _ = func() bool {
 func main() {
 	_gokernel_cellrt.Start(map[string]any{})
 	fmt.Println("hello, world", a0+a1+a2+a3+a4+a5+a6+a7+a8+a9)
+	a0++
+	_gokernel_keep.Save(_gokernel_load)
 	_gokernel_cellrt.Finish()
 }
