@@ -1,0 +1,41 @@
+package bench
+
+import (
+	"bytes"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+// programsRan reads the run stages from a kernel's log as the kernel
+// writes it (slog's text handler, GOKERNEL_LOG=debug): a Go cell's, a
+// %%python3 cell's (no cell attribute), and nothing from other stages or
+// messages.
+func TestProgramsRanSumsRunStages(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		log  func(*slog.Logger)
+		want time.Duration
+	}{
+		{"no run stage", func(l *slog.Logger) {
+			l.Debug("stage", "cell", 1, "phase", "build", "dur", 300*time.Microsecond, "how", "cache of earlier kernels")
+			l.Info("kernel started", "dur", time.Second)
+		}, 0},
+		{"a Go cell and a magic cell", func(l *slog.Logger) {
+			l.Debug("stage", "cell", 1, "phase", "vet", "dur", 500*time.Microsecond, "findings", 0)
+			l.Debug("stage", "cell", 1, "phase", "run", "dur", 68798566*time.Nanosecond, "cpu", 87*time.Millisecond)
+			l.Debug("stage", "cell", 1, "phase", "commit", "dur", 110*time.Microsecond)
+			l.Debug("stage", "phase", "run", "dur", 1032070475*time.Nanosecond, "cpu", 11*time.Millisecond, "interpreter", "python3")
+			l.Debug("stage", "cell", 2, "phase", "magic", "dur", 1033*time.Millisecond)
+			l.Debug("stage", "cell", 3, "phase", "run", "dur", 282*time.Nanosecond, "cpu", 0)
+		}, 68798566*time.Nanosecond + 1032070475*time.Nanosecond + 282*time.Nanosecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tc.log(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			if got := programsRan(buf.String()); got != tc.want {
+				t.Errorf("programsRan = %v, want %v; log:\n%s", got, tc.want, buf.String())
+			}
+		})
+	}
+}
