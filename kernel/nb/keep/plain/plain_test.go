@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -148,4 +150,25 @@ func FuzzRoundTrip(f *testing.F) {
 			t.Errorf("have %v %v %q %v %v %v %v, want %v %v %q %v %v %v %v", i2, u2, s2, x2, ok2, i82, c2, i, u, s, x, ok, i8, c)
 		}
 	})
+}
+
+// BenchmarkLoadTen loads ten kept ints, as the program of a cell using ten
+// small values does before its code runs.
+func BenchmarkLoadTen(b *testing.B) {
+	dir := b.TempDir()
+	ints := make([]int, 10)
+	var vars []Var
+	for i := range ints {
+		ints[i] = i
+		vars = append(vars, Var{Name: "a" + strconv.Itoa(i), Ptr: &ints[i]})
+	}
+	rep := save(dir, "s1", 1<<20, vars)
+	plan := filepath.Join(dir, "plan")
+	if err := WritePlan(plan, &Plan{Dir: dir, Budget: 1 << 20, Groups: rep.Groups}); err != nil {
+		b.Fatal(err)
+	}
+	b.Setenv(EnvIn, plan)
+	for b.Loop() {
+		Load(vars)
+	}
 }
