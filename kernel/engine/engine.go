@@ -184,6 +184,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		e.std.load()   // for imports and completion
 		reap.Prepare() // the first cell's shepherd (see Execute)
+		if e.warmErr == nil {
+			e.check.preload(warmPackages)
+		}
 	}()
 	return e, nil
 }

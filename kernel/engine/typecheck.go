@@ -41,6 +41,20 @@ func newValueChecker(files func(path string) (string, bool)) *valueChecker {
 	return vc
 }
 
+// preload reads the export data of paths into the importer's cache,
+// ignoring any that fail (a cell importing it reports why). The engine
+// calls it as it starts, while nothing waits for the kernel (a client's
+// wait_for_ready idles 0.2 s): the first cells that type-check otherwise
+// read fmt, sync, nb, keep ... themselves, measured 6-18 ms in their
+// values or types stage.
+func (vc *valueChecker) preload(paths []string) {
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	for _, p := range paths {
+		vc.imp.Import(p)
+	}
+}
+
 // valueCount type-checks src and returns the number of values to show of
 // the expression starting at byte offset off (a call's results, 0 for an
 // output call; 1 for any other expression). ok is false when the type

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -43,5 +45,40 @@ func TestValueCount(t *testing.T) {
 				t.Errorf("have %d (ok %v), want %d", n, ok, tt.want)
 			}
 		})
+	}
+}
+
+// preload reads the export data the engine's start-up hands it, so a
+// cell's type check finds those packages read: it asks for no export file
+// of them again (and still counts the cell's values).
+func TestValueCheckerPreloadReadsEachPackageOnce(t *testing.T) {
+	b := newTestBuilder(t)
+	paths := []string{"fmt", "strconv"}
+	if _, err := b.importConfig(t.Context(), false, paths); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	asked := map[string]int{}
+	vc := newValueChecker(func(path string) (string, bool) {
+		mu.Lock()
+		asked[path]++
+		mu.Unlock()
+		return b.exportFile(path)
+	})
+	vc.preload(paths)
+	for _, p := range paths {
+		if asked[p] != 1 {
+			t.Errorf("preload asked for %s's export data %d times, want once", p, asked[p])
+		}
+	}
+	src := "package main\n\nimport (\n\t\"fmt\"\n\t\"strconv\"\n)\n\nfunc main() {\n\tfmt.Print()\n\tstrconv.Atoi(\"12\")\n}\n"
+	n, ok := vc.valueCount([]byte(src), strings.Index(src, "strconv.Atoi"))
+	if !ok || n != 2 {
+		t.Errorf("valueCount(strconv.Atoi) after preload = %d, %v; want 2, true", n, ok)
+	}
+	for _, p := range paths {
+		if asked[p] != 1 {
+			t.Errorf("the type check after preload asked for %s's export data again (%d times in all)", p, asked[p])
+		}
 	}
 }
