@@ -168,7 +168,7 @@ func parseGroup(rest string) (Group, error) {
 }
 
 func readLines(path string, each func(word, rest string) error) error {
-	b, err := ReadWhole(path, -1)
+	b, err := readWhole(path, -1)
 	if err != nil {
 		return err
 	}
@@ -181,11 +181,11 @@ func readLines(path string, each func(word, rest string) error) error {
 	return nil
 }
 
-// ReadWhole reads the file at path, of size bytes (-1: unknown). It uses
+// readWhole reads the file at path, of size bytes (-1: unknown). It uses
 // no os.ReadFile or os.Stat: their os.FileInfo holds a time.Time, which
 // links all of package time's formatting and time zone loading into every
 // cell.
-func ReadWhole(path string, size int64) ([]byte, error) {
+func readWhole(path string, size int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -225,16 +225,16 @@ func WritePrivate(path string, parts ...[]byte) error {
 // path/filepath is one more package to link into every cell).
 func Join(dir, name string) string { return dir + string(os.PathSeparator) + name }
 
-// A file of values starts with a header: Magic, the number of variables,
+// A file of values starts with a header: magic, the number of variables,
 // then each one's name and the fingerprint of its type (see keep's
 // Fingerprint); their values follow in that order. The values of the
 // predeclared types are written as keep's codec writes them (see decode).
-const Magic = "gokernel-keep-2\n" // 2: keep's slices and pointers refer to regions
+const magic = "gokernel-keep-2\n" // 2: keep's slices and pointers refer to regions
 
 // AppendHeader appends the header of a file holding the variables names,
 // whose types have the fingerprints fps.
 func AppendHeader(b []byte, names, fps []string) []byte {
-	b = append(b, Magic...)
+	b = append(b, magic...)
 	b = AppendUvarint(b, uint64(len(names)))
 	for i, n := range names {
 		b = appendString(b, n)
@@ -247,10 +247,10 @@ func AppendHeader(b []byte, names, fps []string) []byte {
 // with types of fingerprints fps, and returns what follows the header: their
 // values.
 func ReadHeader(b []byte, vars []Var, fps []string) ([]byte, error) {
-	if !strings.HasPrefix(string(b[:min(len(b), len(Magic))]), Magic) {
+	if !strings.HasPrefix(string(b[:min(len(b), len(magic))]), magic) {
 		return nil, &LoadError{Name: vars[0].Name, Err: errors.New("not a file of kept values")}
 	}
-	r := reader(b[len(Magic):])
+	r := reader(b[len(magic):])
 	n, ok := r.uvarint()
 	if !ok || n != uint64(len(vars)) {
 		return nil, &LoadError{Name: vars[0].Name, Err: errors.New("the file holds other variables")}

@@ -2,8 +2,8 @@
 
 package plain
 
-// MapFile reads the file of kept values at path, of size bytes.
-func MapFile(path string, size int64) (data []byte, release func(), err error) {
-	data, err = ReadWhole(path, size)
+// mapFile reads the file of kept values at path, of size bytes.
+func mapFile(path string, size int64) (data []byte, release func(), err error) {
+	data, err = readWhole(path, size)
 	return data, func() {}, err
 }

@@ -7,13 +7,13 @@ import (
 	"syscall"
 )
 
-// MapFile maps the file of kept values at path, of size bytes, read-only:
+// mapFile maps the file of kept values at path, of size bytes, read-only:
 // the decoder copies each value from the page cache into its variable once,
 // where reading the file would copy it twice and grow the heap of a program
 // that has just started by the whole file (starting a garbage collection).
 // release unmaps it; nothing decoded points into it (see decoder). A file
 // of at most readSmall bytes is read instead.
-func MapFile(path string, size int64) (data []byte, release func(), err error) {
+func mapFile(path string, size int64) (data []byte, release func(), err error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, &pathError{"open", path, err}

@@ -96,7 +96,7 @@ func LoadPlan(plan *Plan, vars []Var, decode func(data []byte, members []Var) er
 			}
 			members = append(members, v)
 		}
-		b, release, err := MapFile(Join(plan.Dir, g.File), g.Size)
+		b, release, err := mapFile(Join(plan.Dir, g.File), g.Size)
 		if err != nil {
 			return &LoadError{Name: g.Names[0], Err: err}
 		}

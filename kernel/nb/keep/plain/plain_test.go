@@ -86,7 +86,7 @@ func TestDecode(t *testing.T) {
 		{"an empty file", nil, []Var{{Name: "n", Ptr: &n}}, "", "not a file of kept values"},
 		{"a truncated string", file([]string{"s"}, []string{".string"}, hi[:2]), []Var{{Name: "s", Ptr: &s}}, "", "truncated"},
 		{"a truncated float", file([]string{"f"}, []string{".float64"}, pi[:7]), []Var{{Name: "f", Ptr: &f}}, "", "truncated"},
-		{"a truncated header", file([]string{"n"}, []string{".int"})[:len(Magic)+3], []Var{{Name: "n", Ptr: &n}}, "", "holds other variables"},
+		{"a truncated header", file([]string{"n"}, []string{".int"})[:len(magic)+3], []Var{{Name: "n", Ptr: &n}}, "", "holds other variables"},
 		{"a type plain does not load", file([]string{"c"}, []string{"main.celsius=float64"}, pi), []Var{{Name: "c", Ptr: new(celsius)}}, "", "not a value package plain loads"},
 	}
 	for _, tt := range tests {
@@ -114,7 +114,7 @@ func TestDecode(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add(file([]string{"n", "s", "x", "ok"}, []string{".int", ".string", ".complex128", ".bool"},
 		AppendUvarint(nil, 14), append(AppendUvarint(nil, 2), "hi"...), make([]byte, 16), []byte{1}))
-	f.Add([]byte(Magic))
+	f.Add([]byte(magic))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var n int
 		var s string

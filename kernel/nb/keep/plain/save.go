@@ -132,7 +132,7 @@ func Unchanged(names []string, parts [][]byte) (string, bool) {
 		}
 		// Mapped again rather than kept mapped since the load: the cell's
 		// memory (a limit counts it) holds the value once while it runs.
-		b, release, err := MapFile(Join(loadedDir, g.File), g.Size)
+		b, release, err := mapFile(Join(loadedDir, g.File), g.Size)
 		if err != nil {
 			continue
 		}
