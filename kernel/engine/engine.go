@@ -262,8 +262,9 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		return nil, errors.New("engine: closed")
 	}
 	// The shepherd the next cell's program will run under starts when this
-	// cell is over, while the user reads its output (≈5 ms less run stage,
-	// kernel/reap/spare.go).
+	// cell's program has exited (run) or, for a cell that ran none, when
+	// the cell is over, while the user reads its output (≈5 ms less run
+	// stage, kernel/reap/spare.go).
 	defer reap.Prepare()
 	count := req.Count
 	// What this cell sees, as builds ahead of it assumed it (lookahead.go).

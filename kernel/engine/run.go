@@ -202,6 +202,12 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 			<-waitCh
 		}
 	}
+	// The program is gone: the next cell's shepherd can start now, its
+	// start up (≈8 ms of CPU: the kernel's binary) no longer competing with
+	// the program, rather than after this cell's output, reply and idle
+	// went out. A client that sends the next cell as soon as it has those
+	// (nbclient) finds it further along (kernel/reap/spare.go).
+	reap.Prepare()
 	// Everything else the cell started: a moment to exit on SIGTERM after
 	// a normal end; none when the cell was stopped.
 	grace := killGroupGrace
