@@ -15,7 +15,7 @@ import (
 // encoding/binary, path/filepath), and never os.ReadFile or os.Stat, whose
 // os.FileInfo holds a time.Time and so links all of package time's
 // formatting and time zone loading. TestCellLinksLittle checks. A program
-// that only reads values of predeclared types links package plain alone.
+// that keeps only values of predeclared types links package plain alone.
 
 // The files a cell program and the kernel exchange, and the loading of a
 // program's variables from them, are package plain's; keep's codec fills in
