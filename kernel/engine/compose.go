@@ -148,7 +148,7 @@ func compose(c composition) program {
 		// After every declaration: the list takes the addresses of vars
 		// that have initializers. It is static data all the same (see
 		// writeKeptVars).
-		fmt.Fprintf(&b, "\n//line %s:7\nvar %s = %s\n", generatedFile, saveListName, varList(vs.Save))
+		fmt.Fprintf(&b, "\n//line %s:7\nvar %s = %s\n", generatedFile, saveListName, vs.varList(vs.Save))
 	}
 
 	// The entry point only brackets the cell: the user's statements run in
@@ -256,7 +256,7 @@ func writeKeptVars(b *strings.Builder, c composition) {
 	// compile (≈ 2 ms more compile for ten variables).
 	fmt.Fprintf(b, "\n//line %s:6\n", generatedFile)
 	if len(vs.Load) > 0 {
-		fmt.Fprintf(b, "var %s = %s\n\n", loadListName, varList(vs.Load))
+		fmt.Fprintf(b, "var %s = %s\n\n", loadListName, vs.varList(vs.Load))
 	}
 	b.WriteString("var _ = func() bool {\n")
 	for _, t := range register {
@@ -287,12 +287,19 @@ func (c composition) cellFile() string {
 }
 
 // varList writes a []keep.Var literal of names.
-func varList(names []string) string {
+func (vs *valueSection) varList(names []string) string {
+	plainly := vs.keepsPlain()
 	var b strings.Builder
 	fmt.Fprintf(&b, "[]%s.Var{", keepAlias)
 	for i, n := range names {
 		if i > 0 {
 			b.WriteString(", ")
+		}
+		if fp := vs.Plain[n]; plainly && !strings.HasPrefix(fp, ".") {
+			// A cell's type on a predeclared one: keep/plain is handed the
+			// variable as the predeclared type, and its fingerprint.
+			fmt.Fprintf(&b, "{Name: %q, Ptr: (*%s)(&%s), Type: %q}", n, plainUnder(fp), n, fp)
+			continue
 		}
 		fmt.Fprintf(&b, "{Name: %q, Ptr: &%s}", n, n)
 	}

@@ -34,9 +34,11 @@ type valueSection struct {
 	Convert  map[int]bool      // cell offsets of := statements written as assignments
 	Imports  map[string]string // alias -> path, for the types
 	Register []string          // the cell's types, so an interface may hold them
-	// Plain are the loaded and saved variables of predeclared types (int,
-	// string, ...), which package keep/plain keeps without keep's codec.
-	Plain map[string]bool
+	// Plain are the fingerprints (keep.Kept.Plain) of the loaded and
+	// saved variables that package keep/plain keeps without keep's codec:
+	// of predeclared types (int, string, ...) and of types a cell declares
+	// on them (type celsius float64).
+	Plain map[string]string
 }
 
 type valueVar struct{ Name, Type string }
@@ -56,7 +58,7 @@ func (vs *valueSection) keepsPlain() bool {
 	}
 	for _, names := range [][]string{vs.Load, vs.Save} {
 		for _, n := range names {
-			if !vs.Plain[n] {
+			if vs.Plain[n] == "" {
 				return false
 			}
 		}
@@ -64,11 +66,41 @@ func (vs *valueSection) keepsPlain() bool {
 	return true
 }
 
-// plainKept says whether k is of a predeclared type, which keep/plain
-// keeps: a type no cell declared anew (type int struct{...} would be one
-// of its Deps).
-func plainKept(k keep.Kept) bool {
-	return plain.Loads(k.Type) && len(k.Deps) == 0 && len(k.Dyn) == 0 && len(k.Imports) == 0
+// plainFingerprint is keep's Fingerprint of t when package keep/plain
+// keeps values of t, "" when only keep does: t is a predeclared type
+// (".int"), or a type declared at the top level of a cell on one
+// ("main.celsius=float64"; the program hands plain the variable as its
+// predeclared type, which merged must not declare anew: type int struct{}).
+func plainFingerprint(t types.Type, merged *declSet) string {
+	t = types.Unalias(t)
+	b, ok := t.Underlying().(*types.Basic)
+	if !ok {
+		return ""
+	}
+	name := types.Typ[b.Kind()].Name() // byte and rune as uint8 and int32, as reflect names them
+	if !plain.Loads(name) {
+		return "" // unsafe.Pointer, an untyped or invalid type
+	}
+	switch t := t.(type) {
+	case *types.Basic:
+		return "." + name
+	case *types.Named:
+		obj := t.Obj()
+		if obj.Pkg() == nil || obj.Pkg().Path() != "main" || obj.Parent() != obj.Pkg().Scope() || t.TypeArgs().Len() > 0 || len(merged.lookup(name)) > 0 {
+			return ""
+		}
+		return "main." + obj.Name() + "=" + name
+	}
+	return ""
+}
+
+// plainUnder is the predeclared type of a plain fingerprint: int for ".int"
+// and for "main.state=int".
+func plainUnder(fp string) string {
+	if _, under, ok := strings.Cut(fp, "="); ok {
+		return under
+	}
+	return strings.TrimPrefix(fp, ".")
 }
 
 // keepPath is the import path of the package the program keeps values with.
@@ -216,7 +248,7 @@ func (vp *valuePlan) predictKept(s *keep.Store) keptView {
 // others of their group (they share memory) and the declarations of their
 // types. It returns the declarations the program uses.
 func (e *Engine) planLoads(kept keptView, pc *parsedCell, merged *declSet, count int) ([]decl, *valuePlan) {
-	vp := &valuePlan{view: kept, section: &valueSection{Replace: map[string]string{}, Imports: map[string]string{}, Plain: map[string]bool{}},
+	vp := &valuePlan{view: kept, section: &valueSection{Replace: map[string]string{}, Imports: map[string]string{}, Plain: map[string]string{}},
 		drops: map[string]string{}, types: map[string]keep.Kept{}, replaced: map[string]keep.Lost{}}
 	declared := map[string]bool{}
 	for _, d := range pc.Decls {
@@ -372,7 +404,9 @@ func (e *Engine) planLoads(kept keptView, pc *parsedCell, merged *declSet, count
 				}
 				maps.Copy(vs.Imports, k.Imports)
 				vp.types[n] = *k
-				vs.Plain[n] = plainKept(*k)
+				if k.Plain != "" && (strings.HasPrefix(k.Plain, ".") || len(merged.lookup(plainUnder(k.Plain))) == 0) {
+					vs.Plain[n] = k.Plain
+				}
 				for _, d := range k.Dyn {
 					vs.registerDyn(d)
 				}
@@ -524,8 +558,9 @@ func (e *Engine) planSaves(vp *valuePlan, pc *parsedCell, used []decl, src []byt
 					vp.replaced[name] = keep.Lost{Type: exprs[j], Reason: reason}
 					continue
 				}
-				vp.types[name] = keep.Kept{Name: name, Type: exprs[j], Imports: q.importsOf(exprs[j]), Deps: q.deps(typesOf[j]), Cell: count, Made: count}
-				vs.Plain[name] = plainKept(vp.types[name])
+				fp := plainFingerprint(typesOf[j], merged)
+				vp.types[name] = keep.Kept{Name: name, Type: exprs[j], Imports: q.importsOf(exprs[j]), Deps: q.deps(typesOf[j]), Cell: count, Made: count, Plain: fp}
+				vs.Plain[name] = fp
 				saved[name] = true
 				vs.Save = append(vs.Save, name)
 			}
@@ -548,8 +583,9 @@ func (e *Engine) planSaves(vp *valuePlan, pc *parsedCell, used []decl, src []byt
 		if reason != "" {
 			continue
 		}
-		vp.types[name] = keep.Kept{Name: name, Type: expr, Imports: q.importsOf(expr), Deps: q.deps(t), Decl: d.Keyword + d.Text.Text, Cell: count, Made: d.Cell}
-		vs.Plain[name] = plainKept(vp.types[name])
+		fp := plainFingerprint(t, merged)
+		vp.types[name] = keep.Kept{Name: name, Type: expr, Imports: q.importsOf(expr), Deps: q.deps(t), Decl: d.Keyword + d.Text.Text, Cell: count, Made: d.Cell, Plain: fp}
+		vs.Plain[name] = fp
 		saved[name] = true
 		vs.Save = append(vs.Save, name)
 	}

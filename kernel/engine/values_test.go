@@ -241,7 +241,8 @@ func planProgram(t *testing.T, e *Engine, count int, code string) (*valueSection
 func TestValuesPlainPackage(t *testing.T) {
 	e := newTestEngine(t)
 	setup := "n := -3\nname := \"ann\"\nok := true\nratio := float32(1.5)\nz := 2+3i\nvar small int8 = -128\nbig := uint64(1<<64 - 1)\n" +
-		"b := byte(7)\nr := 'é'\nnums := []int{1}\ntype celsius float64\ntemp := celsius(20)\nvar e error"
+		"b := byte(7)\nr := 'é'\nnums := []int{1}\ntype celsius float64\ntemp := celsius(20)\nvar e error\n" +
+		"type state int\nconst (\n\tidle state = iota\n\tbusy\n)\nst := busy\ntype pair struct{ a, b int }\npr := pair{1, 2}"
 	if got := execCell(t, e, 1, setup); got.Err != nil {
 		t.Fatalf("setup: %v", got.Err)
 	}
@@ -257,7 +258,9 @@ func TestValuesPlainPackage(t *testing.T) {
 		{"makes a slice", "more := []int{n}\nlen(more)", false},
 		{"declares one anew as a slice", "n := []int{1}\nlen(n)", false},
 		{"reads a slice", "len(nums)", false},
-		{"reads a named type of a cell", "temp * 2", false},
+		{"reads a type a cell declares on float64", "temp * 2", true},
+		{"changes a type a cell declares on int", "st = idle", true},
+		{"reads a struct", "pr.a", false},
 		{"reads an interface", "e == nil", false},
 		{"reads a predeclared type and a slice", "n + len(nums)", false},
 	} {
@@ -281,12 +284,15 @@ func TestValuesPlainPackage(t *testing.T) {
 	if got := execCell(t, e, 2, "fmt.Println(n, name, ok, ratio, z, small, big, b, r)"); got.Err != nil || got.Stdout != want {
 		t.Errorf("read through keep/plain: %+v, want %q", got, want)
 	}
-	if got := execCell(t, e, 3, "n++\nname += \"!\"\nz *= 2\ncount := 1"); got.Err != nil {
+	if got := execCell(t, e, 3, "n++\nname += \"!\"\nz *= 2\ncount := 1\ntemp++\nst = idle\nlevel := state(7)"); got.Err != nil {
 		t.Errorf("changed through keep/plain: %+v", got)
 	}
-	want = "-2 ann! true 1.5 (4+6i) -128 18446744073709551615 7 233 1 1\n"
-	if got := execCell(t, e, 4, "fmt.Println(n, name, ok, ratio, z, small, big, b, r, count, len(nums))"); got.Err != nil || got.Stdout != want {
-		t.Errorf("read through keep: %+v, want %q", got, want)
+	want = "-2 ann! true 1.5 (4+6i) -128 18446744073709551615 7 233 1 21 0 7 1\n"
+	if got := execCell(t, e, 4, "fmt.Println(n, name, ok, ratio, z, small, big, b, r, count, temp, st, level, len(nums))\ntemp++\nst = busy"); got.Err != nil || got.Stdout != want {
+		t.Errorf("read (and changed) through keep: %+v, want %q", got, want)
+	}
+	if got := execCell(t, e, 5, "fmt.Println(temp, st, level)"); got.Err != nil || got.Stdout != "22 1 7\n" {
+		t.Errorf("what keep saved, read through keep/plain: %+v", got)
 	}
 }
 

@@ -46,6 +46,10 @@ type Kept struct {
 	// Dyn are the named types ("pkgpath.Name") the value holds inside
 	// interfaces: a program that loads it registers them.
 	Dyn []string
+	// Plain is the Fingerprint of Type when package keep/plain keeps such
+	// values: a predeclared type (".int"), or a type a cell declares on
+	// one ("main.celsius=float64"); "" for any other type.
+	Plain string
 	// Cell is the cell that last saved the value (a cell saves the values
 	// it may have changed); Made is the cell whose := or var declaration
 	// made the variable (0: Cell).

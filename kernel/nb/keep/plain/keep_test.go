@@ -118,6 +118,43 @@ func TestLoadsWhatKeepSaves(t *testing.T) {
 	}
 }
 
+// A variable of a type a cell declares on a predeclared one is handed to
+// plain as the predeclared type, with its type's fingerprint; keep, which
+// sees the type itself, reads and writes the same bytes.
+func TestNamedTypesAcrossPackages(t *testing.T) {
+	type celsius float64
+	type state int
+	fps := []string{keep.Fingerprint(reflect.TypeFor[celsius]()), keep.Fingerprint(reflect.TypeFor[state]())}
+	asKeep := func(c *celsius, s *state) []plain.Var {
+		return []plain.Var{{Name: "c", Ptr: c}, {Name: "s", Ptr: s}}
+	}
+	asPlain := func(c *celsius, s *state) []plain.Var {
+		return []plain.Var{{Name: "c", Ptr: (*float64)(c), Type: fps[0]}, {Name: "s", Ptr: (*int)(s), Type: fps[1]}}
+	}
+	for _, tt := range []struct {
+		name       string
+		save, load func([]plain.Var)
+		saveAs     func(*celsius, *state) []plain.Var
+		loadAs     func(*celsius, *state) []plain.Var
+	}{
+		{"keep saves, plain loads", keep.Save, plain.Load, asKeep, asPlain},
+		{"plain saves, keep loads", plain.Save, keep.Load, asPlain, asKeep},
+		{"plain saves, plain loads", plain.Save, plain.Load, asPlain, asPlain},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			c, s := celsius(-40.5), state(3)
+			rep := program(t, dir, "s1", nil, func() { tt.save(tt.saveAs(&c, &s)) })
+			var c2 celsius
+			var s2 state
+			program(t, dir, "s2", rep.Groups, func() { tt.load(tt.loadAs(&c2, &s2)) })
+			if c2 != c || s2 != s {
+				t.Errorf("loaded %v %v, want %v %v", c2, s2, c, s)
+			}
+		})
+	}
+}
+
 // A value a program loaded and left as it was is not written again: the
 // report names the file it came from, so the kernel keeps that file and
 // %who still says which cell last changed it.

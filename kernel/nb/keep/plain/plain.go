@@ -10,8 +10,8 @@
 // aliasing, maps, interfaces) by walking it with reflect; its archive is
 // ≈ 2 MB and linking it costs a cell ≈ 10 ms. The engine has a program
 // import this package instead when every value the program loads or saves
-// is of a predeclared type: `n := 0` in one cell, `n++` and `fmt.Println(n)`
-// in the next ones.
+// is of a predeclared type, or of a type a cell declares on one (type state
+// int): `n := 0` in one cell, `n++` and `fmt.Println(n)` in the next ones.
 // Its code is a few type switches; it links nothing fmt and os do not link
 // already.
 package plain
@@ -28,6 +28,13 @@ import (
 type Var struct {
 	Name string
 	Ptr  any
+	// Type is keep's Fingerprint of the variable's type when that is a type
+	// a cell declares on a predeclared one (type celsius float64:
+	// "main.celsius=float64") and Ptr points to the variable as its
+	// predeclared type ((*float64)(&temp)): the type switches below see only
+	// that. Empty for a variable of a predeclared type. Package keep ignores
+	// it: reflect sees the type Ptr points to.
+	Type string
 }
 
 // Load fills vars, each a *bool, a pointer to a number type or a *string,
@@ -116,7 +123,7 @@ func LoadPlan(plan *Plan, vars []Var, decode func(data []byte, members []Var) er
 func decode(b []byte, members []Var) error {
 	fps := make([]string, len(members))
 	for i, m := range members {
-		fp, ok := fingerprint(m.Ptr)
+		fp, ok := fingerprintOf(m)
 		if !ok {
 			return &LoadError{Name: m.Name, Err: fmt.Errorf("a %T is not a value package plain loads", m.Ptr)}
 		}
@@ -136,6 +143,16 @@ func decode(b []byte, members []Var) error {
 }
 
 var errShort = errors.New("keep: kept value is truncated")
+
+// fingerprintOf is keep's Fingerprint of v's type (see Var.Type), and
+// whether Load and Save take v.
+func fingerprintOf(v Var) (string, bool) {
+	fp, ok := fingerprint(v.Ptr)
+	if v.Type != "" {
+		fp = v.Type
+	}
+	return fp, ok
+}
 
 // fingerprint is keep's Fingerprint of the type p points to, for the types
 // Load loads: "." and the type's name (the package path of a predeclared

@@ -87,6 +87,9 @@ func TestDecode(t *testing.T) {
 		{"a truncated string", file([]string{"s"}, []string{".string"}, hi[:2]), []Var{{Name: "s", Ptr: &s}}, "", "truncated"},
 		{"a truncated float", file([]string{"f"}, []string{".float64"}, pi[:7]), []Var{{Name: "f", Ptr: &f}}, "", "truncated"},
 		{"a truncated header", file([]string{"n"}, []string{".int"})[:len(magic)+3], []Var{{Name: "n", Ptr: &n}}, "", "holds other variables"},
+		{"a cell's type on float64", file([]string{"f"}, []string{"main.celsius=float64"}, pi), []Var{{Name: "f", Ptr: &f, Type: "main.celsius=float64"}}, "0  3.141592653589793", ""},
+		{"a float64 kept, a cell's type wanted", file([]string{"f"}, []string{".float64"}, pi), []Var{{Name: "f", Ptr: &f, Type: "main.celsius=float64"}}, "", "its type changed"},
+		{"a cell's type kept, a float64 wanted", file([]string{"f"}, []string{"main.celsius=float64"}, pi), []Var{{Name: "f", Ptr: &f}}, "", "its type changed"},
 		{"a type plain does not load", file([]string{"c"}, []string{"main.celsius=float64"}, pi), []Var{{Name: "c", Ptr: new(celsius)}}, "", "not a value package plain loads"},
 	}
 	for _, tt := range tests {

@@ -38,7 +38,7 @@ func save(dir, prefix string, budget int64, vars []Var) *Report {
 	rep := &Report{Failed: map[string]string{}}
 	var total int64
 	for n, v := range vars {
-		fp, ok := fingerprint(v.Ptr)
+		fp, ok := fingerprintOf(v)
 		if !ok {
 			rep.Failed[v.Name] = fmt.Sprintf("a %T is not a value package plain saves", v.Ptr)
 			continue
