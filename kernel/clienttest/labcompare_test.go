@@ -139,7 +139,7 @@ func (m *multiline) UnmarshalJSON(b []byte) error {
 func compareLabNotebook(lab labNotebook, want []refCell) []string {
 	var probs []string
 	if !lab.Done {
-		probs = append(probs, "Run All did not finish (a cell still waiting or running)")
+		probs = append(probs, "Run All did not finish: cells left without a count (one still waiting or running, or aborted after a failed cell; the driver log names them)")
 	}
 	if lab.Status.Indicator != "idle" {
 		probs = append(probs, fmt.Sprintf("kernel indicator reads %q, want idle", lab.Status.Indicator))

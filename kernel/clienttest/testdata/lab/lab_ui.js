@@ -170,6 +170,34 @@ async function shot(page, a, name, locator) {
   log({ screenshot: file });
 }
 
+// runAllOutcome polls the notebook until every code cell has its count with the kernel idle
+// (true), or nothing has run or waited for 10 s with cells left without a count, or the
+// timeout passed (false).
+async function runAllOutcome(page, panel, timeout) {
+  const start = Date.now();
+  let quietSince = 0;
+  while (Date.now() - start < timeout) {
+    const s = await page.evaluate((panel) => {
+      const p = document.querySelector(panel);
+      const prompts = [...p.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map((e) => e.textContent.trim());
+      return {
+        counted: prompts.length > 0 && prompts.every((t) => /^\[\d+\]:$/.test(t)),
+        pending: prompts.some((t) => t === '[*]:'),
+        idle: !!p.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]'),
+      };
+    }, panel);
+    if (s.counted && s.idle) return true;
+    if (!s.pending && s.idle) {
+      quietSince = quietSince || Date.now();
+      if (Date.now() - quietSince > 10000) return false;
+    } else {
+      quietSince = 0;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
 // closeCurrent shuts the current notebook's kernel down and closes its tab unsaved.
 async function closeCurrent(page) {
   await page.evaluate(async () => {
@@ -202,12 +230,9 @@ async function lessons(page, a) {
     const t0 = Date.now();
     await menu(page, 'Run', 'Run All Cells');
     // Done: no cell waits or runs ("[*]:"), every code cell has a count, the kernel is idle.
-    const done = await page.waitForFunction((panel) => {
-      const p = document.querySelector(panel);
-      const prompts = [...p.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map((e) => e.textContent.trim());
-      return prompts.length > 0 && prompts.every((t) => /^\[\d+\]:$/.test(t)) &&
-        p.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]');
-    }, panel, { timeout: a.timeout }).then(() => true, () => false);
+    // Stalled: no cell waits or runs and the kernel is idle, for 10 s, yet some cells have no
+    // count (a cell failed and the rest were aborted): said at once, not after the timeout.
+    const done = await runAllOutcome(page, panel, a.timeout);
     const seconds = (Date.now() - t0) / 1000;
     check('run all finished', done, { notebook: nb, seconds });
     if (!done) {
