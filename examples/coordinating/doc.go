@@ -8,7 +8,9 @@
 //   - firstOf, which asks several mirrors and returns the first answer
 //     without leaving the slower goroutines blocked (the lesson's leak, fixed);
 //   - limited, which runs jobs at most n at a time with a buffered channel
-//     as a semaphore.
+//     as a semaphore;
+//   - BoundedQueue, a queue of limited size built on sync.Cond, the way
+//     Python's queue.Queue is built on threading.Condition.
 //
 // Run it with
 //
@@ -16,6 +18,9 @@
 //
 // Files:
 //   - main.go: the functions above and main.
+//   - boundedqueue.go: BoundedQueue.
+//   - boundedqueue_test.go: Put waits while full, Close wakes every waiter
+//     and lets Gets drain, many producers and consumers lose nothing.
 //   - coordinating_test.go: the pipeline stops at its deadline and leaves
 //     no goroutine behind, merge delivers everything, sumUntil returns
 //     ctx.Err(), firstOf leaks nothing, limited never exceeds n.

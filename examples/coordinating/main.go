@@ -143,6 +143,23 @@ func main() {
 	}
 	limited(2, jobs)
 	fmt.Println("semaphore: never more than 2 of 6 jobs at once:", most.Load() <= 2)
+
+	q := NewBoundedQueue(2)
+	totals := make([]int, 3)
+	var wg sync.WaitGroup
+	for i := range totals {
+		wg.Go(func() {
+			for v, ok := q.Get(); ok; v, ok = q.Get() {
+				totals[i] += v // each consumer adds to its own element
+			}
+		})
+	}
+	for n := 1; n <= 10; n++ {
+		q.Put(n) // waits while two items are queued
+	}
+	q.Close()
+	wg.Wait()
+	fmt.Println("condition variables: 3 consumers took 1..10 through a queue of 2: total", totals[0]+totals[1]+totals[2])
 }
 
 // fromSlice sends vs and closes its channel.

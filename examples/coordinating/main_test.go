@@ -17,4 +17,5 @@ var wantInOutput = []string{
 	"fan-in: sum of the squares of 1..5 = 55",
 	"first answer: fast",
 	"semaphore: never more than 2 of 6 jobs at once: true",
+	"condition variables: 3 consumers took 1..10 through a queue of 2: total 55",
 }
