@@ -180,7 +180,7 @@ func (b *builder) savedConfigFile(race bool) string {
 		return ""
 	}
 	h := sha256.New()
-	fmt.Fprintln(h, b.tc.version, b.tc.goroot, race, strings.Join(warmPackages, " "), cellSourcesHash())
+	fmt.Fprintln(h, b.tc.version, b.tc.goroot, race, strings.Join(warmPackages, " "), cellSourcesHash(), exportBuildFlags)
 	for _, k := range []string{"GOCACHE", "GOFLAGS", "GOEXPERIMENT", "GOOS", "GOARCH", "GOAMD64", "GOARM64", "GODEBUG"} {
 		fmt.Fprintf(h, "%s=%s\n", k, os.Getenv(k))
 	}
@@ -279,7 +279,7 @@ func (b *builder) importConfig(ctx context.Context, race bool, pkgs []string) (s
 	if len(missing) == 0 && file != "" {
 		return file, nil
 	}
-	files, err := b.listExports(ctx, race, missing)
+	files, err := b.listExports(ctx, race, false, missing)
 	if err != nil {
 		return "", err
 	}
@@ -315,10 +315,24 @@ func (b *builder) addToConfig(race bool, files map[string]string) (string, error
 	return name, nil
 }
 
+// exportBuildFlags are the build flags of every package archive a cell
+// links: the standard library, the cell packages, and what a kernel
+// prebuilds for a class. Without DWARF: the cells' own link leaves it out
+// (-w), but the linker still reads each archive's DWARF sections, a
+// seventh of a hello cell's link (issue 16, "A lighter link"). Stack
+// traces, panics and the race detector use the pclntab, not DWARF.
+var exportBuildFlags = []string{"-gcflags=all=-dwarf=false"}
+
 // listExports runs `go list -export -deps` in the workspace module, which
-// compiles what is not in the build cache yet.
-func (b *builder) listExports(ctx context.Context, race bool, pkgs []string) (map[string]string, error) {
+// compiles what is not in the build cache yet. Tolerant adds -e: a package
+// that cannot be built here (one needing cgo without a C compiler, say) is
+// left out rather than failing the whole list.
+func (b *builder) listExports(ctx context.Context, race, tolerant bool, pkgs []string) (map[string]string, error) {
 	args := []string{"list", "-export", "-deps", "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}"}
+	args = append(args, exportBuildFlags...)
+	if tolerant {
+		args = append(args, "-e")
+	}
 	if race {
 		args = append(args, "-race")
 	}
@@ -387,8 +401,8 @@ func (b *builder) build(ctx context.Context, req buildRequest) (buildResult, err
 	// names below, nothing else; only such binaries outlive the kernel.
 	stdOnly := direct
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00lang=%s\x00race=%v\x00direct=%v\x00cellsrc=%s\x00prebuilt=%s\x00",
-		b.tc.version, b.tc.goroot, b.tc.langVer, req.Race, direct, cellSourcesHash(), b.prebuilt)
+	fmt.Fprintf(h, "%s\x00%s\x00lang=%s\x00race=%v\x00direct=%v\x00cellsrc=%s\x00prebuilt=%s\x00archives=%v\x00",
+		b.tc.version, b.tc.goroot, b.tc.langVer, req.Race, direct, cellSourcesHash(), b.prebuilt, exportBuildFlags)
 	for _, kv := range b.env {
 		if k, _, _ := strings.Cut(kv, "="); slices.Contains(codegenEnv, k) {
 			fmt.Fprintf(h, "%s\x00", kv)

@@ -265,3 +265,34 @@ func TestStartRaceWarmCallersAtOnceFindTheSavedImportcfg(t *testing.T) {
 		}
 	}
 }
+
+// TestArchivesWithoutDWARF: the archives a cell links are built with
+// exportBuildFlags (no DWARF, which the linker would read and throw away),
+// so they are other build-cache entries than a plain `go list -export`
+// gives, and a program linked with them still runs and panics with its
+// stack (which needs no DWARF).
+func TestArchivesWithoutDWARF(t *testing.T) {
+	b := newTestBuilder(t)
+	ours, err := b.listExports(t.Context(), false, false, []string{"fmt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(b.tc.goBin, "list", "-export", "-f", "{{.Export}}", "fmt")
+	cmd.Dir, cmd.Env = b.ws.dir, b.env
+	plain, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ours["fmt"] == "" || ours["fmt"] == strings.TrimSpace(string(plain)) {
+		t.Errorf("fmt's archive %q is the default build's %q: exportBuildFlags not applied", ours["fmt"], strings.TrimSpace(string(plain)))
+	}
+	src := []byte("package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"hi\")\n\tpanic(\"boom\")\n}\n")
+	built, err := b.build(t.Context(), buildRequest{Cell: 1, Source: src, Imports: []string{"fmt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(built.Binary).CombinedOutput()
+	if !strings.Contains(string(out), "hi\npanic: boom") || !strings.Contains(string(out), "main.main()") {
+		t.Errorf("program output %q (err %v): want its line, the panic and main.main in the stack", out, err)
+	}
+}

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,7 +12,6 @@ import (
 	"log/slog"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -101,7 +98,7 @@ type prebuiltManifest struct {
 // prebuiltKey identifies what the archives of a prebuilt library depend on.
 func prebuiltKey(tc *toolchain) string {
 	h := sha256.New()
-	fmt.Fprintln(h, "prebuilt v1", tc.version, tc.goroot, tc.toolDir, cellSourcesHash())
+	fmt.Fprintln(h, "prebuilt v1", tc.version, tc.goroot, tc.toolDir, cellSourcesHash(), exportBuildFlags)
 	for _, k := range []string{"GOFLAGS", "GOEXPERIMENT", "GOOS", "GOARCH", "GOAMD64", "GOARM64", "GODEBUG"} {
 		fmt.Fprintf(h, "%s=%s\n", k, os.Getenv(k))
 	}
@@ -168,7 +165,7 @@ func Prebuild(ctx context.Context, opts PrebuildOptions) (PrebuildReport, error)
 	report := PrebuildReport{Dir: final}
 
 	start := time.Now()
-	plain, err := b.listExportsTolerant(ctx, false, pkgs)
+	plain, err := b.listExports(ctx, false, true, pkgs)
 	if err != nil {
 		return report, fmt.Errorf("prebuild: %w", err)
 	}
@@ -179,7 +176,7 @@ func Prebuild(ctx context.Context, opts PrebuildOptions) (PrebuildReport, error)
 		}
 	}
 	start = time.Now()
-	race, raceErr := b.listExportsTolerant(ctx, true, append(slices.Clone(pkgs), "runtime/race"))
+	race, raceErr := b.listExports(ctx, true, true, append(slices.Clone(pkgs), "runtime/race"))
 	if raceErr == nil && race["runtime/race"] == "" {
 		raceErr = errors.New("the race runtime (runtime/race) did not build")
 	}
@@ -266,38 +263,6 @@ func isPrebuiltKeyDir(name string) bool {
 	}
 	_, err := hex.DecodeString(key)
 	return err == nil
-}
-
-// listExportsTolerant is listExports with -e: a package that cannot be built
-// here (one needing cgo without a C compiler, say) is left out rather than
-// failing the whole list.
-func (b *builder) listExportsTolerant(ctx context.Context, race bool, pkgs []string) (map[string]string, error) {
-	args := []string{"list", "-e", "-export", "-deps", "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}"}
-	if race {
-		args = append(args, "-race")
-	}
-	args = append(args, "--")
-	args = append(args, pkgs...)
-	cmd := exec.CommandContext(ctx, b.tc.goBin, args...)
-	cmd.Dir = b.ws.dir
-	cmd.Env = b.env
-	if race {
-		cmd.Env = append(slices.Clone(b.env), "CGO_ENABLED=1")
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("go list -export: %w: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	files := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		if p, f, ok := strings.Cut(sc.Text(), "="); ok {
-			files[p] = f
-		}
-	}
-	return files, nil
 }
 
 // copyReadOnly copies src to dst (mode 0444), making dst's directories.
