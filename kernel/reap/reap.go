@@ -332,12 +332,12 @@ func (c *Cell) End(grace time.Duration) error {
 // finishing counts the shepherds being reaped in the background.
 var finishing sync.WaitGroup
 
-// Settle ends the spare shepherd, if any, and waits up to d for the
+// Settle ends the spare shepherds, if any, and waits up to d for the
 // shepherds of ended cells to be reaped and their cgroups removed: a kernel
 // about to exit calls it. (What is left when it exits anyway is an empty
 // cgroup, removed by the next kernel.)
 func Settle(d time.Duration) {
-	discardSpare()
+	discardSpares()
 	done := make(chan struct{})
 	go func() { finishing.Wait(); close(done) }()
 	select {

@@ -45,14 +45,26 @@ var startWays = []struct {
 	}},
 }
 
-// spareForTest prepares a spare shepherd and returns its pid once it is
-// ready for Start, 0 if none came within 10 s.
+// spareForTest prepares spare shepherds and returns the pid of the one the
+// next Start takes once it is ready, 0 if none came within 10 s.
 func spareForTest() int {
 	Prepare()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		spares.Lock()
-		s, starting := spares.ready, spares.starting
+		var s *spare
+		if len(spares.ready) > 0 {
+			s = spares.ready[0]
+			if !s.fitsCgroups() {
+				// Made under an earlier test's settings: Start would
+				// discard it.
+				spares.ready = spares.ready[1:]
+				spares.Unlock()
+				s.discard()
+				continue
+			}
+		}
+		starting := spares.starting
 		spares.Unlock()
 		if s != nil {
 			return s.cmd.Process.Pid
@@ -289,4 +301,35 @@ func threadsExited(pid int) bool {
 		}
 	}
 	return true
+}
+
+// TestSparesWaitTwoDeep checks that Prepare keeps spareDepth spares and
+// that Start takes the oldest: the one that has had longest to start up.
+func TestSparesWaitTwoDeep(t *testing.T) {
+	t.Setenv(EnvNoCgroup, "1")
+	discardSpares()
+	var pids []int
+	if waitFor(func() bool {
+		Prepare()
+		spares.Lock()
+		defer spares.Unlock()
+		pids = pids[:0]
+		for _, s := range spares.ready {
+			pids = append(pids, s.cmd.Process.Pid)
+		}
+		return len(pids) == spareDepth
+	}, 10*time.Second) != nil {
+		t.Fatalf("%d spares wait after Prepare, want %d", len(pids), spareDepth)
+	}
+	for i, want := range pids {
+		c, err := Start(Spec{Path: "/bin/true"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-c.Exited()
+		c.End(0)
+		if c.Shepherd != want {
+			t.Errorf("Start %d ran under shepherd %d, want the oldest spare %d (spares were %v)", i+1, c.Shepherd, want, pids)
+		}
+	}
 }
