@@ -177,7 +177,15 @@ func loopCell(run int) string {
 const (
 	keptSmallCell = "a0, a1, a2, a3, a4 := 0, 1, 2, 3, 4\na5, a6, a7, a8, a9 := 5, 6, 7, 8, 9\n"
 	keptBigCell   = "big := make([]byte, 10<<20)\nfor i := range big {\n\tbig[i] = byte(i)\n}\n"
+	keptSliceCell = "few := []byte{1, 2, 3}\n"
 )
+
+// keptSliceUse is a hello cell that reads a small kept slice: like the
+// 10 MB cells, its program links keep's codec ([]byte is not a
+// predeclared type), so it is their baseline.
+func keptSliceUse(run int) string {
+	return fmt.Sprintf("fmt.Println(\"hello, world\", %d, len(few), few[1])\n", run)
+}
 
 // keptSmallUse is a hello cell that reads the ten small kept values.
 func keptSmallUse(run int) string {
