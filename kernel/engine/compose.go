@@ -103,6 +103,7 @@ func compose(c composition) program {
 	vs := c.Values
 	if vs.keeps() {
 		fmt.Fprintf(&b, "\t%s %q\n", keepAlias, vs.keepPath())
+		vs.addImportedSentinels(c.Imports) // before the alias imports are written
 	}
 	aliases := vs.usedImports()
 	for _, alias := range slices.Sorted(maps.Keys(aliases)) {
@@ -243,11 +244,11 @@ func writeKeptVars(b *strings.Builder, c composition) {
 			fmt.Fprintf(b, "\n%svar %s %s\n", lineDirective(d.file(), d.Text.Line, d.Text.Col), d.Names[0], typ)
 		}
 	}
-	register := vs.Register
+	register, sentinels := vs.Register, vs.Sentinels
 	if vs.keepsPlain() {
-		register = nil // keep/plain keeps no interfaces, and has no registry
+		register, sentinels = nil, nil // keep/plain keeps no interfaces, and has no registry
 	}
-	if !vs.keeps() || len(register)+len(vs.Load) == 0 {
+	if !vs.keeps() || len(register)+len(sentinels)+len(vs.Load) == 0 {
 		return
 	}
 	// The list of variables to load is a package var of its own, before
@@ -259,6 +260,9 @@ func writeKeptVars(b *strings.Builder, c composition) {
 		fmt.Fprintf(b, "var %s = %s\n\n", loadListName, vs.varList(vs.Load))
 	}
 	b.WriteString("var _ = func() bool {\n")
+	for _, full := range sentinels {
+		fmt.Fprintf(b, "\t%s.RegisterSentinel(%q, %s)\n", keepAlias, full, sentinelExpr(full))
+	}
 	for _, t := range register {
 		fmt.Fprintf(b, "\t%s.RegisterType[%s]()\n", keepAlias, t)
 	}

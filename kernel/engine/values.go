@@ -34,6 +34,11 @@ type valueSection struct {
 	Convert  map[int]bool      // cell offsets of := statements written as assignments
 	Imports  map[string]string // alias -> path, for the types
 	Register []string          // the cell's types, so an interface may hold them
+	// Sentinels are sentinel errors ("context.Canceled") the program
+	// registers with keep so that a kept error equal to one carries as
+	// itself (keep/sentinels.go): those of the packages it imports that
+	// keep does not link, and those its loaded values hold.
+	Sentinels []string
 	// Plain are the fingerprints (keep.Kept.Plain) of the loaded and
 	// saved variables that package keep/plain keeps without keep's codec:
 	// of predeclared types (int, string, ...) and of types a cell declares
@@ -126,6 +131,9 @@ func (vs *valueSection) usedImports() map[string]string {
 	}
 	if !vs.keepsPlain() {
 		types = append(types, vs.Register...) // registered through keep only
+		for _, full := range vs.Sentinels {
+			types = append(types, sentinelExpr(full))
+		}
 	}
 	for alias, path := range vs.Imports {
 		for _, t := range types {
@@ -142,6 +150,10 @@ func (vs *valueSection) usedImports() map[string]string {
 // inside an interface, so that it can be loaded: the cell's types by name,
 // others' exported types through an alias import.
 func (vs *valueSection) registerDyn(key string) {
+	if full, ok := strings.CutPrefix(key, "="); ok {
+		vs.addSentinel(full) // a sentinel error, not a type
+		return
+	}
 	i := strings.LastIndexByte(key, '.')
 	if i < 0 || strings.ContainsAny(key[i:], "[]") {
 		return // a generic instantiation: not written by name here
@@ -161,6 +173,45 @@ func (vs *valueSection) registerDyn(key string) {
 	if t := alias + "." + name; !slices.Contains(vs.Register, t) {
 		vs.Register = append(vs.Register, t)
 	}
+}
+
+// importedSentinels are the sentinel errors of packages package keep does
+// not link (it knows io's, os's, strconv's ... itself), by import path: a
+// program that imports one of these packages registers them.
+var importedSentinels = map[string][]string{
+	"context": {"Canceled", "DeadlineExceeded"},
+}
+
+// addSentinel has the program register the sentinel error full
+// ("context.Canceled"), through an alias import of its package.
+func (vs *valueSection) addSentinel(full string) {
+	i := strings.LastIndexByte(full, '.')
+	if i < 0 || !token.IsExported(full[i+1:]) || slices.Contains(vs.Sentinels, full) {
+		return
+	}
+	vs.Imports[typeAlias(full[:i])] = full[:i]
+	vs.Sentinels = append(vs.Sentinels, full)
+}
+
+// addImportedSentinels registers the sentinels of the packages in imports
+// (importedSentinels), for a program that keeps values with keep's codec:
+// a value this cell makes may be one of them.
+func (vs *valueSection) addImportedSentinels(imports []importSpec) {
+	if !vs.keeps() || vs.keepsPlain() {
+		return
+	}
+	for _, imp := range imports {
+		for _, name := range importedSentinels[imp.Path] {
+			vs.addSentinel(imp.Path + "." + name)
+		}
+	}
+}
+
+// sentinelExpr is how the program names the sentinel full: through the
+// alias import of its package.
+func sentinelExpr(full string) string {
+	i := strings.LastIndexByte(full, '.')
+	return typeAlias(full[:i]) + full[i:]
 }
 
 // replaces says whether d is a var declaration whose kept value is loaded,

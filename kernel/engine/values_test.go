@@ -109,6 +109,21 @@ func TestValuesThatCannotCarry(t *testing.T) {
 	})
 }
 
+// A kept error that is a sentinel (ctx.Err(), strconv's ErrSyntax inside
+// a *NumError, io.EOF wrapped by fmt.Errorf) is still that sentinel in a
+// later cell: == and errors.Is say what one `go run` says.
+func TestValuesSentinelErrors(t *testing.T) {
+	runRegressSteps(t, []regressStep{
+		{name: "errors from the standard library", code: "ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)\n<-ctx.Done()\ncancel()\nerr := ctx.Err()\n" +
+			"_, atoiErr := strconv.Atoi(\"x\")\nwrapped := fmt.Errorf(\"reading: %w\", io.EOF)\nfmt.Println(err, atoiErr, wrapped)",
+			stdout: "context deadline exceeded strconv.Atoi: parsing \"x\": invalid syntax reading: EOF\n"},
+		{name: "are the same errors in a later cell", code: "fmt.Println(err == context.DeadlineExceeded, errors.Is(atoiErr, strconv.ErrSyntax), errors.Is(wrapped, io.EOF))",
+			stdout: "true true true\n"},
+		{name: "a cell that does not import context copies one", code: "again := err\nfmt.Println(again)", stdout: "context deadline exceeded\n"},
+		{name: "and the copy is the sentinel too", code: "fmt.Println(again == context.DeadlineExceeded, errors.Is(again, context.DeadlineExceeded))", stdout: "true true\n"},
+	})
+}
+
 func TestValuesTypeRedefinedAndReset(t *testing.T) {
 	e := newTestEngine(t)
 	execCell(t, e, 1, "type ledger struct{ total int }\nl := ledger{total: 3}\nkeepMe := 7")

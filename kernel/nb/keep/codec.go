@@ -218,6 +218,14 @@ func (e *encoder) value(v reflect.Value, path string) error {
 			e.uvarint(0)
 			return nil
 		}
+		if name, builtin, ok := sentinelName(v); ok {
+			e.uvarint(2) // io.EOF, context.Canceled ...: by name (sentinels.go)
+			e.bytes([]byte(name))
+			if e.dyn != nil && !builtin {
+				e.dyn["="+name] = true // the loading program registers it too
+			}
+			return nil
+		}
 		dyn := v.Elem()
 		if reason, ok := kindReasons[dyn.Kind()]; ok {
 			return &CannotCarryError{Path: path, Reason: reason}
@@ -574,6 +582,18 @@ func (d *decoder) value(v reflect.Value, depth int) error {
 		if err != nil {
 			return err
 		}
+		if tag == 2 {
+			s, ok := sentinelNamed(string(desc))
+			if !ok {
+				return fmt.Errorf("keep: no sentinel error %q", desc)
+			}
+			sv := reflect.ValueOf(s)
+			if !sv.Type().Implements(t) {
+				return fmt.Errorf("keep: %s does not fit in a %s", desc, t)
+			}
+			v.Set(sv)
+			return nil
+		}
 		dt, err := lookupDescription(string(desc))
 		if err != nil {
 			return err
@@ -715,7 +735,7 @@ func describe(t reflect.Type) (string, error) {
 		if !nameable(t) {
 			// Saved, it could never load: the loading program registers the
 			// types it can name, and no program can name this one.
-			if t.PkgPath() == "context" {
+			if t.PkgPath() == "context" && t.Name() != "deadlineExceededError" { // (that one is an error, not a context)
 				return "", errors.New("a context belongs to the program that made it (its cancel func, timer and goroutines stay there); make it in the cell that uses it")
 			}
 			return "", fmt.Errorf("it holds a %s, a type package %s keeps to itself, which no later cell can name", t, t.PkgPath())

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"io/fs"
 	"math/big"
 	"os"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -347,5 +351,59 @@ func BenchmarkSaveLoad10MB(b *testing.B) {
 			b.Fatal(err)
 		}
 		os.Remove(dir + "/" + rep.Groups[0].File)
+	}
+}
+
+// Sentinel errors keep their identity: a later cell's err == io.EOF and
+// errors.Is(err, context.Canceled) say what one program says. (Copied,
+// io.EOF would be another *errors.errorString with the same text.)
+func TestSentinelErrorsKeepTheirIdentity(t *testing.T) {
+	type outcome struct {
+		name string
+		err  error
+	}
+	// What the engine's program does when it imports context (or loads a
+	// value holding these): keep does not link context itself.
+	RegisterSentinel("context.Canceled", context.Canceled)
+	RegisterSentinel("context.DeadlineExceeded", context.DeadlineExceeded)
+	wrapped := fmt.Errorf("reading the config: %w", io.EOF)
+	_, atoiErr := strconv.Atoi("x")
+	out, rep := roundTrip(t,
+		Var{Name: "eof", Ptr: ptr(io.EOF)},
+		Var{Name: "deadline", Ptr: ptr(context.DeadlineExceeded)},
+		Var{Name: "canceled", Ptr: ptr[any](context.Canceled)},
+		Var{Name: "wrapped", Ptr: ptr(wrapped)},
+		Var{Name: "atoi", Ptr: ptr(atoiErr)},
+		Var{Name: "inStruct", Ptr: ptr(outcome{"job 1", os.ErrNotExist})},
+		Var{Name: "mine", Ptr: ptr(errors.New("EOF"))},
+	)
+	if len(rep.Failed) > 0 {
+		t.Fatalf("failed: %v", rep.Failed)
+	}
+	// The loading program must register what the saving one registered.
+	for _, want := range []string{"deadline =context.DeadlineExceeded", "canceled =context.Canceled"} {
+		if !slices.Contains(rep.Dyn, want) {
+			t.Errorf("Dyn %q lacks %q", rep.Dyn, want)
+		}
+	}
+	if slices.ContainsFunc(rep.Dyn, func(d string) bool { return strings.Contains(d, "io.EOF") }) {
+		t.Errorf("Dyn %q lists io.EOF, which every program knows", rep.Dyn)
+	}
+	for _, c := range []struct {
+		what string
+		ok   bool
+	}{
+		{"eof == io.EOF", *out[0].(*error) == io.EOF},
+		{"deadline == context.DeadlineExceeded", *out[1].(*error) == context.DeadlineExceeded},
+		{"canceled (in an any) == context.Canceled", *out[2].(*any) == context.Canceled},
+		{"errors.Is(wrapped, io.EOF)", errors.Is(*out[3].(*error), io.EOF)},
+		{"wrapped's text", (*out[3].(*error)).Error() == "reading the config: EOF"},
+		{"errors.Is(atoi, strconv.ErrSyntax)", errors.Is(*out[4].(*error), strconv.ErrSyntax)},
+		{"errors.Is(inStruct.err, fs.ErrNotExist)", errors.Is(out[5].(*outcome).err, fs.ErrNotExist)},
+		{"a cell's own error that reads EOF is not io.EOF", *out[6].(*error) != io.EOF && (*out[6].(*error)).Error() == "EOF"},
+	} {
+		if !c.ok {
+			t.Errorf("after a round trip: %s: false", c.what)
+		}
 	}
 }

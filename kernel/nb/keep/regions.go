@@ -219,6 +219,9 @@ func (m *memory) walk(v reflect.Value) {
 		if v.IsNil() {
 			return
 		}
+		if _, _, ok := sentinelName(v); ok {
+			return // written by name: no memory of its own to share
+		}
 		dyn := v.Elem()
 		if !m.dynSeen[dyn.Type()] {
 			m.dynSeen[dyn.Type()] = true
