@@ -15,8 +15,9 @@ import (
 	"testing"
 )
 
-// newTestBuilder returns a warm builder in a fresh workspace.
-func newTestBuilder(t testing.TB) *builder {
+// newTestWorkspace finds the toolchain and opens a fresh workspace, removed
+// when the test ends.
+func newTestWorkspace(t testing.TB) (*toolchain, *workspace) {
 	t.Helper()
 	tc, err := findToolchain(t.Context(), "")
 	if err != nil {
@@ -27,6 +28,13 @@ func newTestBuilder(t testing.TB) *builder {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ws.remove() })
+	return tc, ws
+}
+
+// newTestBuilder returns a warm builder in a fresh workspace.
+func newTestBuilder(t testing.TB) *builder {
+	t.Helper()
+	tc, ws := newTestWorkspace(t)
 	b := newBuilder(tc, ws, slog.New(slog.DiscardHandler))
 	if err := b.warm(t.Context(), false, warmPackages); err != nil {
 		t.Fatal(err)
@@ -210,15 +218,7 @@ func TestFindToolchainWithoutGoOnPath(t *testing.T) {
 // cell waited for, in a kernel that had nothing to build).
 func TestStartRaceWarmCallersAtOnceFindTheSavedImportcfg(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	tc, err := findToolchain(t.Context(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws, err := openWorkspace("", tc.langVer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ws.remove() })
+	tc, ws := newTestWorkspace(t)
 	discard := slog.New(slog.DiscardHandler)
 	// A saved race importcfg naming an export file for every package of
 	// the warm-up: what an earlier kernel's warm-up leaves.

@@ -251,18 +251,7 @@ func TestModCachePerEngine(t *testing.T) {
 // and never answers. The cell says it is still waiting, on which proxy, and
 // how to stop it; an interrupt then ends the fetch with a clear error.
 func TestModuleFetchFromStalledProxy(t *testing.T) {
-	release := make(chan struct{})
-	stalled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(stalled.Close)
-	t.Cleanup(func() { close(release) })
-	t.Setenv("GOPROXY", stalled.URL)
-	t.Setenv("GOSUMDB", "off")
-	t.Setenv("GOMODCACHE", t.TempDir())
+	proxy := useStalledProxy(t)
 	defer func(d time.Duration) { goCommandQuietNotice = d }(goCommandQuietNotice)
 	goCommandQuietNotice = 300 * time.Millisecond
 
@@ -292,7 +281,7 @@ func TestModuleFetchFromStalledProxy(t *testing.T) {
 		t.Errorf("the interrupt took %v to end the fetch", time.Since(start))
 	}
 	stderr := rec.text("stderr")
-	for _, want := range []string{"go get has said nothing for 300ms", "GOPROXY=" + stalled.URL, "interrupt the kernel to stop it"} {
+	for _, want := range []string{"go get has said nothing for 300ms", "GOPROXY=" + proxy, "interrupt the kernel to stop it"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
@@ -307,18 +296,7 @@ func TestModuleFetchFromStalledProxy(t *testing.T) {
 // stalled proxy waits while many goroutines lock and end threads; it must
 // still be waiting, then stop at the interrupt.
 func TestModuleFetchOutlivesThreadsEnding(t *testing.T) {
-	release := make(chan struct{})
-	stalled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(stalled.Close)
-	t.Cleanup(func() { close(release) })
-	t.Setenv("GOPROXY", stalled.URL)
-	t.Setenv("GOSUMDB", "off")
-	t.Setenv("GOMODCACHE", t.TempDir())
+	useStalledProxy(t)
 
 	e := newTestEngine(t)
 	ctx, interrupt := context.WithCancel(context.Background())
@@ -352,4 +330,23 @@ func TestModuleFetchOutlivesThreadsEnding(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the interrupt did not end the fetch")
 	}
+}
+
+// useStalledProxy points the go command at a module proxy that accepts
+// every request and never answers, with an empty module cache, for the
+// rest of the test; it returns the proxy's URL.
+func useStalledProxy(t *testing.T) string {
+	release := make(chan struct{})
+	stalled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(stalled.Close)
+	t.Cleanup(func() { close(release) })
+	t.Setenv("GOPROXY", stalled.URL)
+	t.Setenv("GOSUMDB", "off")
+	t.Setenv("GOMODCACHE", t.TempDir())
+	return stalled.URL
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"unsafe"
@@ -62,12 +63,9 @@ var (
 func RegisterSentinel(name string, err error) {
 	sentinelsMu.Lock()
 	defer sentinelsMu.Unlock()
-	for _, s := range registered {
-		if s.name == name {
-			return
-		}
+	if !slices.ContainsFunc(registered, func(s namedSentinel) bool { return s.name == name }) {
+		registered = append(registered, namedSentinel{name, err})
 	}
-	registered = append(registered, namedSentinel{name, err})
 }
 
 // sentinelName returns the name of the sentinel error the interface value v
@@ -85,36 +83,28 @@ func sentinelName(v reflect.Value) (name string, builtin, ok bool) {
 		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
 	}
 	err, _ := v.Interface().(error)
-	for _, s := range builtinSentinels {
-		if err == s.err {
-			return s.name, true, true
-		}
-	}
-	sentinelsMu.RLock()
-	defer sentinelsMu.RUnlock()
-	for _, s := range registered {
-		if err == s.err {
-			return s.name, false, true
-		}
-	}
-	return "", false, false
+	s, builtin, ok := findSentinel(func(s namedSentinel) bool { return s.err == err })
+	return s.name, builtin, ok
 }
 
 // sentinelNamed returns the sentinel error called name.
 func sentinelNamed(name string) (error, bool) {
-	for _, s := range builtinSentinels {
-		if s.name == name {
-			return s.err, true
-		}
+	s, _, ok := findSentinel(func(s namedSentinel) bool { return s.name == name })
+	return s.err, ok
+}
+
+// findSentinel returns the first sentinel, built-in or registered, that
+// match accepts, and whether it is a built-in one.
+func findSentinel(match func(namedSentinel) bool) (s namedSentinel, builtin, ok bool) {
+	if i := slices.IndexFunc(builtinSentinels, match); i >= 0 {
+		return builtinSentinels[i], true, true
 	}
 	sentinelsMu.RLock()
 	defer sentinelsMu.RUnlock()
-	for _, s := range registered {
-		if s.name == name {
-			return s.err, true
-		}
+	if i := slices.IndexFunc(registered, match); i >= 0 {
+		return registered[i], false, true
 	}
-	return nil, false
+	return namedSentinel{}, false, false
 }
 
 var errorType = reflect.TypeFor[error]()
