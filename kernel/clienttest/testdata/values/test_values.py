@@ -6,7 +6,8 @@ Run by kernel/clienttest (TestValues); by hand, with gokernel installed:
 
 Every rule of the issue gets cells whose outputs are checked exactly: a counter, unexported
 fields, pointer aliasing, shared slices and interior pointers, failed and interrupted cells
-changing nothing, uncarriable values named where they are used, initializers not re-run, a
+changing nothing, uncarriable values (a channel, a func, a context) named where they are used,
+sentinel errors still themselves, initializers not re-run, a
 redefined type, %who (the cell that made a value, the last that changed it) and %reset.
 The kernel is interrupted the way Jupyter does it, with the interrupt_mode of its kernel.json.
 """
@@ -125,6 +126,26 @@ class Values(KernelCase):
         hints = [l for l in content["traceback"] if "did not carry over" in l]
         self.assertEqual(len(hints), 1, content["traceback"])
         self.assertIn("hint: greet (func() string) of cell [", hints[0])
+
+    def test_context_named_and_made_anew(self):
+        # A context belongs to the program that made it: named where a later cell uses it, and a
+        # cell that makes a new one under the same name runs (lesson 7 does, cell after cell).
+        self.run_ok("reqCtx, reqCancel := context.WithCancel(context.Background())\ndefer reqCancel()\n_ = reqCtx")
+        content, _ = self.run_err("fmt.Println(reqCtx.Err())")
+        self.assertEqual(content["ename"], "CompileError")
+        text = "\n".join(content["traceback"]).replace("\n      ", " ")
+        self.assertIn("hint: reqCtx (context.Context) of cell [", text)
+        self.assertIn("a context belongs to the program that made it", text)
+        self.assertEqual(self.out("reqCtx, reqCancel := context.WithTimeout(context.Background(), time.Minute)\n"
+                                  "defer reqCancel()\nfmt.Println(reqCtx.Err())"), "<nil>\n")
+
+    def test_sentinel_errors_stay_themselves(self):
+        # errors.Is and == in a later cell say what they say in one program.
+        self.run_ok("_, parseErr := strconv.Atoi(\"x\")\nreadErr := fmt.Errorf(\"reading: %w\", io.EOF)\n"
+                    "waitCtx, waitCancel := context.WithTimeout(context.Background(), time.Millisecond)\n"
+                    "<-waitCtx.Done()\nwaitErr := waitCtx.Err()\nwaitCancel()")
+        self.assertEqual(self.out("fmt.Println(errors.Is(parseErr, strconv.ErrSyntax), errors.Is(readErr, io.EOF), "
+                                  "waitErr == context.DeadlineExceeded)"), "true true true\n")
 
     def test_initializer_not_rerun(self):
         self.run_ok("func load() int { fmt.Println(\"loading\"); return 41 }")
