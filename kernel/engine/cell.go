@@ -285,27 +285,22 @@ func splitDefault(args string) (rest string, isDefault bool) {
 }
 
 func raceMagic(c *magicCall) error {
-	switch c.Args {
-	case "":
-		c.Out.Cell.Race = true
-	case "on":
-		c.Out.Cell.Race, c.Out.Notebook.Race = true, true
-	case "off":
-		c.Out.Cell.Race, c.Out.Notebook.Race = false, false
-	default:
-		return fmt.Errorf("want no argument, on or off, not %q", c.Args)
-	}
-	return nil
+	return switchMagic(c, func(s *settings, on bool) { s.Race = on })
 }
 
 func vetMagic(c *magicCall) error {
+	return switchMagic(c, func(s *settings, on bool) { s.NoVet = !on })
+}
+
+// switchMagic reads the argument of a magic that turns something on or off:
+// none (on for this cell), on or off (for this cell and the cells after).
+func switchMagic(c *magicCall, set func(s *settings, on bool)) error {
 	switch c.Args {
 	case "":
-		c.Out.Cell.NoVet = false
-	case "on":
-		c.Out.Cell.NoVet, c.Out.Notebook.NoVet = false, false
-	case "off":
-		c.Out.Cell.NoVet, c.Out.Notebook.NoVet = true, true
+		set(&c.Out.Cell, true)
+	case "on", "off":
+		set(&c.Out.Cell, c.Args == "on")
+		set(&c.Out.Notebook, c.Args == "on")
 	default:
 		return fmt.Errorf("want no argument, on or off, not %q", c.Args)
 	}
