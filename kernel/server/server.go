@@ -190,8 +190,19 @@ func (s *Server) receive(ctx context.Context, ch transport.Channel) {
 			s.log.Warn("dropped message", "channel", ch, "err", err)
 			continue
 		}
+		// GOKERNEL_LOG=debug traces every message, for chasing a client that
+		// says it got no answer.
+		s.log.Debug("received", "channel", ch, "msg_type", msg.Header.MsgType, "msg_id", msg.Header.MsgID, "peer", peerOf(frames))
 		s.dispatch(ctx, &request{ch: ch, msg: msg})
 	}
+}
+
+// peerOf is a message's first routing identity, short enough for a log line.
+func peerOf(frames [][]byte) string {
+	if len(frames) == 0 || string(frames[0]) == jupyter.Delimiter {
+		return ""
+	}
+	return fmt.Sprintf("%.12x", frames[0])
 }
 
 // decode checks signature and replay, and parses the frames.
@@ -299,6 +310,13 @@ func (s *Server) send(ch transport.Channel, parent *jupyter.Message, msgType str
 		msg.Identities = identities
 	}
 	err = s.tr.Send(ch, jupyter.Encode(msg, s.signer))
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		var parentID string
+		if parent != nil {
+			parentID = parent.Header.MsgID
+		}
+		s.log.Debug("sent", "channel", ch, "msg_type", msgType, "parent", parentID, "err", err)
+	}
 	if err != nil && !errors.Is(err, transport.ErrClosed) {
 		s.log.Warn("send failed", "channel", ch, "msg_type", msgType, "err", err)
 	}
