@@ -72,6 +72,11 @@ async function kernelReady(page, a) {
         indicator: p && (p.querySelector('.jp-Notebook-ExecutionIndicator') || { getAttribute: () => 'none' }).getAttribute('data-status'),
         dialog: (document.querySelector('.jp-Dialog') || {}).textContent,
         statusbar: (document.querySelector('#jp-main-statusbar') || {}).textContent,
+        // What JupyterLab's own kernel connection says (the server log has the kernel's side).
+        session: (() => {
+          const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+          return k ? { id: k.id, status: k.status, connectionStatus: k.connectionStatus, clientId: k.clientId } : null;
+        })(),
       };
     }).catch((e2) => ({ error: String(e2) }));
     log({ kernel_not_ready: state });
