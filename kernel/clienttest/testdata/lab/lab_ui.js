@@ -53,6 +53,28 @@ const current = (page) => page.evaluate(() => '#' + window.lab.shell.currentWidg
 // names the Go kernel and the execution indicator says idle (the indicator alone reads idle
 // before a kernel is attached, and cells run then start a second kernel).
 async function kernelReady(page, a) {
+  // Seen about once in a dozen runs: the kernel answers, JupyterLab's connection says
+  // connected, the toolbar names the kernel, yet no status message reached the page and the
+  // indicator reads "unknown" (the status that followed JupyterLab's first kernel_info_request
+  // was published before its iopub subscription got to the kernel). A student would just
+  // run a cell; so does the driver, once the kernel is attached and connected for 30 s, and
+  // says so. Whatever runs then is checked as always.
+  const attached = await page.waitForFunction((display) => {
+    const w = window.lab.shell.currentWidget;
+    const p = w && document.getElementById(w.id);
+    if (!p || !p.classList.contains('jp-NotebookPanel')) return false;
+    const name = p.querySelector('.jp-KernelName, .jp-Toolbar-kernelName');
+    const k = w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+    const idle = p.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]');
+    const unknown = p.querySelector('.jp-Notebook-ExecutionIndicator[data-status="unknown"]');
+    return name && name.textContent.includes(display) && p.querySelector('.jp-Cell .jp-InputArea-editor') &&
+      (idle ? 'idle' : unknown && k && k.connectionStatus === 'connected' && k.status === 'unknown' && performance.now() - (window.__gkSince ||= performance.now()) > 30000 ? 'unknown' : false);
+  }, a.display, { timeout: a.timeout }).then((h) => h.jsonValue()).catch(() => null);
+  await page.evaluate(() => { delete window.__gkSince; });
+  if (attached === 'unknown') {
+    log({ warning: 'kernel attached and connected but its status still unknown after 30 s; running anyway' });
+    return;
+  }
   await page.waitForFunction((display) => {
     const w = window.lab.shell.currentWidget;
     const p = w && document.getElementById(w.id);
@@ -61,7 +83,7 @@ async function kernelReady(page, a) {
     return name && name.textContent.includes(display) &&
       p.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]') &&
       p.querySelector('.jp-Cell .jp-InputArea-editor');
-  }, a.display, { timeout: a.timeout }).catch(async (e) => {
+  }, a.display, { timeout: attached ? a.timeout : 1000 }).catch(async (e) => {
     // Say what the page showed instead.
     const state = await page.evaluate(() => {
       const w = window.lab.shell.currentWidget;
