@@ -51,36 +51,54 @@ func TestJupyterLab(t *testing.T) {
 		})
 	}
 	t.Run("lessons", func(t *testing.T) {
+		// The servers' logs are long and printed last; a CI log cut in the middle would
+		// hide what failed. So what failed is said once more at the very end (cleanups
+		// run last-registered first: this one after the server's).
+		var failures []string
+		t.Cleanup(func() {
+			if len(failures) > 0 {
+				t.Logf("what failed, once more:\n%s", strings.Join(failures, "\n"))
+			}
+		})
+		fail := func(format string, args ...any) {
+			failures = append(failures, fmt.Sprintf(format, args...))
+			t.Error(failures[len(failures)-1])
+		}
 		t.Cleanup(func() { env.sweepLeftovers(t) })
 		results := filepath.Join(env.dir, "lab-lessons.json")
-		lab.run(t, 20*time.Minute, "lessons", "--lessons", strings.Join(lessons, ","), "--out", results, "--timeout", "300")
+		if failed := lab.run(t, 20*time.Minute, "lessons", "--lessons", strings.Join(lessons, ","), "--out", results, "--timeout", "300"); failed != "" {
+			failures = append(failures, failed)
+		}
 		ref := <-refs
 		refEnv.sweepLeftovers(t)
 		t.Logf("nbclient:\n%s", ref.log)
 		if ref.err != nil {
-			t.Fatalf("nbclient on the lessons: %v", ref.err)
+			fail("nbclient on the lessons: %v", ref.err)
+			return
 		}
 		data, err := os.ReadFile(results)
 		if err != nil {
-			t.Fatalf("the driver wrote no results: %v", err)
+			fail("the driver wrote no results: %v", err)
+			return
 		}
 		var got []labNotebook
 		if err := json.Unmarshal(data, &got); err != nil {
-			t.Fatalf("%s: %v", results, err)
+			fail("%s: %v", results, err)
+			return
 		}
 		for _, nb := range lessons {
 			i := slices.IndexFunc(got, func(g labNotebook) bool { return g.Notebook == nb })
 			if i < 0 {
-				t.Errorf("%s: not run in JupyterLab", nb)
+				fail("%s: not run in JupyterLab", nb)
 				continue
 			}
 			want, err := readNotebookOutputs(filepath.Join(refDir, nb))
 			if err != nil {
-				t.Errorf("%s: nbclient's notebook: %v", nb, err)
+				fail("%s: nbclient's notebook: %v", nb, err)
 				continue
 			}
 			for _, p := range compareLabNotebook(got[i], want) {
-				t.Errorf("%s: %s", nb, p)
+				fail("%s: %s", nb, p)
 			}
 			t.Logf("%s: Run All took %.1f s in JupyterLab, %.1f s through nbclient", nb, got[i].Seconds, ref.seconds[nb])
 		}
@@ -207,17 +225,21 @@ type labRun struct {
 	display string // the kernel's display name, as the launcher and picker show it
 }
 
-// run starts JupyterLab over a copy of the lessons and runs one scenario of lab_ui.js.
-func (l labRun) run(t testing.TB, timeout time.Duration, scenario string, args ...string) {
+// run starts JupyterLab over a copy of the lessons and runs one scenario of lab_ui.js. It
+// returns what it reported as failed ("" when the driver passed).
+func (l labRun) run(t testing.TB, timeout time.Duration, scenario string, args ...string) string {
 	t.Helper()
 	server := l.startServer(t)
 	shots := t.ArtifactDir()
 	args = append([]string{"lab_ui.js", scenario, "--base", server.base, "--shots", shots, "--display", l.display}, args...)
 	out, err := l.env.runClient(t, timeout, l.dir, "node", args...)
+	var failed string
 	if err != nil {
-		t.Error(errExit("JupyterLab "+scenario, err, out, `"pass":false`, "CRASH", "kernel_not_ready", "pageerror"))
+		failed = errExit("JupyterLab "+scenario, err, out, `"pass":false`, "CRASH", "kernel_not_ready", "pageerror").Error()
+		t.Error(failed)
 	}
 	t.Logf("screenshots in %s", shots)
+	return failed
 }
 
 // startServer serves the JupyterLab build with main.py (a jupyterlab_server LabServerApp on
