@@ -39,3 +39,27 @@ func TestProgramsRanSumsRunStages(t *testing.T) {
 		})
 	}
 }
+
+func TestRunStagesSumLinesAsTheyCome(t *testing.T) {
+	var r runStages
+	// A log written in pieces that split lines, with other lines between.
+	for _, piece := range []string{
+		"time=x level=DEBUG msg=stage cell=1 phase=build dur=70ms\ntime=x level=DEBUG msg=stage cell=1 pha",
+		"se=run dur=1.5ms cpu=1ms\nnoise\ntime=x level=DEBUG msg=stage cell=2 phase=run dur=2",
+		"50ms cpu=1ms\n",
+	} {
+		if n, err := r.Write([]byte(piece)); n != len(piece) || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+	}
+	if got, want := r.take(), 251500*time.Microsecond; got != want {
+		t.Errorf("take = %v, want %v", got, want)
+	}
+	if got := r.take(); got != 0 {
+		t.Errorf("second take = %v, want 0 (taken already)", got)
+	}
+	r.Write([]byte("msg=stage cell=3 phase=run dur=4ms")) // no newline yet: not a whole line
+	if got := r.take(); got != 0 {
+		t.Errorf("take of an unfinished line = %v, want 0", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -37,6 +38,7 @@ type Kernel struct {
 
 	ownDir string
 	stderr *tailBuffer
+	stages *runStages // the run stages it logs (with GOKERNEL_LOG=debug)
 	exited chan struct{}
 	waitMu sync.Mutex
 	err    error
@@ -49,7 +51,7 @@ func StartKernel(ctx context.Context, cfg KernelConfig) (*Kernel, error) {
 	if cfg.IP == "" {
 		cfg.IP = "127.0.0.1"
 	}
-	k := &Kernel{stderr: &tailBuffer{max: 64 << 10}, exited: make(chan struct{})}
+	k := &Kernel{stderr: &tailBuffer{max: 64 << 10}, stages: &runStages{}, exited: make(chan struct{})}
 	dir := cfg.Dir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "gokernel-bench-")
@@ -70,8 +72,9 @@ func StartKernel(ctx context.Context, cfg KernelConfig) (*Kernel, error) {
 	}
 	k.Cmd = exec.Command(cfg.Exe, "kernel", "--connection-file", k.ConnFile)
 	k.Cmd.Env = append(os.Environ(), cfg.Env...)
-	k.Cmd.Stdout = k.stderr
-	k.Cmd.Stderr = k.stderr
+	out := io.MultiWriter(k.stderr, k.stages) // one writer: one pipe for both
+	k.Cmd.Stdout = out
+	k.Cmd.Stderr = out
 	k.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	k.Started = time.Now()
 	if err := k.Cmd.Start(); err != nil {
@@ -191,6 +194,37 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 		t.buf.Next(extra)
 	}
 	return len(p), nil
+}
+
+// runStages sums the run stages a kernel logs, line by line as they come
+// (the tail buffer keeps only the end of a long log).
+type runStages struct {
+	mu      sync.Mutex
+	partial []byte
+	sum     time.Duration
+}
+
+func (r *runStages) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.partial = append(r.partial, p...)
+	for {
+		i := bytes.IndexByte(r.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		r.sum += programsRan(string(r.partial[:i]))
+		r.partial = r.partial[i+1:]
+	}
+}
+
+// take returns the run stages summed since the last take.
+func (r *runStages) take() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sum := r.sum
+	r.sum = 0
+	return sum
 }
 
 func (t *tailBuffer) String() string {
