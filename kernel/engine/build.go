@@ -58,6 +58,9 @@ type builder struct {
 	class *bincache.Cache
 	// diskAdds are the copies into disk still running (Engine.Close waits).
 	diskAdds sync.WaitGroup
+	// spares holds a compiler started ahead of the next build
+	// (sparecompile.go); nil for none (Warm, tests).
+	spares *spareCompiler
 
 	// raceStart orders the callers of startRaceWarm (held while a saved
 	// race importcfg is read, milliseconds).
@@ -512,42 +515,76 @@ func (b *builder) compileAndLink(ctx context.Context, req buildRequest, bin stri
 	}
 	// Each build has its own scratch directory: a cell built ahead of its
 	// turn (lookahead.go) may compile while the current one does. The file
-	// is still main.go, the name the compiler's messages carry.
-	scratch, err := os.MkdirTemp(b.ws.path(wsBuild), "prog-")
-	if err != nil {
+	// is still main.go, the name the compiler's messages carry. A spare
+	// compiler comes with its own, where it reads the source from a FIFO.
+	var spare *spareCompile
+	if !req.Race && !isBackground(ctx) {
+		spare = b.spares.take(b.compileSpec(cfg))
+	}
+	var scratch string
+	if spare != nil {
+		scratch = spare.scratch
+	} else if scratch, err = os.MkdirTemp(b.ws.path(wsBuild), "prog-"); err != nil {
 		return err
 	}
 	defer os.RemoveAll(scratch)
 	src := filepath.Join(scratch, "main.go")
 	obj := filepath.Join(scratch, "main.a")
 	tmpBin := filepath.Join(scratch, "bin")
-	if err := writePrivateFile(src, req.Source); err != nil {
-		return err
-	}
-	compileArgs := []string{"-o", obj, "-p", "main", "-complete", "-lang=go" + b.tc.langVer,
-		"-dwarf=false", "-pack", "-importcfg", cfg}
 	linkArgs := []string{"-o", tmpBin, "-importcfg", cfg, "-buildmode=exe", "-s", "-w"}
 	if req.Race {
-		compileArgs = append(compileArgs, "-race")
 		linkArgs = append(linkArgs, "-race")
 	}
-	compileArgs = append(compileArgs, src)
 	linkArgs = append(linkArgs, obj)
 	start := time.Now()
-	if out, err := b.tool(ctx, "compile", compileArgs...); err != nil {
+	var out []byte
+	if spare != nil {
+		out, err = spare.compile(ctx, req.Source)
+		if err != nil && ctx.Err() == nil && killedBeforeUse(err) {
+			b.log.Debug("spare compiler killed; exec'ing one", "cell", req.Cell, "err", err)
+			spare = nil
+		}
+	}
+	if spare == nil {
+		os.Remove(src) // a spare's FIFO
+		if err := writePrivateFile(src, req.Source); err != nil {
+			return err
+		}
+		out, err = b.tool(ctx, "compile", compileArgs(b.tc.langVer, obj, cfg, src, req.Race)...)
+	}
+	if err != nil {
 		return compileFailure(err, out)
 	}
 	compiled := time.Now()
 	if out, err := b.tool(ctx, "link", linkArgs...); err != nil {
 		return compileFailure(err, out)
 	}
-	b.log.Debug("compile+link", "cell", req.Cell, "compile", compiled.Sub(start), "link", time.Since(compiled))
+	b.log.Debug("compile+link", "cell", req.Cell, "compile", compiled.Sub(start), "link", time.Since(compiled), "spare", spare != nil)
 	// The tools create files with the umask's modes (0644/0755); a
 	// workspace on a shared machine is private to its user.
 	if err := privateModes(obj, tmpBin); err != nil {
 		return err
 	}
 	return os.Rename(tmpBin, bin)
+}
+
+// compileSpec is what the compiler of a non-race build with importcfg cfg
+// depends on besides its program (a spare must match it).
+func (b *builder) compileSpec(cfg string) compileSpec {
+	return compileSpec{tool: filepath.Join(b.tc.toolDir, "compile"), dir: b.ws.path(wsBuild),
+		parent: b.ws.path(wsBuild), env: b.env, lang: b.tc.langVer, cfg: cfg}
+}
+
+// spareSpec is the compileSpec of the next build as far as known now: with
+// the current importcfg.
+func (b *builder) spareSpec() compileSpec {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var cfg string
+	if c := b.cfgs[false]; c != nil {
+		cfg = c.file
+	}
+	return b.compileSpec(cfg)
 }
 
 // tool runs one tool of the toolchain (compile, link) and returns its output.

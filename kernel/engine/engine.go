@@ -148,6 +148,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e.keptSnap = kept.Snapshot(nil, nil)
 	e.build.prebuilt = cfg.Prebuilt
+	e.build.spares = &spareCompiler{}
 	e.build.disk = cfg.BinaryCache
 	if e.build.prebuilt == "" {
 		e.build.prebuilt = os.Getenv(EnvPrebuilt)
@@ -178,6 +179,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			e.warmErr = e.build.warm(warmCtx, false, warmPackages)
 			close(e.warmed)
 			e.log.Debug("warm", "phase", "warm", "dur", time.Since(start), "err", e.warmErr)
+		}
+		if e.warmErr == nil {
+			e.build.spares.prepare(e.build.spareSpec()) // the first cell's compiler
 		}
 		if cfg.Race {
 			e.startRaceWarm()
@@ -266,6 +270,9 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 	// the cell is over, while the user reads its output (≈5 ms less run
 	// stage, kernel/reap/spare.go).
 	defer reap.Prepare()
+	// So does the compiler of its build (sparecompile.go): started while
+	// this cell built or ran, it slowed them (≈1.5 ms more run stage).
+	defer func() { e.build.spares.prepare(e.build.spareSpec()) }()
 	count := req.Count
 	// What this cell sees, as builds ahead of it assumed it (lookahead.go).
 	aheadKey := speculate.Key{Count: count, Code: req.Code}
@@ -748,6 +755,7 @@ func (e *Engine) Close() error {
 	defer e.execMu.Unlock()
 	reap.Settle(2 * time.Second) // the last cells' shepherds and cgroups
 	e.build.diskAdds.Wait()      // binaries still being copied into the user's cache
+	e.build.spares.close()       // the compiler waiting for the next cell
 	return e.ws.remove()
 }
 
