@@ -36,21 +36,33 @@ import (
 // baseline of benchmarks, measured with the same binary).
 const EnvNoSpareCompiler = "GOKERNEL_NO_SPARE_COMPILER"
 
-// compileSpec is what a compiler process depends on besides the program and
-// its importcfg: a spare serves only a build with an equal key.
+// compileSpec is what a compiler process depends on besides the program: a
+// spare serves only a build with an equal key.
 type compileSpec struct {
 	tool   string   // the compile binary
 	dir    string   // its working directory
 	parent string   // where scratch directories are made
 	env    []string // its environment
 	lang   string   // the -lang version, e.g. "1.24"
-	cfg    string   // the -importcfg file (named by its content: it never changes)
+	cfg    string   // the -importcfg file, read as the spare starts
 }
 
-// key identifies the spec, "" when the tool cannot be found. It holds the
-// tool file's identity: a toolchain upgraded in place changes it.
+// key identifies the spec, "" when the tool or the importcfg cannot be
+// found. It holds both files' identities: a toolchain upgraded in place
+// changes it, and so does an importcfg written anew (the builder names most
+// by their content, but not all: importcfg-restored, importcfg-prebuilt).
 func (s compileSpec) key() string {
-	fi, err := os.Stat(s.tool)
+	tool, cfg := fileIdentity(s.tool), fileIdentity(s.cfg)
+	if tool == "" || cfg == "" {
+		return ""
+	}
+	return strings.Join([]string{s.tool, tool, s.cfg, cfg, s.dir, s.parent, s.lang, strings.Join(s.env, "\x00")}, "\x01")
+}
+
+// fileIdentity is name's size, modification time and inode, "" when it
+// cannot be read.
+func fileIdentity(name string) string {
+	fi, err := os.Stat(name)
 	if err != nil {
 		return ""
 	}
@@ -58,7 +70,7 @@ func (s compileSpec) key() string {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		id += fmt.Sprintf("/%d/%d", st.Dev, st.Ino)
 	}
-	return strings.Join([]string{s.tool, s.dir, s.parent, s.lang, s.cfg, id, strings.Join(s.env, "\x00")}, "\x01")
+	return id
 }
 
 // compileArgs are the compiler's arguments for the fast path (compileAndLink);
@@ -181,7 +193,7 @@ func (s *spareCompiler) close() {
 // under spec.parent, waiting on the FIFO source file there.
 func startSpareCompile(spec compileSpec) (_ *spareCompile, err error) {
 	key := spec.key()
-	if key == "" || spec.cfg == "" {
+	if key == "" {
 		return nil, errors.New("spare compiler: no compile tool or importcfg")
 	}
 	scratch, err := os.MkdirTemp(spec.parent, "prog-")

@@ -217,6 +217,21 @@ func TestSpareCompilerFits(t *testing.T) {
 			}
 		})
 	}
+	t.Run("importcfg written anew", func(t *testing.T) {
+		spec := spec
+		spec.cfg = emptyFile(t)
+		s := &spareCompiler{}
+		defer s.close()
+		s.prepare(spec)
+		waitSpare(t, s)
+		if err := os.WriteFile(spec.cfg, []byte("packagefile fmt=/nowhere\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if p := s.take(spec); p != nil {
+			p.discard()
+			t.Fatal("a spare that read the importcfg before it changed was handed out")
+		}
+	})
 	t.Run("toolchain upgraded in place", func(t *testing.T) {
 		spec := spec
 		spec.tool = copyTool(t, spec.tool)
