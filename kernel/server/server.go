@@ -60,6 +60,18 @@ type Server struct {
 
 	shutdownOnce sync.Once
 	shutdown     chan struct{} // closed by shutdown_request
+
+	// statusMu orders status messages: a busy/idle and the status a new
+	// subscriber is told (welcome) cannot cross. working counts the
+	// requests between their busy and their idle.
+	statusMu sync.Mutex
+	working  int
+}
+
+// SubscriptionNotifier is what a Transport also implements when it can tell
+// that a client has subscribed to iopub (transport.Sockets does).
+type SubscriptionNotifier interface {
+	Subscriptions() <-chan struct{}
 }
 
 // route is one row of the msg_type -> handler table.
@@ -136,6 +148,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	// shell. They end when the caller closes the transport.
 	for _, ch := range []transport.Channel{transport.Shell, transport.Control, transport.Stdin} {
 		go s.receive(ctx, ch)
+	}
+	if n, ok := s.tr.(SubscriptionNotifier); ok {
+		go s.welcomeSubscribers(ctx, n.Subscriptions())
 	}
 	execDone := make(chan struct{})
 	go func() {
@@ -294,7 +309,40 @@ func (s *Server) publish(parent *jupyter.Message, msgType string, content any) {
 }
 
 func (s *Server) status(parent *jupyter.Message, state string) {
+	s.statusMu.Lock()
+	defer s.statusMu.Unlock()
+	switch state {
+	case "busy":
+		s.working++
+	case "idle":
+		s.working--
+	}
 	s.publish(parent, "status", jupyter.Status{ExecutionState: state})
+}
+
+// welcomeSubscribers tells iopub where the kernel stands each time a client
+// subscribes: busy while any request is being handled, else idle, with no
+// parent (it answers no request; ipykernel's "starting" has none either). A
+// client that joined while a cell runs (a reloaded JupyterLab tab) would
+// otherwise show the kernel's state as unknown until the cell ends, and one
+// whose first request's status was published before its subscription
+// arrived, until it sends another. Clients that follow their own requests
+// by parent ignore it.
+func (s *Server) welcomeSubscribers(ctx context.Context, subscribed <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-subscribed:
+			s.statusMu.Lock()
+			state := "idle"
+			if s.working > 0 {
+				state = "busy"
+			}
+			s.publish(nil, "status", jupyter.Status{ExecutionState: state})
+			s.statusMu.Unlock()
+		}
+	}
 }
 
 // send encodes and sends; failures are logged, never fatal: a client that

@@ -2,11 +2,14 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-zeromq/zmq4"
 
 	"github.com/gokernel/gokernel/kernel/jupyter"
 	"github.com/gokernel/gokernel/kernel/transport"
@@ -385,5 +388,58 @@ func TestShutdown(t *testing.T) {
 				t.Errorf("interpreter not closed")
 			}
 		})
+	}
+}
+
+// A client that subscribes to iopub while a cell runs (a JupyterLab tab
+// reloaded mid-cell) is told the kernel is busy, and one that subscribes
+// when nothing runs that it is idle, without waiting for the next request.
+// Without the welcome neither hears a status until the kernel next changes
+// state.
+func TestLateSubscriberIsToldTheStatus(t *testing.T) {
+	k := startKernel(t)
+	late := func() chan *jupyter.Message {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		sub := zmq4.NewSub(ctx)
+		t.Cleanup(func() { cancel(); sub.Close() })
+		if err := sub.SetOption(zmq4.OptionSubscribe, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := sub.Dial(k.srv.tr.(*transport.Sockets).Info().Endpoint(k.srv.tr.(*transport.Sockets).Info().IOPubPort)); err != nil {
+			t.Fatal(err)
+		}
+		msgs := make(chan *jupyter.Message, 100)
+		go k.read(sub, msgs)
+		return msgs
+	}
+	firstStatus := func(msgs chan *jupyter.Message) (state string, parent string) {
+		t.Helper()
+		deadline := time.After(2 * time.Second)
+		for {
+			select {
+			case m := <-msgs:
+				if m.Header.MsgType == "status" {
+					return content(t, m)["execution_state"].(string), parentID(m)
+				}
+			case <-deadline:
+				t.Fatal("the late subscriber heard no status within 2 s")
+			}
+		}
+	}
+
+	if state, parent := firstStatus(late()); state != "idle" || parent != "" {
+		t.Errorf("subscribed while idle: first status %q (parent %q), want idle with no parent", state, parent)
+	}
+	req := k.send(transport.Shell, "execute_request", map[string]any{"code": "sleep", "silent": false, "store_history": true, "user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": true})
+	k.waitStarted("sleep")
+	if state, parent := firstStatus(late()); state != "busy" || parent != "" {
+		t.Errorf("subscribed while a cell runs: first status %q (parent %q), want busy with no parent", state, parent)
+	}
+	k.send(transport.Control, "interrupt_request", map[string]any{})
+	k.recv(transport.Control, "interrupt_reply")
+	k.untilIdle(req)
+	if state, _ := firstStatus(late()); state != "idle" {
+		t.Errorf("subscribed after the cell: first status %q, want idle", state)
 	}
 }

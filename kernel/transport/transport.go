@@ -43,6 +43,28 @@ type Sockets struct {
 	hbDone  chan struct{}
 	log     *slog.Logger
 	early   *earlyIOPub // iopub messages published before the first subscriber
+	// subscribed has a value when a client has subscribed to iopub since
+	// it was last read (subscribers.go).
+	subscribed chan struct{}
+}
+
+// subscriptionSettle is how long after a client's subscription arrives the
+// kernel says so: the bytes are seen on their way into zmq4, which registers
+// the subscription a moment later; a status published before that is lost.
+const subscriptionSettle = 5 * time.Millisecond
+
+// Subscriptions delivers a value after a client subscribes to iopub (several
+// close together may come as one). The kernel answers with its status, so a
+// client that joined while a cell runs knows it is busy.
+func (s *Sockets) Subscriptions() <-chan struct{} { return s.subscribed }
+
+func (s *Sockets) noteSubscription() {
+	time.AfterFunc(subscriptionSettle, func() {
+		select {
+		case s.subscribed <- struct{}{}:
+		default: // one is pending already: it covers this one
+		}
+	})
 }
 
 // subscriberPoll is how often the kernel looks for its first iopub
@@ -54,7 +76,8 @@ const subscriberPoll = time.Millisecond
 // actually bound. ctx bounds the sockets' life, as Close does.
 func Listen(ctx context.Context, info jupyter.ConnectionInfo, log *slog.Logger) (*Sockets, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	s := &Sockets{info: info, sockets: map[Channel]zmq4.Socket{}, ctx: ctx, cancel: cancel, hbDone: make(chan struct{}), log: log}
+	s := &Sockets{info: info, sockets: map[Channel]zmq4.Socket{}, ctx: ctx, cancel: cancel, hbDone: make(chan struct{}), log: log,
+		subscribed: make(chan struct{}, 1)}
 	ports := []struct {
 		ch   Channel
 		port *int
@@ -69,7 +92,11 @@ func Listen(ctx context.Context, info jupyter.ConnectionInfo, log *slog.Logger) 
 	for _, p := range ports {
 		sock := p.make(ctx, zmq4.WithTimeout(sendTimeout))
 		s.sockets[p.ch] = sock
-		if err := sock.Listen(info.Endpoint(*p.port)); err != nil {
+		listen := sock.Listen
+		if p.ch == IOPub {
+			listen = func(ep string) error { return listenWatched(sock, ep, s.noteSubscription) }
+		}
+		if err := listen(info.Endpoint(*p.port)); err != nil {
 			close(s.hbDone) // the heartbeat loop never started: Close must not wait for it
 			s.Close()
 			return nil, fmt.Errorf("transport: %s: %w", p.ch, err)

@@ -61,6 +61,7 @@ OWN_KEYS = {
     "code_third_party",      # {"code", "expect"}: imports a module outside the standard library
     "code_offline_import",   # {"code", "module", "says_any": [...]}: the same with GOPROXY=off, empty cache
     "language_version_prefix",
+    "late_subscriber_status",  # true: a client subscribing to iopub while code_sleep runs hears "busy"
 }
 
 
@@ -282,6 +283,31 @@ class ExecutionRules(KernelCase):
         validate_message(reply, "complete_reply", msg_id)
         self.assertEqual(set(sample["matches"]), set(reply["content"]["matches"]) & set(sample["matches"]))
         self.assertLess(took, 2.0, f"complete_reply took {took:.2f} s while a cell ran")
+        self.km.interrupt_kernel()
+        self.shell_reply(running, timeout=10)
+        self.drain()
+
+    def test_late_subscriber_hears_busy(self):
+        """A client that connects while a cell runs (a reloaded JupyterLab tab) hears the kernel is busy."""
+        if not own("late_subscriber_status") or not own("code_sleep"):
+            raise unittest.SkipTest("the kernel does not tell a new iopub subscriber its status")
+        self.drain()
+        running = self.kc.execute(own("code_sleep"))
+        time.sleep(1.0)
+        late = self.km.client()
+        late.start_channels()
+        try:
+            state, deadline = None, time.monotonic() + 3
+            while state is None and time.monotonic() < deadline:
+                try:
+                    msg = late.get_iopub_msg(timeout=0.2)
+                except Empty:
+                    continue
+                if msg["msg_type"] == "status":
+                    state = msg["content"]["execution_state"]
+            self.assertEqual(state, "busy", "a client that joined while a cell ran heard no status within 3 s")
+        finally:
+            late.stop_channels()
         self.km.interrupt_kernel()
         self.shell_reply(running, timeout=10)
         self.drain()
