@@ -53,12 +53,13 @@ const current = (page) => page.evaluate(() => '#' + window.lab.shell.currentWidg
 // names the Go kernel and the execution indicator says idle (the indicator alone reads idle
 // before a kernel is attached, and cells run then start a second kernel).
 async function kernelReady(page, a) {
-  // Seen about once in a dozen runs: the kernel answers, JupyterLab's connection says
+  // Seen about once in a dozen runs before the kernel told each new iopub subscriber its
+  // status (kernel/transport/subscribers.go): the kernel answers, JupyterLab's connection says
   // connected, the toolbar names the kernel, yet no status message reached the page and the
   // indicator reads "unknown" (the status that followed JupyterLab's first kernel_info_request
-  // was published before its iopub subscription got to the kernel). A student would just
-  // run a cell; so does the driver, once the kernel is attached and connected for 30 s, and
-  // says so. Whatever runs then is checked as always.
+  // was published before its iopub subscription got to the kernel). Should it happen again, a
+  // student would just run a cell; so does the driver, once the kernel is attached and
+  // connected for 30 s, and says so loudly. Whatever runs then is checked as always.
   const attached = await page.waitForFunction((display) => {
     const w = window.lab.shell.currentWidget;
     const p = w && document.getElementById(w.id);
