@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -160,3 +161,52 @@ func TestHistoryRefusesPlantedSymlink(t *testing.T) {
 		t.Errorf("victim file: have %q, want %q unchanged", have, want)
 	}
 }
+
+// The kernel reads its history file in the background (a full one takes
+// ≈30 ms, which the first kernel_info_reply must not wait for); the first
+// add and query wait for it, so nothing is lost or numbered wrong.
+func TestHistoryLoadedInBackground(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "history.jsonl")
+	var lines strings.Builder
+	for i := 1; i <= 3000; i++ {
+		lines.WriteString(`{"session":4,"line":` + itoa(i) + `,"input":"x := ` + itoa(i) + `"}` + "\n")
+	}
+	if err := os.WriteFile(path, []byte(lines.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var failures []error
+	h := loadHistoryInBackground(path, 0, func(err error) { failures = append(failures, err) })
+	if err := h.add(1, "after := 1", nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.query(jupyter.HistoryRequest{HistAccessType: "tail", N: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if have, want := inputs(got), []string{"x := 3000", "after := 1"}; !slices.Equal(have, want) {
+		t.Errorf("tail after a background load: have %q, want %q", have, want)
+	}
+	if got[1][0] != 5 {
+		t.Errorf("the new entry's session: have %v, want 5 (one past the file's)", got[1][0])
+	}
+	if len(failures) > 0 {
+		t.Errorf("a readable file reported %v", failures)
+	}
+
+	// A file that cannot be used is said so, and the kernel goes on in memory.
+	link := filepath.Join(dir, "link.jsonl")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	failed := make(chan error, 1)
+	h = loadHistoryInBackground(link, 0, func(err error) { failed <- err })
+	if got, _ := h.query(jupyter.HistoryRequest{HistAccessType: "tail", N: 10}); len(got) != 0 {
+		t.Errorf("a refused file's entries were read: %v", got)
+	}
+	if err := <-failed; err == nil {
+		t.Errorf("a refused file reported a nil error")
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

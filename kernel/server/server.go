@@ -102,10 +102,9 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	hist, err := openHistory(cfg.HistoryPath, cfg.HistoryLimit)
-	if err != nil {
+	hist := loadHistoryInBackground(cfg.HistoryPath, cfg.HistoryLimit, func(err error) {
 		log.Warn("history file unusable; continuing", "path", cfg.HistoryPath, "err", err)
-	}
+	})
 	s := &Server{
 		interp:   cfg.Interpreter,
 		tr:       cfg.Transport,
