@@ -44,7 +44,7 @@ func TestJupyterLab(t *testing.T) {
 	t.Cleanup(cancel) // when only some scenarios run (-run JupyterLab/stdin), nobody waits
 	go func() { refs <- runNbclientRefs(ctx, &refEnv, refSrc, refDir, lab.kernel, lessons) }()
 
-	for _, scenario := range []string{"picker", "highlight", "stdin", "interrupt", "complete"} {
+	for _, scenario := range []string{"picker", "highlight", "stdin", "interrupt", "reload", "complete"} {
 		t.Run(scenario, func(t *testing.T) {
 			t.Cleanup(func() { env.sweepLeftovers(t) })
 			lab.run(t, 5*time.Minute, scenario)

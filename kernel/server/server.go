@@ -317,6 +317,14 @@ func (s *Server) status(parent *jupyter.Message, state string) {
 		s.working--
 	}
 	s.publish(parent, "status", jupyter.Status{ExecutionState: state})
+	if state == "idle" && s.working > 0 {
+		// A request answered while a cell runs (complete, inspect, a
+		// kernel_info from a page just opened) ends with its own idle, which
+		// its sender waits for; JupyterLab also takes it for the kernel's
+		// state and would show idle while the cell still runs. The kernel is
+		// still busy, and says so (no parent: it answers no request).
+		s.publish(nil, "status", jupyter.Status{ExecutionState: "busy"})
+	}
 }
 
 // welcomeSubscribers tells iopub where the kernel stands each time a client

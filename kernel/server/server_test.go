@@ -443,3 +443,62 @@ func TestLateSubscriberIsToldTheStatus(t *testing.T) {
 		t.Errorf("subscribed after the cell: first status %q, want idle", state)
 	}
 }
+
+// A request answered while a cell runs ends with its own idle (its sender
+// waits for it), and then the kernel says it is still busy: JupyterLab takes
+// every status for the kernel's state and would otherwise show idle while the
+// cell runs. Once nothing runs, an idle is the last word.
+func TestStatusStaysBusyWhileACellRuns(t *testing.T) {
+	k := startKernel(t)
+	run := k.send(transport.Shell, "execute_request", map[string]any{"code": "sleep", "silent": false, "store_history": true, "user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": true})
+	k.waitStarted("sleep")
+	k.drainIOPub()
+	ask := k.send(transport.Shell, "complete_request", map[string]any{"code": "fmt.Pr", "cursor_pos": 6})
+	k.recv(transport.Shell, "complete_reply")
+	var seen []string
+	deadline := time.After(2 * time.Second)
+	for len(seen) < 3 {
+		select {
+		case m := <-k.iopubMsgs:
+			if m.Header.MsgType != "status" {
+				continue
+			}
+			who := "none"
+			switch parentID(m) {
+			case ask.Header.MsgID:
+				who = "complete"
+			case run.Header.MsgID:
+				who = "execute"
+			}
+			st := content(t, m)["execution_state"].(string) + "(" + who + ")"
+			if len(seen) == 0 && st != "busy(complete)" {
+				continue // the cell's own busy, published before
+			}
+			seen = append(seen, st)
+		case <-deadline:
+			t.Fatalf("statuses after a complete_request during a cell: have %v, want 3 within 2 s", seen)
+		}
+	}
+	if want := []string{"busy(complete)", "idle(complete)", "busy(none)"}; !slices.Equal(seen, want) {
+		t.Errorf("statuses after a complete_request during a cell: have %v, want %v", seen, want)
+	}
+	k.send(transport.Control, "interrupt_request", map[string]any{})
+	k.recv(transport.Control, "interrupt_reply")
+	msgs := k.untilIdle(run)
+	k.recv(transport.Shell, "execute_reply")
+	if last := msgs[len(msgs)-1]; content(t, last)["execution_state"] != "idle" {
+		t.Errorf("the cell's last status: have %v, want idle", content(t, last)["execution_state"])
+	}
+	// Nothing runs now: a request's idle is not followed by busy.
+	k.drainIOPub()
+	info := k.send(transport.Shell, "kernel_info_request", map[string]any{})
+	k.recv(transport.Shell, "kernel_info_reply")
+	k.untilIdle(info)
+	select {
+	case m := <-k.iopubMsgs:
+		if m.Header.MsgType == "status" {
+			t.Errorf("after an idle kernel's kernel_info: a further status %v", content(t, m)["execution_state"])
+		}
+	case <-time.After(200 * time.Millisecond):
+	}
+}

@@ -418,6 +418,49 @@ async function interrupt(page, a) {
   await closeCurrent(page);
 }
 
+// reload: a student reloads the page while a cell runs, and opens the notebook again. The
+// kernel keeps running on the server; the reopened page must show it busy while the cell
+// still runs (jupyter_server 1.x skips its iopub check for a busy kernel, so only the
+// kernel's status to a new subscriber tells the page), then idle with the cell's output.
+async function reload(page, a) {
+  let panel = await newGoNotebook(page, a);
+  const nbPath = await page.evaluate(() => window.lab.shell.currentWidget.context.path);
+  const sleepMS = 10000;
+  await setCell(page, panel, 0, `fmt.Println("sleeping")\ntime.Sleep(${sleepMS} * time.Millisecond)\nfmt.Println("woke")`);
+  // The launcher made the file on the server already; the kernel's session is keyed by it.
+  await runCell(page, panel, 0);
+  const t0 = Date.now();
+  check('the sleeping cell runs', await waitOutput(page, 0, 'sleeping', a.timeout), { output: await outputText(page, 0) });
+
+  await page.reload();
+  await page.waitForFunction(() => window.lab || window.labError, null, { timeout: a.timeout });
+  await page.waitForSelector('.jp-Launcher, .jp-NotebookPanel');
+  await page.evaluate((p) => window.lab.commands.execute('docmanager:open', { path: p }), nbPath);
+  panel = await page.waitForFunction((p) => {
+    const w = window.lab.shell.currentWidget;
+    return w && w.context && w.context.path === p && document.getElementById(w.id) ? '#' + w.id : false;
+  }, nbPath, { timeout: a.timeout }).then((h) => h.jsonValue());
+  const busy = await page.waitForFunction((panel) => {
+    const p = document.querySelector(panel);
+    return p && p.querySelector('.jp-Notebook-ExecutionIndicator[data-status="busy"]');
+  }, panel, { timeout: Math.max(1000, sleepMS - (Date.now() - t0) - 1000) }).then(() => true, () => false);
+  const seenAt = (Date.now() - t0) / 1000;
+  const state = await page.evaluate((panel) => {
+    const p = document.querySelector(panel);
+    const i = p && p.querySelector('.jp-Notebook-ExecutionIndicator');
+    return i ? i.getAttribute('data-status') : 'none';
+  }, panel);
+  check('after a reload mid-cell the reopened notebook shows the kernel busy while the cell runs',
+    busy && seenAt * 1000 < sleepMS, { seconds_since_run: seenAt, indicator: state });
+  await shot(page, a, 'reload-busy');
+  const done = await page.waitForFunction((panel) => {
+    const p = document.querySelector(panel);
+    return p && p.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]');
+  }, panel, { timeout: sleepMS + 30000 }).then(() => true, () => false);
+  check('when the cell ends the reopened notebook shows the kernel idle', done, { seconds_since_run: (Date.now() - t0) / 1000 });
+  await closeCurrent(page);
+}
+
 async function complete(page, a) {
   const panel = await newGoNotebook(page, a);
   await setCell(page, panel, 0, 'var mu sync.Mutex\nmu.Lock()\nmu.Unlock()');
@@ -508,7 +551,7 @@ async function highlight(page, a) {
   await closeCurrent(page);
 }
 
-const scenarios = { lessons, picker, stdin, interrupt, complete, highlight };
+const scenarios = { lessons, picker, stdin, interrupt, reload, complete, highlight };
 
 async function main() {
   const a = parseArgs();
