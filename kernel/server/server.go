@@ -206,7 +206,9 @@ func (s *Server) receive(ctx context.Context, ch transport.Channel) {
 		}
 		// GOKERNEL_LOG=debug traces every message, for chasing a client that
 		// says it got no answer.
-		s.log.Debug("received", "channel", ch, "msg_type", msg.Header.MsgType, "msg_id", msg.Header.MsgID, "peer", peerOf(frames))
+		if s.log.Enabled(ctx, slog.LevelDebug) {
+			s.log.Debug("received", "channel", ch, "msg_type", msg.Header.MsgType, "msg_id", msg.Header.MsgID, "peer", peerOf(frames))
+		}
 		s.dispatch(ctx, &request{ch: ch, msg: msg})
 	}
 }
