@@ -276,6 +276,25 @@ func BenchmarkExecuteInterleaved(b *testing.B) {
 //
 //	go test -run '^$' -bench SpareShepherd -benchtime 40x ./kernel/engine
 func BenchmarkExecuteSpareShepherd(b *testing.B) {
+	benchHelloInTurns(b, [2]string{"spare", "new"}, func(e *Engine, k int) (after func()) {
+		if k == 1 {
+			os.Setenv(reap.EnvNoSpare, "1")
+			return func() { os.Unsetenv(reap.EnvNoSpare) }
+		}
+		// What the cell before did as it ended, had it had spares: cells
+		// back to back (Run All, bench figure 2) start the spare as the
+		// next cell starts.
+		reap.Prepare()
+		return func() {}
+	})
+}
+
+// benchHelloInTurns runs a hello cell in each of two setups in turn in each
+// iteration, on one engine (which goes first alternates, so both see the
+// same machine), and reports the median Execute time and the median of each
+// stage of each setup, named names[k]-stage-ms. setup(e, k) readies setup k
+// before its cell, untimed; the func it returns undoes it after the cell.
+func benchHelloInTurns(b *testing.B, names [2]string, setup func(e *Engine, k int) (after func())) {
 	rec := &stageRecorder{phases: map[string][]time.Duration{}}
 	e, err := New(context.Background(), Config{Logger: slog.New(rec)})
 	if err != nil {
@@ -283,18 +302,10 @@ func BenchmarkExecuteSpareShepherd(b *testing.B) {
 	}
 	defer e.Close()
 	count := 0
-	names := []string{"spare", "new"}
 	stages := [2]map[string][]time.Duration{{}, {}}
 	run := func(k int) {
-		if names[k] == "new" {
-			os.Setenv(reap.EnvNoSpare, "1")
-			defer os.Unsetenv(reap.EnvNoSpare)
-		} else {
-			// What the cell before did as it ended, had it had spares:
-			// cells back to back (Run All, bench figure 2) start the
-			// spare as the next cell starts.
-			reap.Prepare()
-		}
+		after := setup(e, k)
+		defer after()
 		count++
 		rec.reset()
 		var out recorder

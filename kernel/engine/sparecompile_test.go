@@ -18,8 +18,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/gokernel/gokernel/kernel/interp"
 )
 
 // waitSpare waits for s to hold a started spare and returns it.
@@ -477,57 +475,23 @@ func emptyFile(t *testing.T) string {
 //
 //	go test -run '^$' -bench SpareCompiler -benchtime 40x ./kernel/engine
 func BenchmarkExecuteSpareCompiler(b *testing.B) {
-	rec := &stageRecorder{phases: map[string][]time.Duration{}}
-	e, err := New(context.Background(), Config{Logger: slog.New(rec)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	count := 0
-	names := []string{"spare", "exec"}
-	stages := [2]map[string][]time.Duration{{}, {}}
-	run := func(k int) {
-		if names[k] == "exec" {
+	benchHelloInTurns(b, [2]string{"spare", "exec"}, func(e *Engine, k int) (after func()) {
+		defer time.Sleep(50 * time.Millisecond) // the user reads the output before
+		if k == 1 {
 			os.Setenv(EnvNoSpareCompiler, "1")
-			defer os.Unsetenv(EnvNoSpareCompiler)
 			// The waiting spare goes now, not in the timed cell.
 			if p := e.build.spares.take(e.build.spareSpec()); p != nil {
 				p.discard()
 			}
-		} else {
-			e.build.spares.prepare(e.build.spareSpec())
-			e.build.spares.mu.Lock()
-			starting := e.build.spares.starting
-			e.build.spares.mu.Unlock()
-			if starting != nil {
-				<-starting
-			}
+			return func() { os.Unsetenv(EnvNoSpareCompiler) }
 		}
-		time.Sleep(50 * time.Millisecond) // the user reads the output before
-		count++
-		rec.reset()
-		var out recorder
-		start := time.Now()
-		if _, err := e.Execute(context.Background(), interp.ExecuteRequest{Code: fmt.Sprintf("fmt.Println(\"hello %d\")", count), Count: count}, &out); err != nil {
-			b.Fatal(err)
+		e.build.spares.prepare(e.build.spareSpec())
+		e.build.spares.mu.Lock()
+		starting := e.build.spares.starting
+		e.build.spares.mu.Unlock()
+		if starting != nil {
+			<-starting
 		}
-		stages[k]["total"] = append(stages[k]["total"], time.Since(start))
-		for _, phase := range []string{"build", "run", "compile", "link"} {
-			stages[k][phase] = append(stages[k][phase], rec.last(phase))
-		}
-	}
-	run(0) // the first cell pays for the warm-up
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for j := range 2 {
-			run((i + j) % 2)
-		}
-	}
-	b.StopTimer()
-	for k, name := range names {
-		for phase, ds := range stages[k] {
-			slices.Sort(ds)
-			b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, name+"-"+phase+"-ms")
-		}
-	}
+		return func() {}
+	})
 }
