@@ -434,12 +434,15 @@ func (e *Engine) planLoads(kept keptView, pc *parsedCell, merged *declSet, count
 		if !grew {
 			// A top-level var whose value could not carry (left locked, say)
 			// starts again from its declaration: say so where it is used.
+			// A value lost before this declaration was made (an earlier
+			// cell's a := 1, declared anew by var a sync.Mutex) belonged to
+			// another variable, which the user replaced on purpose.
 			for _, d := range used {
 				if d.Kind != "var" {
 					continue
 				}
 				for _, n := range d.Names {
-					if l, lost := kept.LostValue(n); lost && load[n] == nil && !declared[n] && l.Reason != "" {
+					if l, lost := kept.LostValue(n); lost && load[n] == nil && !declared[n] && l.Reason != "" && l.Cell >= d.Cell {
 						vp.notes = append(vp.notes, valueNote{text: fmt.Sprintf("note: %s of cell [%d] did not carry over (%s); it starts again from its declaration here\n", n, l.Cell, l.Reason), names: []string{n}})
 					}
 				}

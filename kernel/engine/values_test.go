@@ -220,6 +220,23 @@ func TestValuesDeclaredVarLostIsNoted(t *testing.T) {
 	}
 }
 
+// A var declared anew by a later cell is another variable: the value the
+// name held before is not "lost" to it, and no note says so, even when the
+// redeclaring cell failed (lesson 3: a := atomicCount(), then a deadlock
+// cell's var a, b sync.Mutex, then cells that lock a).
+func TestValuesDeclaredAnewIsNotNoted(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, "a := 41")
+	if got := execCell(t, e, 2, "var a sync.Mutex\npanic(\"on purpose\")"); got.Err == nil {
+		t.Fatalf("cell 2 did not fail: %+v", got)
+	}
+	for count := 3; count <= 4; count++ {
+		if got := execCell(t, e, count, "a.Lock()\na.Unlock()\nfmt.Println(\"locked\")"); got.Err != nil || got.Stdout != "locked\n" || got.Stderr != "" {
+			t.Errorf("cell %d: have %+v, want stdout \"locked\" and no note", count, got)
+		}
+	}
+}
+
 // planCell plans the values of a cell as Execute would (without running
 // it): the kept values its program loads and those it saves.
 func planCell(t *testing.T, e *Engine, count int, code string) (load, save []string) {
