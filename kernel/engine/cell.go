@@ -74,7 +74,7 @@ func init() {
 		{Name: "race", Usage: "%race [on|off]", Short: "build this cell (or, with on/off, every cell from now on) with the race detector", Apply: raceMagic},
 		{Name: "timeout", Usage: "%timeout [default] DURATION", Short: "stop this cell (with default: every cell) after DURATION, e.g. 5s; 0 means none", Apply: timeoutMagic},
 		{Name: "limit", Usage: "%limit [default] memory=256MB procs=64 cpu=10s output=10MB", Short: "limit this cell's (with default: every cell's) memory, processes, CPU time and output", Apply: limitMagic},
-		{Name: "vet", Usage: "%vet [on|off]", Short: "warn (before the cell runs) about what go vet finds in it: a copied sync.Mutex or WaitGroup, wg.Add in the goroutine...; off: stop warning", Apply: vetMagic},
+		{Name: "vet", Usage: "%vet [on|off]", Short: "warn (before the cell runs) about what go vet finds in it: a copied sync.Mutex or WaitGroup, wg.Add in the goroutine, a Printf verb of the wrong type...; off: stop warning", Apply: vetMagic},
 		{Name: "doc", Usage: "%doc NAME", Short: "print the documentation of NAME (fmt, fmt.Println, a name of the notebook); NAME? shows it in the pager", Apply: docMagic},
 		{Name: "help", Usage: "%help", Short: "list the magics", Apply: helpMagic},
 		{Name: "who", Usage: "%who", Short: "list the remembered imports, declarations and kept values and the cell each came from (a value: the cell that made it, and the last that changed it)", Apply: whoMagic},

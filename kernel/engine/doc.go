@@ -18,8 +18,9 @@
 //	                       value for completion)
 //	compose.go    compose  the program, every piece of user code under a
 //	                       /*line cellN.go:L:C*/ directive
-//	vet.go        vet      go vet's concurrency checks (package vetcell: copylocks,
-//	                       waitgroup, lostcancel, atomic, unusedresult) on the
+//	vet.go        vet      go vet's concurrency checks and two of its others
+//	                       (package vetcell: copylocks, waitgroup, lostcancel,
+//	                       atomic, unusedresult, printf, stringintconv) on the
 //	                       program while it builds; what they find in the cell's
 //	                       own code is shown, if it compiles, before its output
 //	build.go      build    compile + link with a cached importcfg (fast path; the

@@ -19,7 +19,9 @@ import (
 // copies a Counter holding a sync.Mutex with a value receiver gets a
 // program that runs and counts wrong; go vet says why, but nobody runs
 // go vet on a notebook, and go test's default vet checks leave copylocks
-// out. The cell still runs, as `go run` would run it.
+// out. Printf verbs that do not fit their arguments and string(int) are
+// checked too: go test would, go run does not. The cell still runs, as
+// `go run` would run it.
 
 // startVet type-checks and vets the cell's program while it builds (on the
 // other core: the build is the go command's). The func it returns waits

@@ -53,6 +53,11 @@ func TestVetWarnings(t *testing.T) {
 		{name: "%vet for this cell", code: "%vet\nvar g3 Gauge\ng4 := g3\n_ = g4", wantStderr: []string{"vet: cell [9] line 3: assignment copies lock value to g4: Gauge contains sync.Mutex\n"}},
 		{name: "vet on", code: "%vet on\nvar g5 Gauge\ng6 := g5\n_ = g6", wantStderr: []string{"vet: cell [10] line 3: assignment copies lock value to g6"}},
 		{name: "showing a value copies it, quietly", code: "var h Gauge\nh", noStderr: true},
+		{name: "a Printf verb of another type", code: "fmt.Printf(\"%d\\n\", \"str\")", stdout: "%!d(string=str)\n", wantStderr: []string{
+			"vet: cell [12] line 1: fmt.Printf format %d has arg \"str\" of wrong type string\n",
+			"(go vet's printf check; the cell runs anyway",
+		}},
+		{name: "a Printf in a func that shows the cell's value", code: "func twice(n int) string { return fmt.Sprintf(\"%d%d\", n, n) }\ntwice(4)", noStderr: true},
 	}
 	for i, st := range steps {
 		got := execCell(t, e, i+1, st.code)
