@@ -17,6 +17,7 @@
 //     change, with the counts the cells will run as), execution counter,
 //     stop_on_error aborts, error mapping and the interp.Output that turns
 //     cell output into iopub and stdin messages.
-//   - history.go: history kept in memory and in a bounded JSON-lines file.
+//   - history.go: history in a bounded JSON-lines file; only this session's
+//     entries are held in memory, earlier ones are read when asked for.
 //   - parent.go: WaitParentExit, so a kernel does not outlive its frontend.
 package server

@@ -120,8 +120,13 @@ func TestHistorySurvivesRestartAndIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(third.entries); n != 4 {
+	got, _ = third.query(jupyter.HistoryRequest{HistAccessType: "tail", N: 0})
+	if n := len(got); n != 4 {
 		t.Errorf("entries after reopening: have %d want the bound 4", n)
+	}
+	data, _ = os.ReadFile(path)
+	if lines := strings.Count(string(data), "\n"); lines != 4 {
+		t.Errorf("file after reopening has %d entries, want it trimmed to 4", lines)
 	}
 }
 
@@ -132,80 +137,119 @@ func TestHistoryIgnoresCorruptLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(h.entries) != 1 || h.session != 4 {
-		t.Errorf("have %d entries, session %d; want 1 and 4", len(h.entries), h.session)
+	got, _ := h.query(jupyter.HistoryRequest{HistAccessType: "tail", N: 0})
+	if len(got) != 1 || h.session != 4 {
+		t.Errorf("have %d entries, session %d; want 1 and 4", len(got), h.session)
 	}
 }
 
-// TestHistoryRefusesPlantedSymlink: a history path planted as a symlink to
-// another file (a shared /tmp, issue 9) is neither read nor appended to.
-func TestHistoryRefusesPlantedSymlink(t *testing.T) {
-	dir := t.TempDir()
-	victim := filepath.Join(dir, "victim")
-	const want = "the victim's data\n"
-	if err := os.WriteFile(victim, []byte(want), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "history.jsonl")
-	if err := os.Symlink(victim, path); err != nil {
-		t.Fatal(err)
-	}
-	h, err := openHistory(path, 0)
-	if err == nil {
-		t.Errorf("openHistory of a symlink: have no error, want it refused")
-	}
-	if err := h.add(1, "secret := 1", nil); err == nil {
-		t.Errorf("add through a symlink: have no error, want it refused")
-	}
-	if have, _ := os.ReadFile(victim); string(have) != want {
-		t.Errorf("victim file: have %q, want %q unchanged", have, want)
-	}
-}
-
-// The kernel reads its history file in the background (a full one takes
-// ≈30 ms, which the first kernel_info_reply must not wait for); the first
-// add and query wait for it, so nothing is lost or numbered wrong.
-func TestHistoryLoadedInBackground(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "history.jsonl")
+// Earlier sessions' entries stay in the file until a query asks for them
+// (a full file is ≈4 MB of heap, and most kernels are never asked); a
+// query reads them and this session's, in order, and skips what this
+// kernel appended to the file, which it holds already.
+func TestHistoryEarlierSessionsReadWhenAsked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.jsonl")
 	var lines strings.Builder
 	for i := 1; i <= 3000; i++ {
-		lines.WriteString(`{"session":4,"line":` + itoa(i) + `,"input":"x := ` + itoa(i) + `"}` + "\n")
+		lines.WriteString(`{"session":` + itoa(1+i/1000) + `,"line":` + itoa(i) + `,"input":"x := ` + itoa(i) + `"}` + "\n")
 	}
 	if err := os.WriteFile(path, []byte(lines.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var failures []error
-	h := loadHistoryInBackground(path, 0, func(err error) { failures = append(failures, err) })
-	if err := h.add(1, "after := 1", nil); err != nil {
-		t.Fatal(err)
-	}
-	got, err := h.query(jupyter.HistoryRequest{HistAccessType: "tail", N: 2})
+	h, err := openHistory(path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if have, want := inputs(got), []string{"x := 3000", "after := 1"}; !slices.Equal(have, want) {
-		t.Errorf("tail after a background load: have %q, want %q", have, want)
+	if len(h.entries) != 0 || h.session != 5 || h.written != 3000 {
+		t.Fatalf("after opening: %d entries in memory, session %d, %d written; want 0, 5, 3000", len(h.entries), h.session, h.written)
 	}
-	if got[1][0] != 5 {
-		t.Errorf("the new entry's session: have %v, want 5 (one past the file's)", got[1][0])
+	for i := 1; i <= 2; i++ {
+		if err := h.add(i, "mine "+itoa(i), nil); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if len(failures) > 0 {
-		t.Errorf("a readable file reported %v", failures)
+	if len(h.entries) != 2 {
+		t.Errorf("in memory after two cells: %d entries, want this session's 2", len(h.entries))
 	}
-
-	// A file that cannot be used is said so, and the kernel goes on in memory.
-	link := filepath.Join(dir, "link.jsonl")
-	if err := os.Symlink(path, link); err != nil {
+	got, err := h.query(jupyter.HistoryRequest{HistAccessType: "tail", N: 3})
+	if err != nil {
 		t.Fatal(err)
 	}
-	failed := make(chan error, 1)
-	h = loadHistoryInBackground(link, 0, func(err error) { failed <- err })
-	if got, _ := h.query(jupyter.HistoryRequest{HistAccessType: "tail", N: 10}); len(got) != 0 {
-		t.Errorf("a refused file's entries were read: %v", got)
+	if have, want := inputs(got), []string{"x := 3000", "mine 1", "mine 2"}; !slices.Equal(have, want) {
+		t.Errorf("tail 3: have %q, want %q", have, want)
 	}
-	if err := <-failed; err == nil {
-		t.Errorf("a refused file reported a nil error")
+	got, _ = h.query(jupyter.HistoryRequest{HistAccessType: "range", Session: 2, Start: 1500, Stop: 1502})
+	if have, want := inputs(got), []string{"x := 1500", "x := 1501"}; !slices.Equal(have, want) {
+		t.Errorf("a range of an earlier session: have %q, want %q", have, want)
+	}
+	got, _ = h.query(jupyter.HistoryRequest{HistAccessType: "tail", N: 0})
+	if len(got) != 3002 {
+		t.Errorf("tail of everything: have %d entries, want 3002 (each once)", len(got))
+	}
+}
+
+// A trim keeps the file's last limit entries, those other kernels appended
+// since this one started included, not only the entries this kernel knows.
+func TestHistoryTrimKeepsOtherKernelsEntries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.jsonl")
+	var old strings.Builder
+	for i := 1; i <= 4; i++ {
+		old.WriteString(`{"session":1,"line":` + itoa(i) + `,"input":"old ` + itoa(i) + `"}` + "\n")
+	}
+	if err := os.WriteFile(path, []byte(old.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := openHistory(path, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := openHistory(path, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.session = a.session + 1 // two kernels started one after the other
+	if err := b.add(1, "b 1", nil); err != nil {
+		t.Fatal(err)
+	}
+	// a's third cell makes 8 entries, past 1.5 × 4 as a counts them (old
+	// ones and its own): a trims the file to 4.
+	for i := 1; i <= 3; i++ {
+		if err := a.add(i, "a "+itoa(i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if have := strings.Count(string(data), "\n"); have != 4 || !strings.HasPrefix(string(data), `{"session":3,"line":1,"input":"b 1"}`) || !strings.HasSuffix(string(data), "\"a 3\"}\n") {
+		t.Errorf("after the trim the file is:\n%s\nwant b 1, a 1, a 2 and a 3", data)
+	}
+	got, _ := a.query(jupyter.HistoryRequest{HistAccessType: "tail", N: 0})
+	if have, want := inputs(got), []string{"b 1", "a 1", "a 2", "a 3"}; !slices.Equal(have, want) {
+		t.Errorf("a's history after its trim: have %q, want %q", have, want)
+	}
+}
+
+func TestLineSession(t *testing.T) {
+	for _, tt := range []struct {
+		line string
+		want int
+	}{
+		{`{"session":12,"line":3,"input":"x"}`, 12},
+		{`{"line":3,"session":7,"input":"x"}`, 7}, // another writer's field order
+		{`{"session":0,"line":3,"input":"x"}`, 0},
+		{`{"session":-2,"line":3}`, 0},
+		{`{"session":12,"line":3,"input":"x"`, 0}, // cut short
+		{`{"session":12`, 0},
+		{`{"session":"12","line":3}`, 0},
+		{`{not json`, 0},
+		{``, 0},
+		{`{"session":99999999999999999999,"line":1}`, 0}, // too large for an int: not an entry
+	} {
+		if got := lineSession([]byte(tt.line)); got != tt.want {
+			t.Errorf("lineSession(%s) = %d, want %d", tt.line, got, tt.want)
+		}
 	}
 }
 
