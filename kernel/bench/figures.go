@@ -2,11 +2,14 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -434,7 +437,15 @@ func (b *benchmark) figureFreshInstall(ctx context.Context) error {
 				return nil
 			}
 			install.Add(ms(time.Since(start)))
-			k, c, err := b.startKernel(ctx, env...)
+			// Jupyter starts the kernel with the env of the spec it
+			// installed (the prebuilt library it made, GOKERNEL_PREBUILT):
+			// so does the figure.
+			specEnv, err := installedSpecEnv(filepath.Join(tmp, "prefix", "share", "jupyter", "kernels", "gokernel", "kernel.json"))
+			if err != nil {
+				firstCell.Fail(err)
+				return nil
+			}
+			k, c, err := b.startKernel(ctx, append(env, specEnv...)...)
 			if err != nil {
 				firstCell.Fail(err)
 				return nil
@@ -451,6 +462,26 @@ func (b *benchmark) figureFreshInstall(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// installedSpecEnv reads the env of an installed kernel.json as
+// NAME=value pairs.
+func installedSpecEnv(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("installed kernelspec: %w", err)
+	}
+	var spec struct {
+		Env map[string]string `json:"env"`
+	}
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, fmt.Errorf("installed kernelspec %s: %w", path, err)
+	}
+	var env []string
+	for _, name := range slices.Sorted(maps.Keys(spec.Env)) {
+		env = append(env, name+"="+spec.Env[name])
+	}
+	return env, nil
 }
 
 // figureValues measures figure 12, the cost of carrying values across
