@@ -446,6 +446,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		Operator:   e.operator,
 		CPUTime:    &cpu,
 		Positions:  files.rename,
+		Source:     e.sourceLookup(count, sc.Code),
 	}, out)
 	e.stage(count, "run", start, "cpu", cpu)
 	start = time.Now()

@@ -2,6 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"regexp"
 	"sort"
 	"strconv"
@@ -173,7 +176,7 @@ func (g goroutineTrace) isUserGoroutine() bool {
 // whereLines renders where a goroutine is in the user's cells, innermost
 // call first. Frames outside the cells are folded away; when there is no
 // cell frame at all the innermost non-runtime frame is shown instead.
-func (g goroutineTrace) whereLines() []string {
+func (g goroutineTrace) whereLines(source func(cell int) string) []string {
 	var lines []string
 	repeats := 0 // of the last line, by a recursion (a stack overflow repeats one frame ~100 times)
 	flushRepeats := func() {
@@ -187,6 +190,11 @@ func (g goroutineTrace) whereLines() []string {
 			continue // the compiler's wrapper of a go statement: "started by" says it
 		}
 		if at, ok := formatCellLine(f.File, f.Line); ok {
+			if cell, _ := cellPosition(f.File, f.Line); f.Line <= 0 && source != nil {
+				if l, ok := onlyCallFreeLoop(source(cell)); ok {
+					at = fmt.Sprintf("cell [%d] line %d (the cell's only loop that calls nothing: the runtime gives such a loop no line)", cell, l)
+				}
+			}
 			line := fmt.Sprintf("%s  in %s", at, userFunc(f.Func))
 			if n := len(lines); n > 0 && lines[n-1] == line {
 				repeats++
@@ -253,6 +261,9 @@ type goroutineViewOptions struct {
 	// Skip leaves out goroutines whose frames include this function (e.g.
 	// the goroutine running cellrt.Finish that took the snapshot).
 	Skip string
+	// Source returns the code of a cell by its execution count ("" when
+	// unknown), to place a goroutine stopped in a loop that has no line.
+	Source func(cell int) string
 	// Mark is appended to the header of goroutine MarkID (e.g. "<- panicked here").
 	MarkID int
 	Mark   string
@@ -288,7 +299,7 @@ func formatGoroutineView(traces []goroutineTrace, opt goroutineViewOptions) ([]s
 		if g.Waited != "" {
 			state += ", " + g.Waited
 		}
-		where := g.whereLines()
+		where := g.whereLines(opt.Source)
 		key := state + "\x00" + strings.Join(where, "\x00")
 		if g.ID == opt.MarkID && opt.Mark != "" {
 			key = "marked" // never grouped with others
@@ -349,4 +360,69 @@ func idList(ids []int) string {
 		parts = append(parts, strconv.Itoa(id))
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// onlyCallFreeLoop finds where a goroutine stopped in a loop that calls
+// nothing (for {}, or i++ with no call) was: the compiler gives such a
+// loop's back jump no line of the cell (formatCellLine), so the dump cannot
+// say. When the cell has exactly one such loop (for or range, in its
+// statements or its funcs), that is the one, and its line is returned.
+func onlyCallFreeLoop(code string) (int, bool) {
+	if code == "" {
+		return 0, false
+	}
+	pc, err := parse(code)
+	if err != nil {
+		return 0, false
+	}
+	type piece struct {
+		src   string
+		shift int // add to a line of src to get the cell's line
+	}
+	var pieces []piece
+	for _, st := range pc.Stmts {
+		pieces = append(pieces, piece{"package p\nfunc _() {\n" + st.Text + "\n}", st.Line - 3})
+	}
+	if t := pc.Trailing; t != nil {
+		pieces = append(pieces, piece{"package p\nfunc _() {\n" + t.Text + "\n}", t.Line - 3})
+	}
+	for _, d := range pc.Decls {
+		if d.Kind == "func" || d.Kind == "method" {
+			pieces = append(pieces, piece{"package p\n" + d.Text.Text, d.Text.Line - 2})
+		}
+	}
+	var lines []int
+	for _, p := range pieces {
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, "", p.src, parser.SkipObjectResolution)
+		if err != nil {
+			return 0, false
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			var body *ast.BlockStmt
+			switch l := n.(type) {
+			case *ast.ForStmt:
+				body = l.Body
+			case *ast.RangeStmt:
+				body = l.Body
+			default:
+				return true
+			}
+			calls := false
+			ast.Inspect(body, func(n ast.Node) bool {
+				if _, ok := n.(*ast.CallExpr); ok {
+					calls = true
+				}
+				return !calls
+			})
+			if !calls {
+				lines = append(lines, fset.Position(n.Pos()).Line+p.shift)
+			}
+			return true
+		})
+	}
+	if len(lines) != 1 {
+		return 0, false
+	}
+	return lines[0], true
 }

@@ -151,10 +151,11 @@ func TestParseGoroutinesRealDumps(t *testing.T) {
 
 func TestParseGoroutinesFormats(t *testing.T) {
 	tests := []struct {
-		name  string
-		dump  string
-		want  goroutineTrace
-		where []string
+		name   string
+		dump   string
+		source map[int]string // the cells' code, by execution count
+		want   goroutineTrace
+		where  []string
 	}{
 		{
 			name: "sigquit header with waited time and created-by goroutine",
@@ -186,6 +187,20 @@ func TestParseGoroutinesFormats(t *testing.T) {
 			where: []string{"cell [19] (line unknown: usually a loop that calls nothing, such as for {})  in main"},
 		},
 		{
+			name:   "the cell's only loop that calls nothing is named",
+			dump:   "goroutine 1 gp=0x1 m=nil [runnable]:\nruntime.asyncPreempt2()\n\t/usr/local/go/src/runtime/preempt.go:320 +0x14\nmain.main()\n\tcell19.go:-6 +0x47\n",
+			source: map[int]string{19: "fmt.Println(\"start\")\ntotal := 0\nfor i := 0; ; i++ {\n\ttotal += i\n}"},
+			want:   goroutineTrace{ID: 1, State: "runnable"},
+			where:  []string{"cell [19] line 3 (the cell's only loop that calls nothing: the runtime gives such a loop no line)  in main"},
+		},
+		{
+			name:   "two such loops: no guess",
+			dump:   "goroutine 1 gp=0x1 m=nil [runnable]:\nmain.main()\n\tcell19.go:-6 +0x47\n",
+			source: map[int]string{19: "n := 0\nfor n < 10 {\n\tn++\n}\nfor {\n}"},
+			want:   goroutineTrace{ID: 1, State: "runnable"},
+			where:  []string{"cell [19] (line unknown: usually a loop that calls nothing, such as for {})  in main"},
+		},
+		{
 			name: "a recursion shows its repeated frame once",
 			dump: "goroutine 1 [running]:\n" + strings.Repeat("main.rec(0x1)\n\tcell5.go:1 +0x1e\n", 5) +
 				"main.main()\n\tcell5.go:2 +0x1e\n",
@@ -215,9 +230,53 @@ func TestParseGoroutinesFormats(t *testing.T) {
 				t.Errorf("have %d %q %q creator %d, want %d %q %q creator %d", g.ID, g.State, g.Waited, g.CreatorID,
 					tc.want.ID, tc.want.State, tc.want.Waited, tc.want.CreatorID)
 			}
-			if got := strings.Join(g.whereLines(), "|"); got != strings.Join(tc.where, "|") {
+			source := func(cell int) string { return tc.source[cell] }
+			if got := strings.Join(g.whereLines(source), "|"); got != strings.Join(tc.where, "|") {
 				t.Errorf("where: have %q, want %q", got, strings.Join(tc.where, "|"))
 			}
 		})
+	}
+}
+
+func TestOnlyCallFreeLoop(t *testing.T) {
+	for _, tt := range []struct {
+		name, code string
+		line       int // 0: no answer
+	}{
+		{"for {}", "x := 1\nfor {\n}", 2},
+		{"a counting loop", "total := 0\nfor i := 0; ; i++ {\n\ttotal += i\n}", 2},
+		{"in a func of the cell", "func spin() {\n\tn := 0\n\tfor n >= 0 {\n\t\tn++\n\t}\n}\nspin()", 3},
+		{"in a goroutine", "go func() {\n\tfor {\n\t}\n}()\ntime.Sleep(time.Second)", 2},
+		{"a range loop", "s := make([]int, 9)\nfor {\n\tfor i := range s {\n\t\ts[i]++\n\t}\n}", 0}, // two loops, neither calls
+		{"the loop calls something", "for {\n\tfmt.Println(1)\n}", 0},
+		{"one loop calls, one does not", "for i := range 3 {\n\tfmt.Println(i)\n}\nfor {\n}", 4},
+		{"after a magic line (blanked, as split leaves it)", "\nfor {\n}", 2},
+		{"no loop", "x := 1\nx++", 0},
+		{"does not parse", "for {", 0},
+		{"unknown cell", "", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			line, ok := onlyCallFreeLoop(tt.code)
+			if ok != (tt.line > 0) || line != tt.line {
+				t.Errorf("onlyCallFreeLoop(%q) = %d, %v; want %d", tt.code, line, ok, tt.line)
+			}
+		})
+	}
+}
+
+// A cell stopped in a loop that calls nothing: the runtime gives the loop
+// no line, and the kernel names the cell's only such loop instead.
+func TestStoppedLoopIsPlaced(t *testing.T) {
+	e := newTestEngine(t)
+	got := execCell(t, e, 1, "%timeout 500ms\nfmt.Println(\"spinning\")\ntotal := 0\nfor i := 0; ; i++ {\n\ttotal += i\n}")
+	if got.Err == nil || got.Err.Name != "Timeout" {
+		t.Fatalf("want a Timeout, have %+v", got)
+	}
+	tb := strings.Join(got.Err.Traceback, "\n")
+	if !strings.Contains(got.Stdout, "spinning") {
+		t.Skipf("the program had not started its loop when its 500ms ran out (a busy machine):\n%s", tb)
+	}
+	if !strings.Contains(tb, "cell [1] line 4 (the cell's only loop that calls nothing") {
+		t.Errorf("the loop at line 4 is not named:\n%s", tb)
 	}
 }

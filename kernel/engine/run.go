@@ -57,6 +57,10 @@ type runSpec struct {
 	// cellFile names of the cells they came from, before anything parses
 	// them.
 	Positions func(string) string
+	// Source, if not nil, returns a cell's code by its execution count,
+	// to place in it a goroutine the runtime gave no line (a loop that
+	// calls nothing).
+	Source func(cell int) string
 }
 
 const (
@@ -147,7 +151,7 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 			if spec.Positions != nil {
 				f.Stack = spec.Positions(f.Stack)
 			}
-			sink.note(leftoverWarning(f))
+			sink.note(leftoverWarning(f, spec.Source))
 		case wire.KindInput:
 			feeder.request(f)
 		}
@@ -244,7 +248,7 @@ func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *reap
 	}
 	crash := stderrF.crash.String()
 	traces := parseGoroutines(crash)
-	view, _ := formatGoroutineView(traces, goroutineViewOptions{})
+	view, _ := formatGoroutineView(traces, goroutineViewOptions{Source: spec.Source})
 	withView := func(e *interp.Error, intro string) *interp.Error {
 		e.Traceback = append([]string{e.Name + ": " + e.Value}, e.Traceback...)
 		if len(view) > 0 {
@@ -286,6 +290,7 @@ func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *reap
 		if len(traces) > 0 && traces[0].State == "running" {
 			mark = goroutineViewOptions{MarkID: traces[0].ID, Mark: "<- panicked here"}
 		}
+		mark.Source = spec.Source
 		pview, _ := formatGoroutineView(traces, mark)
 		tb := []string{"panic: " + msg}
 		tb = append(tb, rest...)
@@ -371,8 +376,8 @@ func raceError(races []string, crash string) *interp.Error {
 }
 
 // leftoverWarning is the stderr note for goroutines alive when main returned.
-func leftoverWarning(f wire.Frame) string {
-	view, n := formatGoroutineView(parseGoroutines(f.Stack), goroutineViewOptions{Skip: finishFunc})
+func leftoverWarning(f wire.Frame, source func(cell int) string) string {
+	view, n := formatGoroutineView(parseGoroutines(f.Stack), goroutineViewOptions{Skip: finishFunc, Source: source})
 	if f.Count > 0 {
 		n = f.Count
 	}
