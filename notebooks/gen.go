@@ -9,7 +9,9 @@
 //
 //	=== md              markdown: English text, then a line "--- zh", then the 中文 text
 //	=== go [TAG...]     a Go code cell, shared by both languages (tags such
-//	                    as exercise, exercise-check, raises-exception); a TAG
+//	                    as exercise, exercise-check, raises-exception, and
+//	                    output-varies for a cell that shows a race on purpose,
+//	                    so what it prints depends on timing); a TAG
 //	                    expect=NAME is not a tag but the error a
 //	                    raises-exception cell must fail with
 //	                    (metadata.gokernel.expected_error)

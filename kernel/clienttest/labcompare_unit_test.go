@@ -1,6 +1,9 @@
 package clienttest
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -69,6 +72,15 @@ func TestCompareLabCell(t *testing.T) {
 			refCell{Stdout: "Right: 2000\n", Errors: []refError{{"DataRace", "1 data race at cell [7] line 3"}}}, "stderr lacks"},
 		{"error where nbclient had none", labCell{"[3]:", []labOutput{stdout("x\n"), stderr("panic: boom\n")}},
 			refCell{Stdout: "x\n"}, "where nbclient got none"},
+		{"a cell tagged output-varies: how much the race let through may differ",
+			labCell{"[5]:", []labOutput{stdout("the loop got 0 of 5 items\n")}},
+			refCell{Stdout: "Hello World!\nHello World!\nthe loop got 2 of 5 items\n", Varies: true}, ""},
+		{"the same cell untagged", labCell{"[5]:", []labOutput{stdout("the loop got 0 of 5 items\n")}},
+			refCell{Stdout: "Hello World!\nHello World!\nthe loop got 2 of 5 items\n"}, "stdout: lacks"},
+		{"a cell tagged output-varies that shows nothing", labCell{"[5]:", nil},
+			refCell{Stdout: "Hello World!\nthe loop got 1 of 5 items\n", Varies: true}, "none shown"},
+		{"a cell tagged output-varies that prints something else", labCell{"[5]:", []labOutput{stdout("the loop got 0 of 5 items\nboom\n")}},
+			refCell{Stdout: "Hello World!\nthe loop got 1 of 5 items\n", Varies: true}, "stdout: lacks"},
 		{"chart shown", labCell{"[8]:", []labOutput{svg}}, refCell{Images: 1}, ""},
 		{"chart missing", labCell{"[8]:", []labOutput{stdout("timeline\n")}}, refCell{Stdout: "timeline\n", Images: 1}, "0 images, nbclient got 1"},
 		{"chart of zero size", labCell{"[8]:", []labOutput{{Mime: "image/svg+xml", Image: 1, Loaded: true}}}, refCell{Images: 1}, "not visible"},
@@ -106,5 +118,34 @@ func TestCompareLabNotebook(t *testing.T) {
 	}
 	if p := strings.Join(compareLabNotebook(nb, []refCell{{}, {}}), "\n"); !strings.Contains(p, "1 code cells in JupyterLab, 2") {
 		t.Errorf("a cell missing: %q", p)
+	}
+}
+
+// TestReadNotebookOutputsVaries checks that a code cell's output-varies tag is read
+// (and no other tag stands for it).
+func TestReadNotebookOutputsVaries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nb.ipynb")
+	nb := `{"cells": [
+		{"cell_type": "markdown", "metadata": {"tags": ["output-varies"]}, "source": "x"},
+		{"cell_type": "code", "metadata": {"tags": ["raises-exception"]}, "outputs": [{"output_type": "stream", "name": "stdout", "text": ["a\n", "b\n"]}]},
+		{"cell_type": "code", "metadata": {"tags": ["exercise", "output-varies"]}, "outputs": []},
+		{"cell_type": "code", "metadata": {}, "outputs": []}
+	], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`
+	if err := os.WriteFile(path, []byte(nb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cells, err := readNotebookOutputs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var varies []bool
+	for _, c := range cells {
+		varies = append(varies, c.Varies)
+	}
+	if want := []bool{false, true, false}; !slices.Equal(varies, want) {
+		t.Errorf("Varies of the code cells = %v, want %v", varies, want)
+	}
+	if cells[0].Stdout != "a\nb\n" {
+		t.Errorf("stdout = %q", cells[0].Stdout)
 	}
 }
