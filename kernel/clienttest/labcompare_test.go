@@ -22,8 +22,8 @@ import (
 // matches; and a cell that ends with goroutines still running (the kernel says so on
 // stderr) stops them at a moment that differs between runs, so one run's lines need only
 // be among the other's. The same holds for a cell tagged output-varies: a lesson shows a
-// race on purpose (lesson 5's `for !q.Empty()` gets none of the 5 items on a quiet
-// machine, all of them when the parent is held up), and what it prints is the race's.
+// race on purpose (lesson 5's `while not q.empty()` and its Go twin get none of the 5
+// items on a quiet machine, all of them when the parent is held up), and what it prints is the race's.
 
 // labNotebook is one notebook as lab_ui.js's lessons scenario reports it.
 type labNotebook struct {
