@@ -196,9 +196,6 @@ func compareLabCell(c labCell, w refCell) []string {
 	dataRace := slices.ContainsFunc(w.Errors, func(e refError) bool { return e.Name == "DataRace" })
 	if d := lineDiff(w.Stdout, stdout.String(), racy); d != "" && !dataRace {
 		probs = append(probs, "stdout: "+d)
-	} else if w.Varies && len(maskedLines(w.Stdout)) > 0 && len(maskedLines(stdout.String())) == 0 {
-		// A race decides how much is printed, not whether the cell prints at all.
-		probs = append(probs, fmt.Sprintf("stdout: none shown (nbclient: %.300q)", w.Stdout))
 	}
 	if d := lineDiff(w.Result, result.String(), false); d != "" {
 		probs = append(probs, "result: "+d)
