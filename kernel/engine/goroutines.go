@@ -191,8 +191,8 @@ func (g goroutineTrace) whereLines(source func(cell int) string) []string {
 		}
 		if at, ok := formatCellLine(f.File, f.Line); ok {
 			if cell, _ := cellPosition(f.File, f.Line); f.Line <= 0 && source != nil {
-				if l, ok := onlyCallFreeLoop(source(cell)); ok {
-					at = fmt.Sprintf("cell [%d] line %d (the cell's only loop that calls nothing: the runtime gives such a loop no line)", cell, l)
+				if l, in, ok := onlyCallFreeLoop(source(cell), f.Func); ok {
+					at = fmt.Sprintf("cell [%d] line %d (the only loop in %s that calls nothing: the runtime gives such a loop no line)", cell, l, in)
 				}
 			}
 			line := fmt.Sprintf("%s  in %s", at, userFunc(f.Func))
@@ -365,38 +365,57 @@ func idList(ids []int) string {
 // onlyCallFreeLoop finds where a goroutine stopped in a loop that calls
 // nothing (for {}, or i++ with no call) was: the compiler gives such a
 // loop's back jump no line of the cell (formatCellLine), so the dump cannot
-// say. When the cell has exactly one such loop (for or range, in its
-// statements or its funcs), that is the one, and its line is returned.
-func onlyCallFreeLoop(code string) (int, bool) {
+// say. fn is the frame's function ("main._gokernel_cell.func1",
+// "main.spin", "main.(*T).M"): the loop is in its body, or in the cell's
+// statements for the cell's own function and its func literals. When that
+// body (or, for a function not found, the whole cell) has exactly one such
+// loop, not counting loops nested in it, that is the one: its line is
+// returned, with where it was looked for ("main", "spin", "the cell").
+func onlyCallFreeLoop(code, fn string) (line int, in string, ok bool) {
 	if code == "" {
-		return 0, false
+		return 0, "", false
 	}
 	pc, err := parse(code)
 	if err != nil {
-		return 0, false
+		return 0, "", false
 	}
 	type piece struct {
 		src   string
 		shift int // add to a line of src to get the cell's line
 	}
-	var pieces []piece
+	var statements, funcs, scope []piece
 	for _, st := range pc.Stmts {
-		pieces = append(pieces, piece{"package p\nfunc _() {\n" + st.Text + "\n}", st.Line - 3})
+		statements = append(statements, piece{"package p\nfunc _() {\n" + st.Text + "\n}", st.Line - 3})
 	}
 	if t := pc.Trailing; t != nil {
-		pieces = append(pieces, piece{"package p\nfunc _() {\n" + t.Text + "\n}", t.Line - 3})
+		statements = append(statements, piece{"package p\nfunc _() {\n" + t.Text + "\n}", t.Line - 3})
 	}
+	name, receiver := frameFuncDecl(fn)
 	for _, d := range pc.Decls {
-		if d.Kind == "func" || d.Kind == "method" {
-			pieces = append(pieces, piece{"package p\n" + d.Text.Text, d.Text.Line - 2})
+		if d.Kind != "func" && d.Kind != "method" {
+			continue
+		}
+		p := piece{"package p\n" + d.Text.Text, d.Text.Line - 2}
+		funcs = append(funcs, p)
+		if len(d.Names) == 1 && d.Names[0] == name && d.Receiver == receiver && (d.Kind == "method") == (receiver != "") {
+			scope = []piece{p}
 		}
 	}
+	in = name
+	switch {
+	case name == cellFuncName:
+		scope, in = statements, "main"
+	case scope == nil:
+		scope, in = append(statements, funcs...), "the cell"
+	case receiver != "":
+		in = receiver + "." + name
+	}
 	var lines []int
-	for _, p := range pieces {
+	for _, p := range scope {
 		fset := token.NewFileSet()
 		f, err := parser.ParseFile(fset, "", p.src, parser.SkipObjectResolution)
 		if err != nil {
-			return 0, false
+			return 0, "", false
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			var body *ast.BlockStmt
@@ -417,12 +436,33 @@ func onlyCallFreeLoop(code string) (int, bool) {
 			})
 			if !calls {
 				lines = append(lines, fset.Position(n.Pos()).Line+p.shift)
+				return false // the loops inside it are part of the same answer
 			}
 			return true
 		})
 	}
 	if len(lines) != 1 {
-		return 0, false
+		return 0, "", false
 	}
-	return lines[0], true
+	return lines[0], in, true
+}
+
+// frameFuncDecl names the declaration a stack frame's function comes from:
+// "main.spin.func2" → spin; "main.(*T[...]).M.func1" → M with receiver T;
+// the user's own main (renamed in the program) → main; the cell's
+// statements → cellFuncName.
+func frameFuncDecl(fn string) (name, receiver string) {
+	// A traceback writes a generic's type arguments as "[...]".
+	fn = strings.ReplaceAll(strings.TrimPrefix(fn, "main."), "[...]", "")
+	if i := strings.Index(fn, ".func"); i > 0 {
+		fn = fn[:i]
+	}
+	if i := strings.LastIndex(fn, "."); i > 0 {
+		receiver, fn = fn[:i], fn[i+1:]
+		receiver = strings.TrimSuffix(strings.TrimPrefix(receiver, "(*"), ")")
+	}
+	if fn == userMainName {
+		fn = "main"
+	}
+	return fn, receiver
 }

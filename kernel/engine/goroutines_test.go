@@ -188,10 +188,17 @@ func TestParseGoroutinesFormats(t *testing.T) {
 		},
 		{
 			name:   "the cell's only loop that calls nothing is named",
-			dump:   "goroutine 1 gp=0x1 m=nil [runnable]:\nruntime.asyncPreempt2()\n\t/usr/local/go/src/runtime/preempt.go:320 +0x14\nmain.main()\n\tcell19.go:-6 +0x47\n",
+			dump:   "goroutine 1 gp=0x1 m=nil [runnable]:\nruntime.asyncPreempt2()\n\t/usr/local/go/src/runtime/preempt.go:320 +0x14\nmain._gokernel_cell()\n\tcell19.go:-6 +0x47\n",
 			source: map[int]string{19: "fmt.Println(\"start\")\ntotal := 0\nfor i := 0; ; i++ {\n\ttotal += i\n}"},
 			want:   goroutineTrace{ID: 1, State: "runnable"},
-			where:  []string{"cell [19] line 3 (the cell's only loop that calls nothing: the runtime gives such a loop no line)  in main"},
+			where:  []string{"cell [19] line 3 (the only loop in main that calls nothing: the runtime gives such a loop no line)  in main"},
+		},
+		{
+			name:   "the only such loop of the func it stopped in",
+			dump:   "goroutine 7 gp=0x1 m=nil [runnable]:\nmain.spin()\n\tcell19.go:-6 +0x47\ncreated by main._gokernel_cell in goroutine 1\n\tcell19.go:5 +0x1a\n",
+			source: map[int]string{19: "func spin() {\n\tfor {\n\t}\n}\ngo spin()\nfor {\n}"},
+			want:   goroutineTrace{ID: 7, State: "runnable", CreatorID: 1},
+			where:  []string{"cell [19] line 2 (the only loop in spin that calls nothing: the runtime gives such a loop no line)  in spin", "started by main at cell [19] line 5"},
 		},
 		{
 			name:   "two such loops: no guess",
@@ -239,33 +246,64 @@ func TestParseGoroutinesFormats(t *testing.T) {
 }
 
 func TestOnlyCallFreeLoop(t *testing.T) {
+	const cell = "main._gokernel_cell"
+	twoFuncs := "func spin() {\n\tfor {\n\t}\n}\nfunc (c *counter) run() {\n\tfor c.n >= 0 {\n\t\tc.n++\n\t}\n}\ngo spin()\nfor {\n}"
 	for _, tt := range []struct {
-		name, code string
-		line       int // 0: no answer
+		name, code, fn string
+		line           int    // 0: no answer
+		in             string // where it was looked for
 	}{
-		{"for {}", "x := 1\nfor {\n}", 2},
-		{"a counting loop", "total := 0\nfor i := 0; ; i++ {\n\ttotal += i\n}", 2},
-		{"in a func of the cell", "func spin() {\n\tn := 0\n\tfor n >= 0 {\n\t\tn++\n\t}\n}\nspin()", 3},
-		{"in a goroutine", "go func() {\n\tfor {\n\t}\n}()\ntime.Sleep(time.Second)", 2},
-		{"a range loop", "s := make([]int, 9)\nfor {\n\tfor i := range s {\n\t\ts[i]++\n\t}\n}", 0}, // two loops, neither calls
-		{"the loop calls something", "for {\n\tfmt.Println(1)\n}", 0},
-		{"one loop calls, one does not", "for i := range 3 {\n\tfmt.Println(i)\n}\nfor {\n}", 4},
-		{"after a magic line (blanked, as split leaves it)", "\nfor {\n}", 2},
-		{"no loop", "x := 1\nx++", 0},
-		{"does not parse", "for {", 0},
-		{"unknown cell", "", 0},
+		{"for {}", "x := 1\nfor {\n}", cell, 2, "main"},
+		{"a counting loop", "total := 0\nfor i := 0; ; i++ {\n\ttotal += i\n}", cell, 2, "main"},
+		{"in a func of the cell", "func spin() {\n\tn := 0\n\tfor n >= 0 {\n\t\tn++\n\t}\n}\nspin()", "main.spin", 3, "spin"},
+		{"in a goroutine", "go func() {\n\tfor {\n\t}\n}()\ntime.Sleep(time.Second)", cell + ".func1", 2, "main"},
+		{"nested loops: the outer one", "s := make([]int, 9)\nfor {\n\tfor i := range s {\n\t\ts[i]++\n\t}\n}", cell, 2, "main"},
+		{"the loop calls something", "for {\n\tfmt.Println(1)\n}", cell, 0, ""},
+		{"a loop that calls, around one that does not", "for {\n\tfmt.Println(1)\n\tfor i := 0; i < 9; i++ {\n\t}\n}", cell, 3, "main"},
+		{"one loop calls, one does not", "for i := range 3 {\n\tfmt.Println(i)\n}\nfor {\n}", cell, 4, "main"},
+		{"two loops in the statements", "n := 0\nfor n < 10 {\n\tn++\n}\nfor {\n}", cell, 0, ""},
+		{"three loops, the frame's func has one", twoFuncs, "main.spin", 2, "spin"},
+		{"three loops, in a method", twoFuncs, "main.(*counter).run", 6, "counter.run"},
+		{"three loops, in the statements", twoFuncs, cell, 11, "main"},
+		{"three loops, a func literal of a func", "func spin() {\n\tgo func() {\n\t\tfor {\n\t\t}\n\t}()\n}\nfor {\n}", "main.spin.func1", 3, "spin"},
+		{"a generic func", "func spin[T int | int64](n T) {\n\tfor n >= 0 {\n\t\tn++\n\t}\n}\nfor {\n}", "main.spin[...]", 2, "spin"},
+		{"the user's own main", "func main() {\n\tfor {\n\t}\n}\nfunc f() {\n\tfor {\n\t}\n}", "main._gokernel_main", 2, "main"},
+		{"a func not in the cell: the whole cell", "for {\n}", "main.elsewhere", 1, "the cell"},
+		{"a func not in the cell, two loops", twoFuncs, "main.elsewhere", 0, ""},
+		{"after a magic line (blanked, as split leaves it)", "\nfor {\n}", cell, 2, "main"},
+		{"no loop", "x := 1\nx++", cell, 0, ""},
+		{"does not parse", "for {", cell, 0, ""},
+		{"unknown cell", "", cell, 0, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			line, ok := onlyCallFreeLoop(tt.code)
-			if ok != (tt.line > 0) || line != tt.line {
-				t.Errorf("onlyCallFreeLoop(%q) = %d, %v; want %d", tt.code, line, ok, tt.line)
+			line, in, ok := onlyCallFreeLoop(tt.code, tt.fn)
+			if ok != (tt.line > 0) || line != tt.line || in != tt.in {
+				t.Errorf("onlyCallFreeLoop(%q, %q) = %d, %q, %v; want %d, %q", tt.code, tt.fn, line, in, ok, tt.line, tt.in)
 			}
 		})
 	}
 }
 
+func TestFrameFuncDecl(t *testing.T) {
+	for _, tt := range []struct{ fn, name, receiver string }{
+		{"main._gokernel_cell", cellFuncName, ""},
+		{"main._gokernel_cell.func1.1", cellFuncName, ""},
+		{"main._gokernel_main", "main", ""},
+		{"main.spin", "spin", ""},
+		{"main.spin.func2", "spin", ""},
+		{"main.spin[...]", "spin", ""},
+		{"main.(*counter).run", "run", "counter"},
+		{"main.counter.run.func1", "run", "counter"},
+		{"main.(*box[...]).get", "get", "box"},
+	} {
+		if name, receiver := frameFuncDecl(tt.fn); name != tt.name || receiver != tt.receiver {
+			t.Errorf("frameFuncDecl(%q) = %q, %q; want %q, %q", tt.fn, name, receiver, tt.name, tt.receiver)
+		}
+	}
+}
+
 // A cell stopped in a loop that calls nothing: the runtime gives the loop
-// no line, and the kernel names the cell's only such loop instead.
+// no line, and the kernel names the only such loop of its function instead.
 func TestStoppedLoopIsPlaced(t *testing.T) {
 	e := newTestEngine(t)
 	got := execCell(t, e, 1, "%timeout 500ms\nfmt.Println(\"spinning\")\ntotal := 0\nfor i := 0; ; i++ {\n\ttotal += i\n}")
@@ -276,7 +314,58 @@ func TestStoppedLoopIsPlaced(t *testing.T) {
 	if !strings.Contains(got.Stdout, "spinning") {
 		t.Skipf("the program had not started its loop when its 500ms ran out (a busy machine):\n%s", tb)
 	}
-	if !strings.Contains(tb, "cell [1] line 4 (the cell's only loop that calls nothing") {
+	if !strings.Contains(tb, "cell [1] line 4 (the only loop in main that calls nothing") {
 		t.Errorf("the loop at line 4 is not named:\n%s", tb)
+	}
+}
+
+// Four goroutines, each in an empty loop (the runtime gives none a line),
+// in a func, a generic func's instance, a method and the cell's statements:
+// each is placed at its own function's loop, which needs the frame names
+// the runtime really gives them.
+func TestStoppedLoopsPlacedByFunction(t *testing.T) {
+	e := newTestEngine(t)
+	code := `%timeout 700ms
+type counter struct{ n int }
+
+func spin() {
+	for {
+	}
+}
+
+func climb[T int | int64](n T) {
+	for {
+	}
+}
+
+func (c *counter) run() {
+	for {
+	}
+}
+
+go spin()
+go climb(int64(1))
+go (&counter{}).run()
+time.Sleep(100 * time.Millisecond)
+fmt.Println("spinning")
+for {
+}`
+	got := execCell(t, e, 1, code)
+	if got.Err == nil || got.Err.Name != "Timeout" {
+		t.Fatalf("want a Timeout, have %+v", got)
+	}
+	tb := strings.Join(got.Err.Traceback, "\n")
+	if !strings.Contains(got.Stdout, "spinning") {
+		t.Skipf("the program had not started its loops when its 700ms ran out (a busy machine):\n%s", tb)
+	}
+	for _, want := range []string{
+		"cell [1] line 5 (the only loop in spin that calls nothing",
+		"cell [1] line 10 (the only loop in climb that calls nothing",
+		"cell [1] line 15 (the only loop in counter.run that calls nothing",
+		"cell [1] line 24", // main's loop: the runtime may have caught it on the line of its jump, or on none
+	} {
+		if !strings.Contains(tb, want) {
+			t.Errorf("want %q in:\n%s", want, tb)
+		}
 	}
 }
