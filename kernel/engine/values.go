@@ -1014,6 +1014,17 @@ func (e *Engine) commitValues(vp *valuePlan, count int, ok bool, out interp.Outp
 	if err := e.kept.Commit(vp.session, vp.types, vp.replaced, count); err != nil {
 		out.Stream("stderr", fmt.Sprintf("note: this cell's values could not be kept: %v\n", err))
 	}
+	// A value the limits left out (too big, a full disk) is named in the
+	// cell that made it, where the student can still change it.
+	for _, n := range vp.section.Save {
+		if _, had := was[n]; had {
+			continue // noted below, with the cell that made it
+		}
+		if l, lost := e.kept.LostValue(n); lost && l.Limited && l.Cell == count {
+			out.Stream("stderr", fmt.Sprintf("note: %s (%s) will not carry over to later cells: %s\n",
+				n, cleanGenerated(typeAliasPattern.ReplaceAllString(l.Type, "")), l.Reason))
+		}
+	}
 	for _, n := range slices.Sorted(maps.Keys(was)) {
 		if _, kept := e.kept.Lookup(n); kept {
 			continue

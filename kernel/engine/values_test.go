@@ -152,13 +152,22 @@ func TestValuesTypeRedefinedAndReset(t *testing.T) {
 func TestValuesCap(t *testing.T) {
 	t.Setenv("GOKERNEL_STATE_MAX", "1MB")
 	e := newTestEngine(t)
-	execCell(t, e, 1, "small := 1\nhuge := make([]byte, 2<<20)")
-	got := execCell(t, e, 2, "len(huge)")
+	// The cell that made it is told at once; not of small, which fits.
+	made := execCell(t, e, 1, "small := 1\nhuge := make([]byte, 2<<20)")
+	if want := "note: huge ([]byte) will not carry over to later cells: kept values are limited to 1.0 MB"; !strings.Contains(made.Stderr, want) || strings.Contains(made.Stderr, "small") {
+		t.Errorf("the cell that made huge: stderr %q, want %q", made.Stderr, want)
+	}
+	// A value that cannot carry for its type is noted where it is used, not
+	// where it is made: lessons make channels in almost every cell.
+	if got := execCell(t, e, 2, "ch := make(chan int, 1)\nch <- 1"); got.Stderr != "" {
+		t.Errorf("a cell that makes a channel: stderr %q", got.Stderr)
+	}
+	got := execCell(t, e, 3, "len(huge)")
 	tb := strings.ReplaceAll(strings.Join(got.Err.Traceback, "\n"), "\n      ", " ")
 	if !strings.Contains(tb, "limited to 1.0 MB") || !strings.Contains(tb, "GOKERNEL_STATE_MAX") {
 		t.Errorf("have %s", tb)
 	}
-	if got := execCell(t, e, 3, "small"); got.Result != "1" {
+	if got := execCell(t, e, 4, "small"); got.Result != "1" {
 		t.Errorf("small: %+v", got)
 	}
 }

@@ -215,8 +215,16 @@ func TestBudget(t *testing.T) {
 	if !strings.Contains(rep.Failed["big"], "limited to 500 bytes") {
 		t.Errorf("big: %q", rep.Failed["big"])
 	}
+	if !slices.Equal(rep.Limited, []string{"big"}) {
+		t.Errorf("limited %q, want big only", rep.Limited)
+	}
 	if len(rep.Groups) != 1 || rep.Groups[0].Names[0] != "small" {
 		t.Errorf("groups %v", rep.Groups)
+	}
+	// A value its type keeps out is not Limited: it is noted where used.
+	rep = saveGroups(dir, "c2", 500, []Var{{Name: "ch", Ptr: ptr(make(chan int))}})
+	if rep.Failed["ch"] == "" || len(rep.Limited) != 0 {
+		t.Errorf("a channel: failed %q, limited %q", rep.Failed["ch"], rep.Limited)
 	}
 }
 

@@ -114,6 +114,7 @@ func saveGroupsReusing(dir, prefix string, budget int64, vars []Var, reuse func(
 			for _, name := range names {
 				rep.Failed[name] = plain.OverBudget(budget, names, size)
 			}
+			rep.Limited = append(rep.Limited, names...)
 			continue
 		}
 		file := fmt.Sprintf("%s-%d", prefix, n)
@@ -123,6 +124,7 @@ func saveGroupsReusing(dir, prefix string, budget int64, vars []Var, reuse func(
 			for _, name := range names {
 				rep.Failed[name] = "it could not be written: " + err.Error()
 			}
+			rep.Limited = append(rep.Limited, names...)
 			continue
 		}
 		total += size

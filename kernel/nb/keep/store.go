@@ -72,6 +72,8 @@ type Lost struct {
 	Type   string // its Go type, when known
 	Reason string
 	Cell   int
+	// Limited: the size cap or the disk left it out, not its type.
+	Limited bool
 }
 
 // DefaultMax is the default cap on the size of all kept values.
@@ -233,7 +235,7 @@ func (s *Store) Commit(ss *Session, types map[string]Kept, replaced map[string]L
 			t = k.Type
 		}
 		s.forget(name)
-		s.lost[name] = Lost{Type: t, Reason: why, Cell: cell}
+		s.lost[name] = Lost{Type: t, Reason: why, Cell: cell, Limited: slices.Contains(rep.Limited, name)}
 	}
 	for _, g := range rep.Groups {
 		g := g

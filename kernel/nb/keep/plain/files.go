@@ -48,6 +48,10 @@ type Group struct {
 type Report struct {
 	Groups []Group
 	Failed map[string]string
+	// Limited are the names of Failed that the limits on kept values
+	// (GOKERNEL_STATE_MAX, the disk) left out, not their types: the cell
+	// that made them is told at once, as it cannot be by the type checker.
+	Limited []string
 	// Dyn are "NAME pkgpath.Type": a named type the variable NAME holds
 	// inside an interface, which a program loading it must register.
 	Dyn []string
@@ -114,6 +118,9 @@ func WriteReport(path string, r *Report) error {
 	for name, why := range r.Failed {
 		fmt.Fprintf(&b, "failed %s %s\n", name, oneLine(why))
 	}
+	for _, name := range r.Limited {
+		fmt.Fprintf(&b, "limited %s\n", name)
+	}
 	for _, d := range r.Dyn {
 		fmt.Fprintf(&b, "dyn %s\n", d)
 	}
@@ -135,6 +142,8 @@ func ReadReport(path string) (*Report, error) {
 		case "failed":
 			name, why, _ := strings.Cut(rest, " ")
 			r.Failed[name] = why
+		case "limited":
+			r.Limited = append(r.Limited, rest)
 		case "dyn":
 			r.Dyn = append(r.Dyn, rest)
 		}

@@ -15,12 +15,12 @@ func TestPlanAndReportFiles(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(p, q) {
 		t.Errorf("have %+v %v, want %+v", q, err, p)
 	}
-	r := &Report{Groups: p.Groups, Failed: map[string]string{"c": "why\nnot"}}
+	r := &Report{Groups: p.Groups, Failed: map[string]string{"c": "why\nnot", "d": "too big"}, Limited: []string{"d"}}
 	if err := WriteReport(dir+"/report", r); err != nil {
 		t.Fatal(err)
 	}
 	r2, err := ReadReport(dir + "/report")
-	if err != nil || r2.Failed["c"] != "why not" || !reflect.DeepEqual(r2.Groups, r.Groups) {
+	if err != nil || r2.Failed["c"] != "why not" || !reflect.DeepEqual(r2.Groups, r.Groups) || !reflect.DeepEqual(r2.Limited, r.Limited) {
 		t.Errorf("have %+v %v", r2, err)
 	}
 }

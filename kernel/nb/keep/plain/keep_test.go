@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -194,5 +195,8 @@ func TestSaveWithinBudget(t *testing.T) {
 	}
 	if !strings.HasPrefix(rep.Failed["long"], "kept values are limited to 100 bytes in all (GOKERNEL_STATE_MAX) and long would take") {
 		t.Errorf("long: %q", rep.Failed["long"])
+	}
+	if !slices.Equal(rep.Limited, []string{"long"}) {
+		t.Errorf("limited %q, want long only", rep.Limited)
 	}
 }

@@ -48,6 +48,7 @@ func save(dir, prefix string, budget int64, vars []Var) *Report {
 		size := int64(len(data))
 		if total+size > budget {
 			rep.Failed[v.Name] = OverBudget(budget, names, size)
+			rep.Limited = append(rep.Limited, v.Name)
 			continue
 		}
 		file := prefix + "-" + strconv.Itoa(n)
@@ -55,6 +56,7 @@ func save(dir, prefix string, budget int64, vars []Var) *Report {
 			file = f // the kernel keeps that file: it holds these bytes already
 		} else if err := WritePrivate(Join(dir, file), data); err != nil {
 			rep.Failed[v.Name] = "it could not be written: " + err.Error()
+			rep.Limited = append(rep.Limited, v.Name)
 			continue
 		}
 		total += size
