@@ -403,7 +403,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 			be.Diagnostics = files.diagnostics(be.Diagnostics)
 		}
 		if errors.As(err, &be) && slices.ContainsFunc(be.Diagnostics, func(d Diagnostic) bool { return d.File != "" }) {
-			return nil, compileErrorReportLost(be.Diagnostics, count, e.sourceLookup(count, sc.Code), be.Output, e.lostValue)
+			return nil, compileErrorReportLost(be.Diagnostics, count, e.sourceLookup(count, sc.Code), be.Output, values.lostHere(e))
 		}
 		if ctx.Err() != nil {
 			return nil, interruptedBeforeRun(count)

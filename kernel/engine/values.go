@@ -1088,6 +1088,21 @@ func (e *Engine) dropStaleValues(merged *declSet, vp *valuePlan, count int, out 
 	}
 }
 
+// lostHere says why name's value did not carry over into this cell (for
+// the hints of a compile error): a kept value this cell's own change drops
+// (it redefines the value's type, say) is still kept, as the cell failed,
+// yet it is why the cell cannot use it.
+func (vp *valuePlan) lostHere(e *Engine) lostValues {
+	return func(name string) (string, int, string, bool) {
+		if why := vp.drops[name]; why != "" {
+			if k, ok := e.kept.Lookup(name); ok {
+				return k.Type, madeIn(k), why, true
+			}
+		}
+		return e.lostValue(name)
+	}
+}
+
 // lostValue says why name's value did not carry over (for hints).
 func (e *Engine) lostValue(name string) (string, int, string, bool) {
 	l, ok := e.kept.LostValue(name)

@@ -124,6 +124,25 @@ func TestValuesSentinelErrors(t *testing.T) {
 	})
 }
 
+// A cell that redefines a type and uses a kept value of the old type in
+// the same cell fails to compile; the hint says why the value is not
+// there, and the failed cell changed nothing: the value is still kept.
+func TestValuesTypeRedefinedAndUsedInOneCell(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, "type ledger struct{ total int }\nl := ledger{total: 3}")
+	got := execCell(t, e, 2, "type ledger struct{ total, count int }\nfmt.Println(l)")
+	if got.Err == nil || got.Err.Name != "CompileError" {
+		t.Fatalf("want a CompileError, have %+v", got)
+	}
+	tb := strings.ReplaceAll(strings.Join(got.Err.Traceback, "\n"), "\n      ", " ")
+	if want := "hint: l (ledger) of cell [1] did not carry over: its type ledger was redefined in cell [2]"; !strings.Contains(tb, want) {
+		t.Errorf("want %q in:\n%s", want, tb)
+	}
+	if got := execCell(t, e, 3, "l.total"); got.Result != "3" {
+		t.Errorf("l after the failed cell: %+v", got)
+	}
+}
+
 func TestValuesTypeRedefinedAndReset(t *testing.T) {
 	e := newTestEngine(t)
 	execCell(t, e, 1, "type ledger struct{ total int }\nl := ledger{total: 3}\nkeepMe := 7")
