@@ -386,7 +386,7 @@ func leftoverWarning(f wire.Frame, source func(cell int) string) string {
 		head = "1 goroutine still running when the cell finished:"
 	}
 	lines := append([]string{head}, view...)
-	lines = append(lines, "They were stopped with the cell. To wait for them, use a sync.WaitGroup (wg.Add before go, wg.Done in the goroutine, wg.Wait at the end).")
+	lines = append(lines, "They were stopped with the cell. To wait for them, use a sync.WaitGroup: wg.Go(f) instead of go f(), then wg.Wait() at the end.")
 	return strings.Join(lines, "\n")
 }
 

@@ -220,8 +220,8 @@ func Finish() {
 
 // lateOutputNote explains output that goroutines wrote after main returned.
 const lateOutputNote = "goroutines were still running when main returned, and printed after it: a Go program " +
-	"ends with its main, so that output is dropped here too. To wait for them, use a sync.WaitGroup " +
-	"(wg.Add before go, wg.Done in the goroutine, wg.Wait at the end).\n"
+	"ends with its main, so that output is dropped here too. To wait for them, use a sync.WaitGroup: " +
+	"wg.Go(f) instead of go f(), then wg.Wait() at the end.\n"
 
 // silenceLateOutput points os.Stdout and os.Stderr at a pipe nobody reads
 // while Finish waits for goroutines to end: a goroutine that prints after
