@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"go/ast"
 	"go/build"
 	"go/doc"
@@ -10,6 +11,7 @@ import (
 	"go/printer"
 	"go/scanner"
 	"go/token"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -19,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gokernel/gokernel/kernel/interp"
+	"github.com/gokernel/gokernel/kernel/nb/keep"
 )
 
 // This file answers the language questions of a notebook: is_complete,
@@ -329,6 +332,9 @@ func (e *Engine) Complete(ctx context.Context, code string, cursor int) interp.C
 			cands = append(cands, name)
 		}
 		cands = append(cands, decls.names()...)
+		for _, k := range e.keptForLanguage(decls) {
+			cands = append(cands, k.Name)
+		}
 		for _, imp := range decls.Imports {
 			if imp.Name != "_" && imp.Name != "." {
 				cands = append(cands, imp.localName()) // third-party packages too
@@ -390,7 +396,13 @@ func (e *Engine) typedMembers(qual, code string, decls *declSet) ([]string, name
 	col := len(code) - strings.LastIndexByte(code, '\n') - len(qual)
 	merged := decls.clone()
 	merged.merge(pc, completionCell)
-	used := &declSet{Imports: merged.Imports, Decls: merged.reachable(pc, completionCell)}
+	// The program declares every kept := variable, so it needs the types
+	// they are made of, as a cell that loads them does.
+	var typeNames []string
+	for _, k := range e.keptForLanguage(decls) {
+		typeNames = append(typeNames, slices.Collect(maps.Keys(k.Deps))...)
+	}
+	used := &declSet{Imports: merged.Imports, Decls: merged.reachableWith(pc, completionCell, typeNames, nil)}
 	e.mu.RLock()
 	kept := e.keptVars // the kept := variables, declared as later cells declare them
 	e.mu.RUnlock()
@@ -406,6 +418,27 @@ func (e *Engine) typedMembers(qual, code string, decls *declSet) ([]string, name
 	}
 	prog := compose(composition{Decls: used, Cell: pc, Count: completionCell, Imports: imports, Values: kept})
 	return e.check.members(prog.Source, qual, composition{Cell: pc, Count: completionCell}.cellFile(), line, col)
+}
+
+// keptForLanguage lists the kept := variables that completion and
+// inspection see as variables of the code being edited: those the
+// notebook's declarations (and that code's) do not declare anew.
+func (e *Engine) keptForLanguage(decls *declSet) []*keep.Kept {
+	e.mu.RLock()
+	snap := e.keptSnap
+	e.mu.RUnlock()
+	if snap == nil {
+		return nil
+	}
+	var out []*keep.Kept
+	for _, name := range snap.Names() {
+		k, ok := snap.Lookup(name)
+		if !ok || k.Decl != "" || len(decls.lookup(name)) > 0 {
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 // closers returns the brackets that close those code leaves open.
@@ -600,7 +633,14 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 			}
 		}
 		// The value's type from go/types (r := bufio.NewReader(...); r.ReadString).
-		if _, t := e.typedMembers(qual, code[:start-1], decls); t.Path != "" {
+		if _, t := e.typedMembers(qual, code[:start-1], decls); t.Path == "main" {
+			// A type of the notebook (acct.Deposit of a kept acct).
+			for _, d := range decls.Decls {
+				if d.Kind == "method" && d.Receiver == t.Name && d.Names[0] == word {
+					return found(d.Doc + funcHeader(d.Keyword+d.Text.Text, detail))
+				}
+			}
+		} else if t.Path != "" {
 			if pkg := e.docs.load(t.Path); pkg != nil {
 				for _, m := range pkg.typeMembers(t.Name) {
 					if m.Name == word && m.Decl != nil {
@@ -615,10 +655,8 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 		var b strings.Builder
 		for _, d := range ds {
 			text := d.Keyword + d.Text.Text
-			if d.Kind == "func" && detail == 0 {
-				if i := strings.Index(text, "{"); i > 0 {
-					text = strings.TrimSpace(text[:i])
-				}
+			if d.Kind == "func" {
+				text = funcHeader(text, detail)
 			}
 			if d.Doc != "" {
 				b.WriteString(d.Doc)
@@ -627,6 +665,12 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 			b.WriteString("\n")
 		}
 		return found(b.String())
+	}
+	for _, k := range e.keptForLanguage(decls) {
+		if k.Name == word {
+			return found(fmt.Sprintf("%s %s\n\nkept from cell [%d]: a variable of every later cell (%%who lists them)",
+				word, cleanGenerated(typeAliasPattern.ReplaceAllString(k.Type, "")), madeIn(k)))
+		}
 	}
 	if pkg := e.packageFor(ctx, word, decls); pkg != nil {
 		return found("package " + pkg.doc.Name + " // import \"" + pkg.doc.ImportPath + "\"\n\n" + pkg.doc.Doc)
@@ -641,6 +685,17 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 		}
 	}
 	return interp.Inspection{}
+}
+
+// funcHeader is a func declaration without its body, unless detail asks
+// for all of it (Shift+Tab twice, or name?? in a console).
+func funcHeader(text string, detail int) string {
+	if detail == 0 {
+		if i := strings.Index(text, "{"); i > 0 {
+			return strings.TrimSpace(text[:i])
+		}
+	}
+	return text
 }
 
 // callOpenParen returns the byte offset of the "(" of the innermost call

@@ -154,3 +154,48 @@ func FuzzLanguageQuestions(f *testing.F) {
 		e.Inspect(t.Context(), code, cursor, 1)
 	})
 }
+
+// Kept := variables are ordinary variables of every later cell: Tab offers
+// their names and members, Shift+Tab tells their type.
+func TestCompleteKeptValues(t *testing.T) {
+	e := newTestEngine(t)
+	execCell(t, e, 1, "type Account struct {\n\tmu      sync.Mutex\n\tbalance int\n}\n\nfunc (a *Account) Deposit(n int) { a.balance += n }\nacct := &Account{balance: 100}\ncount := 3\nr := strings.NewReader(\"x\")")
+	for _, tt := range []struct {
+		code     string
+		contains []string
+	}{
+		{"acc", []string{"acct"}},
+		{"cou", []string{"count"}},
+		{"acct.", []string{"balance", "mu", "Deposit"}},
+		{"acct.mu.", []string{"Lock", "Unlock"}},
+		{"r.Re", []string{"ReadByte", "ReadRune"}},
+		{"fmt.Println(acct.bal", []string{"balance"}},
+	} {
+		c := e.Complete(t.Context(), tt.code, utf8.RuneCountInString(tt.code))
+		for _, w := range tt.contains {
+			if !slices.Contains(c.Matches, w) {
+				t.Errorf("complete %q: matches lack %q: %q", tt.code, w, c.Matches)
+			}
+		}
+	}
+	for _, tt := range []struct {
+		code     string
+		contains []string
+	}{
+		{"acct", []string{"acct *Account", "kept from cell [1]"}},
+		{"count", []string{"count int", "kept from cell [1]"}},
+		{"acct.Deposit(", []string{"func (a *Account) Deposit(n int)"}},
+	} {
+		in := e.Inspect(t.Context(), tt.code, utf8.RuneCountInString(tt.code), 0)
+		text, _ := in.Data["text/plain"].(string)
+		if !in.Found {
+			t.Errorf("inspect %q: not found", tt.code)
+			continue
+		}
+		for _, w := range tt.contains {
+			if !strings.Contains(text, w) {
+				t.Errorf("inspect %q: text lacks %q:\n%s", tt.code, w, text)
+			}
+		}
+	}
+}

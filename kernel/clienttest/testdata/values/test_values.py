@@ -8,7 +8,8 @@ Every rule of the issue gets cells whose outputs are checked exactly: a counter,
 fields, pointer aliasing, shared slices and interior pointers, failed and interrupted cells
 changing nothing, uncarriable values (a channel, a func, a context) named where they are used,
 sentinel errors still themselves, initializers not re-run, a
-redefined type, %who (the cell that made a value, the last that changed it) and %reset.
+redefined type, %who (the cell that made a value, the last that changed it), %reset, and
+completion and inspection of kept values.
 The kernel is interrupted the way Jupyter does it, with the interrupt_mode of its kernel.json.
 """
 import os
@@ -194,6 +195,23 @@ class Values(KernelCase):
         self.assertEqual(self.out("fmt.Println(madeCount * 10, madeTally{madeCount: 5}.madeCount)"), "20 5\n")
         who = " ".join(self.out("%who").split())
         self.assertIn(f"value madeCount int cell [{made}] changed in cell [{changed}]", who)
+
+    def test_kept_values_complete_and_inspect(self):
+        # A kept value is an ordinary variable of later cells: Tab offers it and its members,
+        # Shift+Tab tells its type and the cell that made it.
+        reply, _ = self.execute("type vault struct{ gold int }\n\nfunc (v *vault) Add(n int) { v.gold += n }\n"
+                                "myVault := &vault{gold: 3}")
+        made = reply["content"]["execution_count"]
+        self.assertIn("myVault", self.complete("myVa")["matches"])
+        members = self.complete("myVault.")["matches"]
+        self.assertIn("gold", members)
+        self.assertIn("Add", members)
+        found = self.inspect("myVault", 3)
+        self.assertTrue(found["found"], found)
+        self.assertIn(f"myVault *vault\n\nkept from cell [{made}]", found["data"]["text/plain"])
+        found = self.inspect("myVault.Add(", 12)
+        self.assertTrue(found["found"], found)
+        self.assertIn("func (v *vault) Add(n int)", found["data"]["text/plain"])
 
 
 class ResetAll(KernelCase):
