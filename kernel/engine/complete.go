@@ -640,6 +640,14 @@ func (e *Engine) Inspect(ctx context.Context, code string, cursor, detail int) i
 					return found(d.Doc + funcHeader(d.Keyword+d.Text.Text, detail))
 				}
 			}
+			// A field: the declaration of the type that has it.
+			if slices.ContainsFunc(userTypeMembers(t.Name, decls), func(m member) bool { return !m.Method && m.Name == word }) {
+				for _, d := range decls.lookup(t.Name) {
+					if d.Kind == "type" {
+						return found(fmt.Sprintf("field %s of %s\n\n%s%s", word, t.Name, d.Doc, d.Keyword+d.Text.Text))
+					}
+				}
+			}
 		} else if t.Path != "" {
 			if pkg := e.docs.load(t.Path); pkg != nil {
 				for _, m := range pkg.typeMembers(t.Name) {

@@ -185,6 +185,7 @@ func TestCompleteKeptValues(t *testing.T) {
 		{"acct", []string{"acct *Account", "kept from cell [1]"}},
 		{"count", []string{"count int", "kept from cell [1]"}},
 		{"acct.Deposit(", []string{"func (a *Account) Deposit(n int)"}},
+		{"acct.balance", []string{"field balance of Account", "type Account struct {"}},
 	} {
 		in := e.Inspect(t.Context(), tt.code, utf8.RuneCountInString(tt.code), 0)
 		text, _ := in.Data["text/plain"].(string)

@@ -54,7 +54,7 @@ func (e *Engine) docText(ctx context.Context, name string) (string, error) {
 	}
 	return "", &interp.Error{Name: "NotFound", Value: "no documentation found for " + name,
 		Traceback: []string{"NotFound: no documentation found for " + name,
-			"Write a standard package (fmt), a package member (fmt.Println), a builtin (append) or a name declared in an earlier cell."}}
+			"Write a standard package (fmt), a package member (fmt.Println), a builtin (append), a name declared in an earlier cell, or a kept value (acct, acct.balance)."}}
 }
 
 // docMagic is %doc NAME: the documentation printed as the cell's output.
