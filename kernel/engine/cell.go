@@ -20,6 +20,9 @@ type settings struct {
 	Limits  Limits
 	// NoVet silences go vet's warnings (vet.go); the zero value has them.
 	NoVet bool
+	// Time prints, after the cell, how long its program ran and the CPU it
+	// used (%time); a cell's own setting, never a notebook default.
+	Time bool
 }
 
 // splitCell is a cell with its magics pulled out.
@@ -75,6 +78,7 @@ func init() {
 		{Name: "timeout", Usage: "%timeout [default] DURATION", Short: "stop this cell (with default: every cell) after DURATION, e.g. 5s; 0 means none", Apply: timeoutMagic},
 		{Name: "limit", Usage: "%limit [default] memory=256MB procs=64 cpu=10s output=10MB", Short: "limit this cell's (with default: every cell's) memory, processes, CPU time and output", Apply: limitMagic},
 		{Name: "vet", Usage: "%vet [on|off]", Short: "warn (before the cell runs) about what go vet finds in it: a copied sync.Mutex or WaitGroup, wg.Add in the goroutine, a Printf verb of the wrong type...; off: stop warning", Apply: vetMagic},
+		{Name: "time", Usage: "%time (or %%time)", Short: "after the cell, print its program's wall-clock time and CPU time (user, sys), and how long building it took", Apply: timeMagic},
 		{Name: "doc", Usage: "%doc NAME", Short: "print the documentation of NAME (fmt, fmt.Println, a name of the notebook); NAME? shows it in the pager", Apply: docMagic},
 		{Name: "help", Usage: "%help", Short: "list the magics", Apply: helpMagic},
 		{Name: "who", Usage: "%who", Short: "list the remembered imports, declarations and kept values and the cell each came from (a value: the cell that made it, and the last that changed it)", Apply: whoMagic},
@@ -137,6 +141,9 @@ func split(code string, notebook settings) (splitCell, error) {
 			name, args = "!", strings.TrimPrefix(strings.TrimLeft(text, "%"), "!")
 		}
 		name = strings.TrimSpace(name)
+		if cellMagic && lookupMagic(name, true) == nil && lineMagicForCell[name] {
+			cellMagic = false // %%time, as IPython writes it for a whole cell: here %time is one already
+		}
 		if cellMagic && !onlyBlankBefore(lines, i) {
 			return out, &MagicError{Line: i + 1, Msg: fmt.Sprintf("cell magic %%%%%s must be the first line of the cell", name)}
 		}
@@ -282,6 +289,18 @@ func splitDefault(args string) (rest string, isDefault bool) {
 		return strings.TrimSpace(rest), true
 	}
 	return args, false
+}
+
+// lineMagicForCell are line magics also accepted as %%NAME, since every
+// magic here applies to the whole cell.
+var lineMagicForCell = map[string]bool{"time": true}
+
+func timeMagic(c *magicCall) error {
+	if c.Args != "" {
+		return fmt.Errorf("takes no arguments: it times the whole cell")
+	}
+	c.Out.Cell.Time = true
+	return nil
 }
 
 func raceMagic(c *magicCall) error {

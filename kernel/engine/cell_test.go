@@ -2,6 +2,8 @@ package engine
 
 import (
 	"errors"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +40,11 @@ func TestSplit(t *testing.T) {
 		{name: "bad limit key", code: "%limit disk=1GB", err: `unknown limit "disk"`},
 		{name: "bad size", code: "%limit memory=lots", err: `bad size`},
 		{name: "cell magic unknown", code: "%%bsh\necho hi", err: "unknown magic %%bsh; did you mean %%bash?"},
+		{name: "time", code: "%time\nf()", wantCode: "\nf()", cell: settings{Time: true}},
+		{name: "time as IPython writes it for a cell: the Go code stays", code: "%%time\nx := 1\n%race\nf(x)", wantCode: "\nx := 1\n\nf(x)", cell: settings{Time: true, Race: true}},
+		{name: "time before a cell magic", code: "%%time\n%%bash\necho hi", wantCode: "\n\n", cell: settings{Time: true}},
+		{name: "time is never a default", code: "%time\n%race on", wantCode: "\n", cell: settings{Time: true, Race: true}, notebook: settings{Race: true}},
+		{name: "time takes no argument", code: "%time f()", err: "takes no arguments"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,5 +96,37 @@ func TestMagicHelpListsEveryMagicOnce(t *testing.T) {
 		if !strings.Contains(help, m.Usage) {
 			t.Errorf("help lacks %q", m.Usage)
 		}
+	}
+}
+
+// %time (or %%time) prints, after the cell's own output, the program's CPU
+// and wall-clock time and what its build took; a cell that fails is timed
+// too (a timeout is what one wants timed).
+func TestTimeMagic(t *testing.T) {
+	e := newTestEngine(t)
+	got := execCell(t, e, 1, "%%time\ntime.Sleep(60 * time.Millisecond)\nfmt.Println(\"slept\")")
+	if got.Err != nil {
+		t.Fatalf("cell failed: %+v", got.Err)
+	}
+	m := regexp.MustCompile(`(?s)^slept\nCPU times: user [\d.]+ (µs|ms), sys [\d.]+ (µs|ms), total [\d.]+ (µs|ms)\nWall time: ([\d.]+) ms \(the program; building it took [\d.]+ (ms|s)\)\n$`).FindStringSubmatch(got.Stdout)
+	if m == nil {
+		t.Fatalf("stdout %q", got.Stdout)
+	}
+	if wall, _ := strconv.ParseFloat(m[4], 64); wall < 60 {
+		t.Errorf("wall time %s ms, the cell slept 60 ms", m[4])
+	}
+	// The same program again: its binary is not built anew.
+	if got := execCell(t, e, 2, "%%time\ntime.Sleep(60 * time.Millisecond)\nfmt.Println(\"slept\")"); !strings.Contains(got.Stdout, "its binary was built before") {
+		t.Errorf("a cell run again: stdout %q", got.Stdout)
+	}
+	failed := execCell(t, e, 3, "%time\n%timeout 100ms\nfor {\n\ttime.Sleep(time.Millisecond)\n}")
+	if failed.Err == nil || failed.Err.Name != "Timeout" || !strings.Contains(failed.Stdout, "Wall time: ") {
+		t.Errorf("a cell that timed out: stdout %q, error %+v", failed.Stdout, failed.Err)
+	}
+	if got := execCell(t, e, 4, "fmt.Println(1)"); strings.Contains(got.Stdout, "Wall time") {
+		t.Errorf("%%time applied to a later cell: %q", got.Stdout)
+	}
+	if got := execCell(t, e, 5, "%%time\n%%bash\necho hi"); !strings.HasPrefix(got.Stdout, "hi\nWall time: ") {
+		t.Errorf("a %%%%bash cell: stdout %q", got.Stdout)
 	}
 }

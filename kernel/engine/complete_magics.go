@@ -36,6 +36,9 @@ func completeMagic(code string, off int) (matches []string, start int, ok bool) 
 		if strings.HasPrefix(name, word) && !(m.Cell && lineStart != 0) {
 			matches = append(matches, name)
 		}
+		if lineMagicForCell[m.Name] && lineStart == 0 && strings.HasPrefix("%%"+m.Name, word) {
+			matches = append(matches, "%%"+m.Name) // %%time, as IPython writes it
+		}
 	}
 	slices.Sort(matches)
 	return matches, lineStart + indent, true
@@ -45,6 +48,7 @@ func completeMagic(code string, off int) (matches []string, start int, ok bool) 
 // that may go on: as in IPython, a console ends such a cell with an empty
 // line, since its body is not Go and has no brackets to balance.
 func cellMagicPending(code string) bool {
+	code, _ = skipLineMagicsForCell(code)
 	if !strings.HasPrefix(strings.TrimLeft(code, " \t\n"), "%%") {
 		return false
 	}
@@ -55,6 +59,10 @@ func cellMagicPending(code string) bool {
 // first line of a cell magic's cell (%%bash, %%python3, %%writefile ...),
 // where the text is not Go.
 func inCellMagicBody(code string, off int) bool {
+	code, skipped := skipLineMagicsForCell(code)
+	if off -= skipped; off < 0 {
+		return false // on a %%time line
+	}
 	trimmed := strings.TrimLeft(code, " \t\n")
 	if !strings.HasPrefix(trimmed, "%%") {
 		return false
@@ -62,4 +70,28 @@ func inCellMagicBody(code string, off int) bool {
 	first := len(code) - len(trimmed)
 	nl := strings.IndexByte(code[first:], '\n')
 	return nl >= 0 && off > first+nl
+}
+
+// skipLineMagicsForCell drops the first lines of code while they are line
+// magics written as cell magics (%%time, see lineMagicForCell): below them
+// is Go, or a real cell magic. It returns the rest and the bytes dropped.
+func skipLineMagicsForCell(code string) (string, int) {
+	skipped := 0
+	for {
+		trimmed := strings.TrimLeft(code, " \t\n")
+		name, ok := strings.CutPrefix(trimmed, "%%")
+		if !ok {
+			return code, skipped
+		}
+		line, _, _ := strings.Cut(name, "\n")
+		if !lineMagicForCell[strings.TrimSpace(line)] {
+			return code, skipped
+		}
+		nl := strings.IndexByte(code, '\n')
+		if nl < 0 {
+			return "", skipped + len(code)
+		}
+		skipped += nl + 1
+		code = code[nl+1:]
+	}
 }

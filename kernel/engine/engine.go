@@ -320,6 +320,9 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		start = time.Now()
 		res, err := sc.Run(ctx, e, out)
 		e.stage(count, "magic", start)
+		if sc.Cell.Time {
+			out.Stream("stdout", "Wall time: "+shortDuration(time.Since(start))+"\n")
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -395,6 +398,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		built.How = "built ahead"
 	}
 	e.stage(count, "build", start, "how", built.How)
+	buildTime := time.Since(start)
 	if err != nil {
 		// A failure that names no position in the program (the linker out
 		// of disk, say) is not the cell's fault: buildFailed says what is wrong.
@@ -434,7 +438,7 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		env = append(env, values.session.Env()...)
 	}
 	start = time.Now()
-	var cpu time.Duration
+	var cpu, sys time.Duration
 	value, err := run(ctx, runSpec{
 		Binary:     built.Binary,
 		Dir:        e.runDir(),
@@ -445,13 +449,18 @@ func (e *Engine) Execute(ctx context.Context, req interp.ExecuteRequest, out int
 		Limits:     sc.Cell.Limits,
 		Operator:   e.operator,
 		CPUTime:    &cpu,
+		SysTime:    &sys,
 		Positions:  files.rename,
 		Source:     e.sourceLookup(count, sc.Code),
 	}, out)
 	e.stage(count, "run", start, "cpu", cpu)
+	runTime := time.Since(start)
 	start = time.Now()
 	e.commitValues(values, count, err == nil, out)
 	e.stage(count, "commit", start)
+	if sc.Cell.Time {
+		out.Stream("stdout", cellTimes(runTime, cpu-sys, sys, buildTime, built.How))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gokernel/gokernel/kernel/interp"
 )
@@ -370,5 +371,35 @@ func magicErrorReport(err *MagicError, count int) *interp.Error {
 		Name:      "UsageError",
 		Value:     err.Msg,
 		Traceback: []string{fmt.Sprintf("cell [%d] line %d: %s", count, err.Line, err.Msg)},
+	}
+}
+
+// cellTimes is what %time prints after a cell, in IPython's words: the
+// program's CPU time (with the children it waited for) and wall-clock time,
+// then the build, which %%time in IPython has no counterpart for.
+func cellTimes(wall, user, sys, build time.Duration, how string) string {
+	built := "building it took " + shortDuration(build)
+	switch how {
+	case "cache":
+		built = "its binary was built before"
+	case "built ahead":
+		built = "its binary was built ahead, while the cells before it ran"
+	}
+	return fmt.Sprintf("CPU times: user %s, sys %s, total %s\nWall time: %s (the program; %s)\n",
+		shortDuration(user), shortDuration(sys), shortDuration(user+sys), shortDuration(wall), built)
+}
+
+// shortDuration writes d with three significant digits, as IPython's
+// %time does: 812 µs, 12.3 ms, 1.52 s.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.3g ms", float64(d)/float64(time.Millisecond))
+	case d < 100*time.Second:
+		return fmt.Sprintf("%.3g s", d.Seconds())
+	default:
+		return fmt.Sprintf("%.0f s", d.Seconds())
 	}
 }

@@ -52,6 +52,8 @@ type runSpec struct {
 	// CPUTime, if not nil, is set to the CPU time the program used, with
 	// that of the children it waited for (wait4's rusage), once it ended.
 	CPUTime *time.Duration
+	// SysTime, if not nil, is set to the system part of CPUTime.
+	SysTime *time.Duration
 	// Positions, if not nil, renames the codeFile names in what the
 	// program writes to stderr (crash dumps, race reports, stacks) to the
 	// cellFile names of the cells they came from, before anything parses
@@ -226,6 +228,9 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 	state := cell.State()
 	if spec.CPUTime != nil && state != nil {
 		*spec.CPUTime = state.UserTime() + state.SystemTime()
+	}
+	if spec.SysTime != nil && state != nil {
+		*spec.SysTime = state.SystemTime()
 	}
 	cellErr := describeEnd(stop, limit, spec, state, stderrF, time.Since(began))
 	if cellErr != nil && feeder.waitingForInput() && (stop == stopInterrupted || stop == stopTimeout) {
