@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gokernel/gokernel/kernel/engine/loopjump"
 )
 
 // This file turns the Go runtime's goroutine dumps (the text a panic, a
@@ -31,11 +33,14 @@ type stackFrame struct {
 	Func string // "main.worker", "sync.(*Mutex).Lock"
 	File string // "cell4.go" for cell code, an absolute path otherwise
 	Line int    // 0 when the runtime could not tell
+	// Offset is the frame's pc minus its function's entry ("+0x47"), when
+	// the dump gives it: where in the binary a goroutine stopped.
+	Offset uint64
 }
 
 var (
 	goroutineHeader = regexp.MustCompile(`^goroutine (\d+)(?: gp=\S+)?(?: m=\S+)?(?: mp=\S+)? \[([^\]]*)\]:$`)
-	frameFileLine   = regexp.MustCompile(`^\s+(.*?):(-?\d+)(?: \+0x[0-9a-f]+)?(?: fp=\S+ sp=\S+ pc=\S+)?$`)
+	frameFileLine   = regexp.MustCompile(`^\s+(.*?):(-?\d+)(?: \+0x([0-9a-f]+))?(?: fp=\S+ sp=\S+ pc=\S+)?$`)
 	frameCall       = regexp.MustCompile(`^(\S.*?)\([^()]*\)$`)
 	createdByLine   = regexp.MustCompile(`^created by (\S+)(?: in goroutine (\d+))?$`)
 	cellFileName    = regexp.MustCompile(`(?:^|/)cell(\d+)\.go$`)
@@ -72,7 +77,8 @@ func parseGoroutines(dump string) []goroutineTrace {
 				pendingCreated.File, pendingCreated.Line = m[1], n
 				cur.CreatedBy = pendingCreated
 			} else {
-				cur.Frames = append(cur.Frames, stackFrame{Func: pendingFunc, File: m[1], Line: n})
+				off, _ := strconv.ParseUint(m[3], 16, 64)
+				cur.Frames = append(cur.Frames, stackFrame{Func: pendingFunc, File: m[1], Line: n, Offset: off})
 			}
 			pendingFunc, pendingCreated = "", nil
 			continue
@@ -176,7 +182,7 @@ func (g goroutineTrace) isUserGoroutine() bool {
 // whereLines renders where a goroutine is in the user's cells, innermost
 // call first. Frames outside the cells are folded away; when there is no
 // cell frame at all the innermost non-runtime frame is shown instead.
-func (g goroutineTrace) whereLines(source func(cell int) string) []string {
+func (g goroutineTrace) whereLines(opt goroutineViewOptions) []string {
 	var lines []string
 	repeats := 0 // of the last line, by a recursion (a stack overflow repeats one frame ~100 times)
 	flushRepeats := func() {
@@ -190,10 +196,8 @@ func (g goroutineTrace) whereLines(source func(cell int) string) []string {
 			continue // the compiler's wrapper of a go statement: "started by" says it
 		}
 		if at, ok := formatCellLine(f.File, f.Line); ok {
-			if cell, _ := cellPosition(f.File, f.Line); f.Line <= 0 && source != nil {
-				if l, in, ok := onlyCallFreeLoop(source(cell), f.Func); ok {
-					at = fmt.Sprintf("cell [%d] line %d (the only loop in %s that calls nothing: the runtime gives such a loop no line)", cell, l, in)
-				}
+			if cell, _ := cellPosition(f.File, f.Line); f.Line <= 0 {
+				at = placeStoppedLoop(at, cell, f, opt)
 			}
 			line := fmt.Sprintf("%s  in %s", at, userFunc(f.Func))
 			if n := len(lines); n > 0 && lines[n-1] == line {
@@ -264,6 +268,11 @@ type goroutineViewOptions struct {
 	// Source returns the code of a cell by its execution count ("" when
 	// unknown), to place a goroutine stopped in a loop that has no line.
 	Source func(cell int) string
+	// Binary is the program's binary, to read where a loop with no line
+	// jumps back to (loopjump); "" when it is not known. Rename maps the
+	// file names compiled into it to cells' (runSpec.Positions).
+	Binary string
+	Rename func(string) string
 	// Mark is appended to the header of goroutine MarkID (e.g. "<- panicked here").
 	MarkID int
 	Mark   string
@@ -299,7 +308,7 @@ func formatGoroutineView(traces []goroutineTrace, opt goroutineViewOptions) ([]s
 		if g.Waited != "" {
 			state += ", " + g.Waited
 		}
-		where := g.whereLines(opt.Source)
+		where := g.whereLines(opt)
 		key := state + "\x00" + strings.Join(where, "\x00")
 		if g.ID == opt.MarkID && opt.Mark != "" {
 			key = "marked" // never grouped with others
@@ -362,22 +371,69 @@ func idList(ids []int) string {
 	return "(" + strings.Join(parts, ", ") + ")"
 }
 
-// onlyCallFreeLoop finds where a goroutine stopped in a loop that calls
-// nothing (for {}, or i++ with no call) was: the compiler gives such a
-// loop's back jump no line of the cell (formatCellLine), so the dump cannot
-// say. fn is the frame's function ("main._gokernel_cell.func1",
-// "main.spin", "main.(*T).M"): the loop is in its body, or in the cell's
-// statements for the cell's own function and its func literals. When that
-// body (or, for a function not found, the whole cell) has exactly one such
-// loop, not counting loops nested in it, that is the one: its line is
-// returned, with where it was looked for ("main", "spin", "the cell").
+// placeStoppedLoop says where in cell a goroutine stopped on a line the
+// runtime does not know (at, "line unknown: ..."), when it can. The source
+// gives the loops that call nothing in the function it stopped in: when
+// there is one, that is it; when there are several, the binary says where
+// the jump it stopped on goes back to (loopjump), and the loop holding that
+// line is the one. A jump's target alone is not trusted: where the compiler
+// reduced a loop to a jump, the target carries an earlier statement's line.
+func placeStoppedLoop(at string, cell int, f stackFrame, opt goroutineViewOptions) string {
+	if opt.Source == nil {
+		return at
+	}
+	loops, in, ok := callFreeLoops(opt.Source(cell), f.Func)
+	switch {
+	case !ok:
+	case len(loops) == 1:
+		return fmt.Sprintf("cell [%d] line %d (the only loop in %s that calls nothing: the runtime gives such a loop no line)", cell, loops[0].Start, in)
+	case len(loops) > 1 && opt.Binary != "" && f.Offset > 0:
+		file, line, ok := loopjump.Line(opt.Binary, f.Func, f.Offset)
+		if opt.Rename != nil {
+			file = opt.Rename(file)
+		}
+		if !ok || file != f.File {
+			break
+		}
+		for _, l := range loops {
+			if l.Start <= line && line <= l.End {
+				return fmt.Sprintf("cell [%d] line %d (of the loops in %s that call nothing, the one that jumps back to line %d: the runtime gives that jump no line)", cell, l.Start, in, line)
+			}
+		}
+	}
+	return at
+}
+
+// loopSpan is the lines of a loop in a cell, from its for to its }.
+type loopSpan struct{ Start, End int }
+
+// onlyCallFreeLoop is the line of the only loop callFreeLoops finds, if
+// there is exactly one.
 func onlyCallFreeLoop(code, fn string) (line int, in string, ok bool) {
-	if code == "" {
+	loops, in, ok := callFreeLoops(code, fn)
+	if !ok || len(loops) != 1 {
 		return 0, "", false
+	}
+	return loops[0].Start, in, true
+}
+
+// callFreeLoops finds the loops a goroutine stopped in a loop that calls
+// nothing (for {}, or i++ with no call) may be in: the compiler gives such
+// a loop's back jump no line of the cell (formatCellLine), so the dump
+// cannot say. fn is the frame's function ("main._gokernel_cell.func1",
+// "main.spin", "main.(*T).M"): the loop is in its body, or in the cell's
+// statements for the cell's own function and its func literals. It lists
+// the loops that call nothing in that body (or, for a function not found,
+// in the whole cell), not counting loops nested in one, with where it
+// looked ("main", "spin", "the cell"); ok is false when the code does not
+// parse.
+func callFreeLoops(code, fn string) (loops []loopSpan, in string, ok bool) {
+	if code == "" {
+		return nil, "", false
 	}
 	pc, err := parse(code)
 	if err != nil {
-		return 0, "", false
+		return nil, "", false
 	}
 	type piece struct {
 		src   string
@@ -410,12 +466,11 @@ func onlyCallFreeLoop(code, fn string) (line int, in string, ok bool) {
 	case receiver != "":
 		in = receiver + "." + name
 	}
-	var lines []int
 	for _, p := range scope {
 		fset := token.NewFileSet()
 		f, err := parser.ParseFile(fset, "", p.src, parser.SkipObjectResolution)
 		if err != nil {
-			return 0, "", false
+			return nil, "", false
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			var body *ast.BlockStmt
@@ -435,16 +490,13 @@ func onlyCallFreeLoop(code, fn string) (line int, in string, ok bool) {
 				return !calls
 			})
 			if !calls {
-				lines = append(lines, fset.Position(n.Pos()).Line+p.shift)
+				loops = append(loops, loopSpan{fset.Position(n.Pos()).Line + p.shift, fset.Position(n.End()).Line + p.shift})
 				return false // the loops inside it are part of the same answer
 			}
 			return true
 		})
 	}
-	if len(lines) != 1 {
-		return 0, "", false
-	}
-	return lines[0], in, true
+	return loops, in, true
 }
 
 // frameFuncDecl names the declaration a stack frame's function comes from:

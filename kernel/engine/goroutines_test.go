@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -238,7 +239,7 @@ func TestParseGoroutinesFormats(t *testing.T) {
 					tc.want.ID, tc.want.State, tc.want.Waited, tc.want.CreatorID)
 			}
 			source := func(cell int) string { return tc.source[cell] }
-			if got := strings.Join(g.whereLines(source), "|"); got != strings.Join(tc.where, "|") {
+			if got := strings.Join(g.whereLines(goroutineViewOptions{Source: source}), "|"); got != strings.Join(tc.where, "|") {
 				t.Errorf("where: have %q, want %q", got, strings.Join(tc.where, "|"))
 			}
 		})
@@ -367,5 +368,29 @@ for {
 		if !strings.Contains(tb, want) {
 			t.Errorf("want %q in:\n%s", want, tb)
 		}
+	}
+}
+
+// Two loops that call nothing in one cell: the source alone cannot say
+// which one a goroutine stopped in; the binary says where the jump it
+// stopped on goes back to (loopjump), and that line is in the second loop.
+func TestStoppedLoopPlacedByItsJump(t *testing.T) {
+	e := newTestEngine(t)
+	got := execCell(t, e, 1, "%timeout 500ms\nn := 0\nfor n < 1000 {\n\tn++\n}\nfmt.Println(\"spinning\", n)\ntotal := 0\nfor i := 0; ; i++ {\n\ttotal += i * n\n}")
+	if got.Err == nil || got.Err.Name != "Timeout" {
+		t.Fatalf("want a Timeout, have %+v", got)
+	}
+	tb := strings.Join(got.Err.Traceback, "\n")
+	if !strings.Contains(got.Stdout, "spinning") {
+		t.Skipf("the program had not started its loop when its 500ms ran out (a busy machine):\n%s", tb)
+	}
+	if strings.Contains(tb, "line unknown") {
+		if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
+			t.Skipf("loopjump reads ELF amd64/arm64 binaries only:\n%s", tb)
+		}
+		t.Fatalf("the loop is not placed:\n%s", tb)
+	}
+	if !strings.Contains(tb, "cell [1] line 8") || strings.Contains(tb, "cell [1] line 3") {
+		t.Errorf("want the second loop, line 8:\n%s", tb)
 	}
 }

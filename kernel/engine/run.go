@@ -153,7 +153,7 @@ func run(ctx context.Context, spec runSpec, out interp.Output) (map[string]any, 
 			if spec.Positions != nil {
 				f.Stack = spec.Positions(f.Stack)
 			}
-			sink.note(leftoverWarning(f, spec.Source))
+			sink.note(leftoverWarning(f, goroutineViewOptions{Skip: finishFunc, Source: spec.Source, Binary: spec.Binary, Rename: spec.Positions}))
 		case wire.KindInput:
 			feeder.request(f)
 		}
@@ -253,7 +253,7 @@ func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *reap
 	}
 	crash := stderrF.crash.String()
 	traces := parseGoroutines(crash)
-	view, _ := formatGoroutineView(traces, goroutineViewOptions{Source: spec.Source})
+	view, _ := formatGoroutineView(traces, goroutineViewOptions{Source: spec.Source, Binary: spec.Binary, Rename: spec.Positions})
 	withView := func(e *interp.Error, intro string) *interp.Error {
 		e.Traceback = append([]string{e.Name + ": " + e.Value}, e.Traceback...)
 		if len(view) > 0 {
@@ -295,7 +295,7 @@ func describeEnd(stop stopReason, limit limitExceeded, spec runSpec, state *reap
 		if len(traces) > 0 && traces[0].State == "running" {
 			mark = goroutineViewOptions{MarkID: traces[0].ID, Mark: "<- panicked here"}
 		}
-		mark.Source = spec.Source
+		mark.Source, mark.Binary, mark.Rename = spec.Source, spec.Binary, spec.Positions
 		pview, _ := formatGoroutineView(traces, mark)
 		tb := []string{"panic: " + msg}
 		tb = append(tb, rest...)
@@ -381,8 +381,8 @@ func raceError(races []string, crash string) *interp.Error {
 }
 
 // leftoverWarning is the stderr note for goroutines alive when main returned.
-func leftoverWarning(f wire.Frame, source func(cell int) string) string {
-	view, n := formatGoroutineView(parseGoroutines(f.Stack), goroutineViewOptions{Skip: finishFunc, Source: source})
+func leftoverWarning(f wire.Frame, opt goroutineViewOptions) string {
+	view, n := formatGoroutineView(parseGoroutines(f.Stack), opt)
 	if f.Count > 0 {
 		n = f.Count
 	}
