@@ -407,16 +407,6 @@ func placeStoppedLoop(at string, cell int, f stackFrame, opt goroutineViewOption
 // loopSpan is the lines of a loop in a cell, from its for to its }.
 type loopSpan struct{ Start, End int }
 
-// onlyCallFreeLoop is the line of the only loop callFreeLoops finds, if
-// there is exactly one.
-func onlyCallFreeLoop(code, fn string) (line int, in string, ok bool) {
-	loops, in, ok := callFreeLoops(code, fn)
-	if !ok || len(loops) != 1 {
-		return 0, "", false
-	}
-	return loops[0].Start, in, true
-}
-
 // callFreeLoops finds the loops a goroutine stopped in a loop that calls
 // nothing (for {}, or i++ with no call) may be in: the compiler gives such
 // a loop's back jump no line of the cell (formatCellLine), so the dump

@@ -246,6 +246,16 @@ func TestParseGoroutinesFormats(t *testing.T) {
 	}
 }
 
+// onlyCallFreeLoop is the line of the only loop callFreeLoops finds, if
+// there is exactly one: what placeStoppedLoop names without the binary.
+func onlyCallFreeLoop(code, fn string) (line int, in string, ok bool) {
+	loops, in, ok := callFreeLoops(code, fn)
+	if !ok || len(loops) != 1 {
+		return 0, "", false
+	}
+	return loops[0].Start, in, true
+}
+
 func TestOnlyCallFreeLoop(t *testing.T) {
 	const cell = "main._gokernel_cell"
 	twoFuncs := "func spin() {\n\tfor {\n\t}\n}\nfunc (c *counter) run() {\n\tfor c.n >= 0 {\n\t\tc.n++\n\t}\n}\ngo spin()\nfor {\n}"
